@@ -1,0 +1,143 @@
+"""Build the homebrew test ROMs from the assembly sources in ``src/``.
+
+The ROMs are assembled at test time from our own sources, so no ROM image is
+kept in git. Tools: ``ca65``/``ld65`` (Debian package ``cc65``) for the NES and
+SNES ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 ROM.
+
+Library use::
+
+    from tests.roms.build import build_rom
+    rom = build_rom("nes", tmp_path)        # -> tmp_path / "nes.nes"
+
+Command line (builds every ROM)::
+
+    python3 tests/roms/build.py OUTDIR
+"""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+SRC_DIR = pathlib.Path(__file__).resolve().parent / "src"
+
+
+@dataclass(frozen=True)
+class _Target:
+    extension: str
+    tools: tuple[str, ...]
+    package: str
+
+
+TARGETS: dict[str, _Target] = {
+    "nes": _Target(".nes", ("ca65", "ld65"), "cc65"),
+    "snes": _Target(".sfc", ("ca65", "ld65"), "cc65"),
+    "atari2600": _Target(".a26", ("dasm",), "dasm"),
+}
+
+# SNES LoROM internal header (file offsets; the image has no copier header).
+_SNES_HEADER = 0x7FC0
+_SNES_COMPLEMENT = 0x7FDC
+_SNES_CHECKSUM = 0x7FDE
+
+
+def _tool(name: str, package: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise FileNotFoundError(
+            f"{name!r} was not found on PATH; it is needed to build the test ROMs. "
+            f"Install it with `apt-get install {package}`."
+        )
+    return path
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"command failed with exit status {result.returncode}: {' '.join(command)}\n"
+            f"{result.stdout}{result.stderr}"
+        )
+
+
+def _link_cc65(cpu: str, source_dir: pathlib.Path, config: str, rom: pathlib.Path) -> None:
+    ca65 = _tool("ca65", "cc65")
+    ld65 = _tool("ld65", "cc65")
+    with tempfile.TemporaryDirectory(prefix="retro-rom-") as scratch:
+        obj = pathlib.Path(scratch) / "test.o"
+        _run([ca65, "--cpu", cpu, "-o", str(obj), str(source_dir / "test.s")])
+        _run([ld65, "-C", str(source_dir / config), "-o", str(rom), str(obj)])
+
+
+def snes_checksum(image: bytes | bytearray) -> int:
+    """The 16-bit sum of all bytes, as the header's checksum field expects it.
+
+    Computed with the checksum field at $0000 and its complement at $FFFF; any
+    checksum/complement pair adds the same $1FE to the sum, so writing the
+    result back leaves it unchanged. Only power-of-two sizes are supported.
+    """
+    size = len(image)
+    if size < 0x8000 or size & (size - 1):
+        raise ValueError(f"SNES image size must be a power of two >= 32 KB, not {size}")
+    data = bytearray(image)
+    data[_SNES_COMPLEMENT:_SNES_CHECKSUM + 2] = b"\xff\xff\x00\x00"
+    return sum(data) & 0xFFFF
+
+
+def _fix_snes_header(rom: pathlib.Path) -> None:
+    data = bytearray(rom.read_bytes())
+    checksum = snes_checksum(data)
+    data[_SNES_COMPLEMENT:_SNES_COMPLEMENT + 2] = (checksum ^ 0xFFFF).to_bytes(2, "little")
+    data[_SNES_CHECKSUM:_SNES_CHECKSUM + 2] = checksum.to_bytes(2, "little")
+    if data[_SNES_HEADER + 0x15] != 0x20:
+        raise RuntimeError("SNES header map mode is not $20 (LoROM); check snes.cfg")
+    rom.write_bytes(bytes(data))
+
+
+def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
+    """Assemble test ROM ``name`` ("nes", "snes" or "atari2600") into ``outdir``.
+
+    Returns the ROM path (``outdir / "<name><ext>"`` with ext ``.nes``, ``.sfc``
+    or ``.a26``). Raises ``FileNotFoundError`` if the assembler is missing and
+    ``RuntimeError`` if assembling or linking fails.
+    """
+    try:
+        target = TARGETS[name]
+    except KeyError:
+        raise ValueError(f"unknown test ROM {name!r}; expected one of {sorted(TARGETS)}") from None
+    for tool in target.tools:
+        _tool(tool, target.package)
+    outdir = pathlib.Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    rom = outdir / f"{name}{target.extension}"
+    source_dir = SRC_DIR / name
+
+    if name == "nes":
+        _link_cc65("6502", source_dir, "nes.cfg", rom)
+    elif name == "snes":
+        _link_cc65("65816", source_dir, "snes.cfg", rom)
+        _fix_snes_header(rom)
+    else:
+        dasm = _tool("dasm", "dasm")
+        _run([dasm, str(source_dir / "test.s"), "-f3", f"-o{rom}"])
+        if rom.stat().st_size != 4096:
+            raise RuntimeError(f"{rom} is {rom.stat().st_size} bytes, expected 4096")
+    return rom
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(f"usage: {argv[0]} OUTDIR", file=sys.stderr)
+        return 2
+    outdir = pathlib.Path(argv[1])
+    for name in TARGETS:
+        print(build_rom(name, outdir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
