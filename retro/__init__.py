@@ -1,0 +1,72 @@
+"""retro: console games as reinforcement-learning environments, through libretro cores.
+
+The names here are the public API; everything else is reached through its
+module (``retro.data``, ``retro.cores``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    from retro import _core
+except ImportError as e:  # pragma: no cover - only without a build
+    raise ImportError(
+        "retro's compiled extension (retro._core) is not built or does not load: "
+        f"{e}. In a source checkout run `pip install -e .` (or `bash scripts/setup.sh`), "
+        "which compiles it with Cython."
+    ) from e
+
+from retro.errors import (
+    ContentLoadError,
+    CoreLoadError,
+    CoreNotFoundError,
+    EmulatorClosedError,
+    GameNotFoundError,
+    IntegrationError,
+    MovieFormatError,
+    ProvisionError,
+    RetroError,
+    RomNotFoundError,
+    StateError,
+    UnknownSystemError,
+)
+from retro.emulator import RetroEmulator
+from retro.systems import EMU_CORES, EMU_EXTENSIONS, EMU_INFO, get_system_info, system_for_rom
+
+__version__ = "0.1.0"
+ROOT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+__all__ = [
+    "RetroEmulator",
+    "RetroError",
+    "CoreNotFoundError",
+    "CoreLoadError",
+    "ContentLoadError",
+    "RomNotFoundError",
+    "UnknownSystemError",
+    "StateError",
+    "EmulatorClosedError",
+    "IntegrationError",
+    "GameNotFoundError",
+    "MovieFormatError",
+    "ProvisionError",
+    "get_core_path",
+    "get_romfile_system",
+    "get_system_info",
+    "EMU_CORES",
+    "EMU_EXTENSIONS",
+    "EMU_INFO",
+]
+
+
+def get_romfile_system(rom_path: str) -> str:
+    """The system of a ROM file, told by its extension."""
+    return system_for_rom(rom_path)
+
+
+def get_core_path(system: str) -> str:
+    """Path of the core library that runs ``system`` on this machine."""
+    from retro.cores import core_for_system
+
+    return core_for_system(system).path

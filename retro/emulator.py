@@ -1,0 +1,228 @@
+"""``RetroEmulator``: a game running on its system's libretro core.
+
+A thin layer over the Cython frontend (:mod:`retro._core`): it tells the
+system from the ROM, picks and finds the core, applies the system's settings
+(picture size, core options, RAM base) and lays RAM out in blocks the way Gym
+Retro does.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+import numpy as np
+
+from retro import paths
+from retro._core import Emulator
+from retro.cores import CoreLocation, core_for_system
+from retro.errors import ContentLoadError, RomNotFoundError, UnknownSystemError
+from retro.systems import SYSTEMS, SystemInfo, system_for_rom
+
+__all__ = ["RetroEmulator", "CoreDescription"]
+
+#: Per-core behaviour, keyed by the core's library name. Stella keeps state
+#: outside its save states (paddle positions), so a restore starts from a
+#: freshly loaded core, as Gym Retro does.
+#: Nestopia reads the joypads only once told that joypads are plugged in.
+CORE_QUIRKS: dict[str, dict[str, bool]] = {
+    "Stella": {"reload_before_set_state": True},
+    "Nestopia": {"plug_joypads": True},
+}
+
+#: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
+MAX_ROM_SIZE = 64 << 20
+
+
+class CoreDescription:
+    """Which core an emulator runs: name, library path, provider, version."""
+
+    __slots__ = ("name", "path", "provider", "library_name", "library_version")
+
+    def __init__(self, location: CoreLocation, library_name: str, library_version: str) -> None:
+        self.name = location.name
+        self.path = location.path
+        self.provider = location.provider
+        self.library_name = library_name
+        self.library_version = library_version
+
+    def __repr__(self) -> str:
+        return (f"<core {self.name} ({self.library_name} {self.library_version}) "
+                f"from {self.provider}: {self.path}>")
+
+
+def _check_rom(rom_path: str, system: str | None) -> None:
+    """Cheap checks that turn a file that is not a ROM into a clear error."""
+    try:
+        size = os.path.getsize(rom_path)
+    except FileNotFoundError:
+        raise RomNotFoundError(f"ROM not found: {rom_path}") from None
+    except OSError as e:
+        raise ContentLoadError(f"cannot read ROM {rom_path}: {e.strerror}") from e
+    if os.path.isdir(rom_path):
+        raise ContentLoadError(f"{rom_path} is a directory, not a ROM file")
+    if size == 0:
+        raise ContentLoadError(f"ROM {rom_path} is empty")
+    if size > MAX_ROM_SIZE:
+        raise ContentLoadError(
+            f"{rom_path} is {size} bytes; no cartridge of a supported system is larger than "
+            f"{MAX_ROM_SIZE} bytes, so it is not a ROM")
+    if system in ("Genesis", "32x"):
+        with open(rom_path, "rb") as f:
+            header = f.read(0x200)
+        if b"SEGA" not in header[0x100:0x110]:
+            raise ContentLoadError(
+                f"{rom_path} is not a {system} ROM: a cartridge image has 'SEGA' in its header at "
+                f"0x100 (interleaved .smd dumps must be converted to .md first)")
+    elif system == "Nes":
+        with open(rom_path, "rb") as f:
+            magic = f.read(4)
+        if magic != b"NES\x1a":
+            raise ContentLoadError(f"{rom_path} is not an iNES ROM: it does not start with 'NES\\x1a'")
+
+
+class RetroEmulator(Emulator):
+    """Run a ROM on its system's libretro core.
+
+    Args:
+        rom_path: the ROM. Its extension tells the system (``.md`` Genesis,
+            ``.a26`` Atari 2600, ``.nes``, ``.sfc``, ...), unless ``system`` is
+            given.
+        core: a core name (``"nestopia"``) or a path to a core library; by
+            default the system's default core.
+        system: the system name (``"Nes"``), overriding the extension.
+        options: core option values on top of the system's defaults.
+        private_copy: load a private copy of the core library (default), so
+            many emulators live in one process.
+
+    Methods follow Gym Retro's ``RetroEmulator``: ``step``, ``set_button_mask``,
+    ``get_state``, ``set_state``, ``get_screen``, ``get_screen_rate``,
+    ``get_audio``, ``get_audio_rate``, ``get_resolution``, ``add_cheat``,
+    ``clear_cheats``; plus ``step(n)``, ``memory``, ``get_ram``, ``screen``,
+    ``close`` and use as a context manager.
+    """
+
+    def __init__(
+        self,
+        rom_path: str | os.PathLike[str],
+        core: str | os.PathLike[str] | None = None,
+        *,
+        system: str | None = None,
+        options: Mapping[str, str] | None = None,
+        private_copy: bool = True,
+    ) -> None:
+        rom = os.fspath(rom_path)
+        if system is None:
+            try:
+                system = system_for_rom(rom)
+            except UnknownSystemError:
+                if core is None:
+                    raise
+        elif system not in SYSTEMS:
+            raise UnknownSystemError(f"unknown system {system!r}; known systems are {sorted(SYSTEMS)}")
+        _check_rom(rom, system)
+        location = core_for_system(system, core)
+        info = SYSTEMS.get(system) if system else None
+        merged = dict(info.options) if info else {}
+        if options:
+            merged.update(options)
+        for d in (paths.system_dir(), paths.saves_dir()):
+            d.mkdir(parents=True, exist_ok=True)
+        super().__init__(
+            rom,
+            location.path,
+            options=merged,
+            system_dir=str(paths.system_dir()),
+            save_dir=str(paths.saves_dir()),
+            screen_size=info.screen if info else None,
+            private_copy=private_copy,
+        )
+        self._quirks = CORE_QUIRKS.get(self.library_name, {})
+        if self._quirks.get("reload_before_set_state"):
+            self.reload_before_set_state = True
+        self._plug_joypads()
+        self._system = system
+        self._info = info
+        self._core = CoreDescription(location, self.library_name, self.library_version)
+
+    def _plug_joypads(self) -> None:
+        if self._quirks.get("plug_joypads"):
+            for port in range(min(self.num_ports, 2)):
+                self.set_controller_port_device(port, 1)
+
+    def power_cycle(self) -> None:
+        super().power_cycle()
+        self._plug_joypads()
+
+    @property
+    def system(self) -> str | None:
+        """The system name (``"Genesis"``), or None for a core given by path alone."""
+        return self._system
+
+    @property
+    def system_info(self) -> SystemInfo | None:
+        return self._info
+
+    @property
+    def core(self) -> CoreDescription:
+        """Which core runs this game."""
+        return self._core
+
+    @property
+    def rambase(self) -> int:
+        return self._info.rambase if self._info else 0
+
+    def memory_blocks(self) -> dict[int, np.ndarray]:
+        """RAM as ``{start address: writable uint8 view}``, in Gym Retro's layout.
+
+        With a core memory map, one block per descriptor that is not CONST,
+        at its start address; its length is the descriptor's address window
+        (the lowest set bit of ``select``), capped by ``len``. Without one,
+        system RAM as a single block at the system's RAM base.
+        """
+        blocks: dict[int, np.ndarray] = {}
+        for i, d in enumerate(self.memory_descriptors()):
+            if d["const"] or not d["has_ptr"]:
+                continue
+            select = d["select"]
+            length = select & -select if select else d["len"]
+            if d["len"] and d["len"] < length:
+                length = d["len"]
+            if length:
+                blocks[d["start"]] = self.descriptor_view(i, length)
+        if not blocks:
+            ram = self.get_memory(2)
+            if ram is not None:
+                blocks[self.rambase] = ram
+        return dict(sorted(blocks.items()))
+
+    @property
+    def memory(self) -> dict[int, np.ndarray]:
+        """Same as :meth:`memory_blocks`."""
+        return self.memory_blocks()
+
+    def get_ram(self) -> np.ndarray:
+        """All RAM blocks concatenated in address order (a copy)."""
+        blocks = self.memory_blocks()
+        if not blocks:
+            return np.zeros(0, dtype=np.uint8)
+        return np.concatenate(list(blocks.values()))
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"frame {self.frame_count}"
+        return f"<RetroEmulator {self.system or '?'} {os.path.basename(self.rom_path)} on {self.core.name}, {state}>"
+
+    def describe(self) -> dict[str, Any]:
+        """A summary: system, core, picture, rates, RAM blocks."""
+        return {
+            "system": self.system,
+            "core": self.core.name,
+            "core_path": self.core.path,
+            "provider": self.core.provider,
+            "library": f"{self.library_name} {self.library_version}",
+            "resolution": self.get_resolution(),
+            "pixel_format": self.pixel_format,
+            "fps": self.get_screen_rate(),
+            "audio_rate": self.get_audio_rate(),
+            "ram_blocks": {hex(k): len(v) for k, v in self.memory_blocks().items()},
+        }

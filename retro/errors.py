@@ -1,0 +1,71 @@
+"""retro's errors: one hierarchy rooted at :class:`RetroError`.
+
+Each subclass also inherits the built-in exception a Python user would expect
+(``FileNotFoundError``, ``ValueError``, ``OSError``), so existing ``except``
+clauses keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "RetroError",
+    "CoreNotFoundError",
+    "CoreLoadError",
+    "ContentLoadError",
+    "RomNotFoundError",
+    "UnknownSystemError",
+    "StateError",
+    "EmulatorClosedError",
+    "IntegrationError",
+    "GameNotFoundError",
+    "MovieFormatError",
+    "ProvisionError",
+]
+
+
+class RetroError(Exception):
+    """Base class of every error retro raises on purpose."""
+
+
+class CoreNotFoundError(RetroError, FileNotFoundError):
+    """No libretro core for a system was found in any provider."""
+
+
+class CoreLoadError(RetroError, OSError):
+    """A libretro core could not be loaded: not a core, missing symbols, wrong API."""
+
+
+class ContentLoadError(RetroError, ValueError):
+    """The core rejected the game, or the ROM file could not be read."""
+
+
+class RomNotFoundError(RetroError, FileNotFoundError):
+    """A ROM file does not exist."""
+
+
+class UnknownSystemError(RetroError, ValueError):
+    """A ROM's system could not be told from its file name."""
+
+
+class StateError(RetroError, ValueError):
+    """A save state is malformed, of the wrong size, or rejected by the core."""
+
+
+class EmulatorClosedError(RetroError, RuntimeError):
+    """The emulator was used after ``close()``."""
+
+
+class IntegrationError(RetroError, ValueError):
+    """An integration file (data.json, scenario.json, metadata.json) is malformed."""
+
+
+class GameNotFoundError(RetroError, FileNotFoundError):
+    """An unknown game, state or scenario was asked for."""
+
+
+class MovieFormatError(RetroError, ValueError):
+    """A movie file (.bk2, .fm2) is malformed or unsupported."""
+
+
+class ProvisionError(RetroError, RuntimeError):
+    """Set-up could not fetch or verify a core or ROM from its package registry."""

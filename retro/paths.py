@@ -1,0 +1,48 @@
+"""Where retro keeps what set-up provisions and what users import.
+
+Everything lives under one directory, ``RETRO_HOME`` (default
+``$XDG_DATA_HOME/retro``, i.e. ``~/.local/share/retro``), never inside
+site-packages:
+
+- ``cores/``: libretro cores provisioned from package registries;
+- ``roms/``: ROMs extracted from registry packages that carry them;
+- ``system/``: BIOS files handed to cores;
+- ``saves/``: battery saves cores write;
+- ``cache/``: downloaded packages.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["retro_home", "cores_dir", "roms_dir", "system_dir", "saves_dir", "cache_dir"]
+
+
+def retro_home() -> Path:
+    """The root of retro's data directory."""
+    env = os.environ.get("RETRO_HOME")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(xdg) / "retro"
+
+
+def cores_dir() -> Path:
+    return retro_home() / "cores"
+
+
+def roms_dir() -> Path:
+    return retro_home() / "roms"
+
+
+def system_dir() -> Path:
+    return retro_home() / "system"
+
+
+def saves_dir() -> Path:
+    return retro_home() / "saves"
+
+
+def cache_dir() -> Path:
+    return retro_home() / "cache"

@@ -1,0 +1,39 @@
+"""Builds retro's Cython extensions.
+
+Cython directives are set once here for the whole project. Set
+RETRO_DEBUG=1 in the environment to build with bounds checks, assertions
+and C debug info.
+"""
+
+import os
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DEBUG = os.environ.get("RETRO_DEBUG", "") not in ("", "0")
+
+directives = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "nonecheck": DEBUG,
+    "cdivision": not DEBUG,
+    "embedsignature": True,
+}
+
+compile_args = ["-O0", "-g"] if DEBUG else ["-O2"]
+macros = [] if DEBUG else [("CYTHON_WITHOUT_ASSERTIONS", "1")]
+
+extensions = [
+    Extension(
+        "retro._core",
+        ["retro/_core.pyx"],
+        include_dirs=["retro"],
+        extra_compile_args=compile_args,
+        define_macros=macros,
+        libraries=["dl"],
+    ),
+]
+
+setup(ext_modules=cythonize(extensions, compiler_directives=directives, quiet=True))
