@@ -1,0 +1,110 @@
+"""Frames/s of ``RetroEmulator.step()`` against a minimal C frontend on the same core and ROM.
+
+    python3 benchmarks/raw_core.py [--frames 3000] [--repeats 5] [--games airstriker,pong,...]
+
+The reference is ``benchmarks/raw_core.c``: it calls ``retro_run`` in a
+loop, converting every frame to RGB24 and taking the audio, as any frontend
+must (also shown without the conversion, for information). retro steps one
+frame per call from Python, with a new joypad mask every frame. Runs are
+interleaved and the table shows medians and the ratio retro / C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import retro  # noqa: E402
+from retro import paths  # noqa: E402
+
+
+def build_harness() -> Path:
+    out = ROOT / "benchmarks" / "_build" / "raw_core"
+    src = ROOT / "benchmarks" / "raw_core.c"
+    header = ROOT / "retro" / "libretro_abi.h"
+    if not out.exists() or out.stat().st_mtime < max(src.stat().st_mtime, header.stat().st_mtime):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cc", "-O2", "-Wall", f"-I{ROOT / 'retro'}", str(src), "-o", str(out), "-ldl"],
+                       check=True)
+    return out
+
+
+def games() -> dict[str, Path]:
+    """The benchmark's games: registry-carried ROMs plus the test ROMs we assemble."""
+    found = {
+        "airstriker": paths.roms_dir() / "stable-retro" / "Airstriker-Genesis.md",
+        "pong": paths.roms_dir() / "ale-py" / "pong.a26",
+    }
+    try:
+        sys.path.insert(0, str(ROOT / "tests" / "roms"))
+        from build import build_rom  # type: ignore[import-not-found]
+
+        outdir = Path(tempfile.mkdtemp(prefix="retro-bench-roms-"))
+        found["nes-test"] = build_rom("nes", outdir)
+        found["snes-test"] = build_rom("snes", outdir)
+    except Exception as e:  # the assembler may be missing; say so and go on
+        print(f"(test ROMs not built: {e})", file=sys.stderr)
+    return found
+
+
+def run_c(harness: Path, core: str, rom: Path, frames: int, options: dict[str, str], convert: bool) -> float:
+    args = [str(harness), core, str(rom), str(frames), f"convert={int(convert)}"]
+    args += [f"{k}={v}" for k, v in options.items()]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    fields = dict(kv.split("=") for kv in out.split())
+    return float(fields["fps"])
+
+
+def run_retro(rom: Path, frames: int) -> float:
+    with retro.RetroEmulator(rom) as em:
+        em.step(10)
+        masks = [int(m) for m in np.random.default_rng(0).integers(0, 1 << 12, size=frames)]
+        step = em.step
+        press = em.set_button_mask
+        start = time.perf_counter()
+        for m in masks:
+            press(m)
+            step()
+        return frames / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=3000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--games", default="")
+    args = parser.parse_args(argv)
+    harness = build_harness()
+    table = []
+    for name, rom in games().items():
+        if args.games and name not in args.games.split(","):
+            continue
+        with retro.RetroEmulator(rom) as em:
+            core, options, system = em.core.path, em.options, em.system
+        c, c_raw, ours = [], [], []
+        for _ in range(args.repeats):
+            c.append(run_c(harness, core, rom, args.frames, options, True))
+            ours.append(run_retro(rom, args.frames))
+            c_raw.append(run_c(harness, core, rom, args.frames, options, False))
+        mc, mr, mo = (statistics.median(x) for x in (c, c_raw, ours))
+        table.append((name, system, Path(core).name, mc, mr, mo, mo / mc))
+    print(f"\nframes/s, median of {args.repeats} interleaved runs of {args.frames} frames")
+    print(f"{'game':<12} {'system':<10} {'core':<28} {'C harness':>10} {'C no-conv':>10} "
+          f"{'retro':>10} {'retro/C':>8}")
+    for name, system, core, mc, mr, mo, ratio in table:
+        print(f"{name:<12} {system:<10} {core:<28} {mc:>10.0f} {mr:>10.0f} {mo:>10.0f} {ratio:>8.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
