@@ -28,11 +28,11 @@ macros = [] if DEBUG else [("CYTHON_WITHOUT_ASSERTIONS", "1")]
 extensions = [
     Extension(
         "retro._core",
-        ["retro/_core.pyx"],
+        ["retro/_core.pyx", "retro/_guard.cpp"],
         include_dirs=["retro"],
         extra_compile_args=compile_args,
         define_macros=macros,
-        libraries=["dl"],
+        libraries=["dl", "stdc++"],
     ),
 ]
 

@@ -44,6 +44,12 @@ cdef extern from "_frontend.h" nogil:
     void retro_fe_log_free(retro_fe_log *log)
     void *retro_fe_dlopen_private(const char *path, const char *tmpdir, char *err, size_t errlen)
 
+cdef extern from * nogil:
+    int retro_guard_unserialize(retro_unserialize_fn fn, const void *data, size_t size)
+    int retro_guard_serialize(retro_serialize_fn fn, void *data, size_t size)
+    int retro_guard_load_game(retro_load_game_fn fn, const retro_game_info *game)
+    int retro_guard_run(retro_run_fn fn, int frames)
+
 cdef extern from "<string.h>" nogil:
     char *strdup(const char *s)
 
@@ -725,7 +731,7 @@ cdef class Emulator:
     cdef void _load_content(self, str rom_path) except *:
         cdef Frontend *fe = self.fe
         cdef retro_game_info game
-        cdef c_bool ok
+        cdef int rc
         memset(&game, 0, sizeof(game))
         game.path = self._rom_path_b
         if not self.need_fullpath:
@@ -733,11 +739,11 @@ cdef class Emulator:
             game.size = len(self._rom_data)
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            ok = fe.api.load_game(&game)
-            if ok:
+            rc = retro_guard_load_game(fe.api.load_game, &game)
+            if rc == 1:
                 fe.api.get_system_av_info(&fe.av)
             retro_fe_leave()
-        if not ok:
+        if rc != 1:
             self.drain_log()
             raise ContentLoadError(
                 f"the {self.library_name or 'libretro'} core rejected {rom_path}: it is not a "
@@ -875,7 +881,7 @@ cdef class Emulator:
     def step(self, int n=1):
         """Run ``n`` frames (one ``retro_run`` each) with the GIL released."""
         cdef Frontend *fe = self.fe
-        cdef int i
+        cdef int rc
         self._check()
         if n < 0:
             raise ValueError(f"step() takes a frame count >= 0, got {n}")
@@ -883,10 +889,11 @@ cdef class Emulator:
         fe.audio_frames = 0
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            for i in range(n):
-                fe.api.run()
+            rc = retro_guard_run(fe.api.run, n)
             retro_fe_leave()
         self.busy = False
+        if rc != 0:
+            self._fail("retro_run")
         self.frame_count += n
         if fe.log.len or fe.log.dropped:
             self.drain_log()
@@ -1073,7 +1080,7 @@ cdef class Emulator:
         """Serialise the emulator (``retro_serialize``) into bytes."""
         cdef Frontend *fe = self.fe
         cdef size_t n
-        cdef c_bool ok
+        cdef int rc
         cdef char *buf
         self._check()
         n = self.get_state_size()
@@ -1084,10 +1091,10 @@ cdef class Emulator:
         memset(buf, 0, n)
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            ok = fe.api.serialize(buf, n)
+            rc = retro_guard_serialize(fe.api.serialize, buf, n)
             retro_fe_leave()
         self.drain_log()
-        if not ok:
+        if rc != 1:
             raise StateError(f"the {self.library_name} core failed to save its state")
         if self.settle_states:
             # Continue from exactly what a restore of this state gives, so that
@@ -1104,7 +1111,7 @@ cdef class Emulator:
         cdef Frontend *fe = self.fe
         cdef const unsigned char[::1] view
         cdef size_t n, expected
-        cdef c_bool ok
+        cdef int rc
         self._check()
         if isinstance(state, str):
             raise TypeError("set_state() takes bytes, not str")
@@ -1123,10 +1130,15 @@ cdef class Emulator:
             fe = self.fe
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            ok = fe.api.unserialize(&view[0], n)
+            rc = retro_guard_unserialize(fe.api.unserialize, &view[0], n)
             retro_fe_leave()
         self.drain_log()
-        if not ok:
+        if rc < 0:
+            # The core threw while reading the state: it may be half loaded,
+            # so start it afresh before reporting.
+            self.power_cycle()
+            raise StateError(f"the {self.library_name} core could not read the state: it is corrupt")
+        if rc == 0:
             raise StateError(f"the {self.library_name} core rejected the state")
         return True
 
@@ -1271,6 +1283,13 @@ cdef class Emulator:
                              record[1:].decode("utf-8", "replace"))
         if dropped:
             core_log.warning("%s: %d log lines dropped (log buffer full)", name, dropped)
+
+    cdef int _fail(self, str call) except -1:
+        self.drain_log()
+        self._closed = True
+        raise RetroError(
+            f"the {self.library_name} core failed inside {call} (it threw an exception); this "
+            f"emulator is closed, create a new one")
 
     cdef inline int _check_open(self) except -1:
         if self._closed or self.fe == NULL:
