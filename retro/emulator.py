@@ -76,9 +76,21 @@ def _check_rom(rom_path: str, system: str | None) -> None:
                 f"0x100 (interleaved .smd dumps must be converted to .md first)")
     elif system == "Nes":
         with open(rom_path, "rb") as f:
-            magic = f.read(4)
-        if magic != b"NES\x1a":
+            header = f.read(16)
+        if header[:4] != b"NES\x1a" or len(header) < 16:
             raise ContentLoadError(f"{rom_path} is not an iNES ROM: it does not start with 'NES\\x1a'")
+        prg, chr_, flags6 = header[4], header[5], header[6]
+        if header[7] & 0x0C != 0x08:  # iNES 1.0: sizes are in the header as given
+            need = 16 + (512 if flags6 & 4 else 0) + prg * 16384 + chr_ * 8192
+            if prg == 0 or size < need:
+                raise ContentLoadError(
+                    f"{rom_path} is a truncated or corrupt iNES ROM: its header declares "
+                    f"{prg} x 16 KiB PRG and {chr_} x 8 KiB CHR ({need} bytes), the file has {size}")
+    elif system == "Snes":
+        body = size - 512 if size % 1024 == 512 else size
+        if body < 0x8000:
+            raise ContentLoadError(
+                f"{rom_path} is {size} bytes; the smallest SNES cartridge is 32 KiB, so it is not a SNES ROM")
 
 
 class RetroEmulator(Emulator):
@@ -111,7 +123,7 @@ class RetroEmulator(Emulator):
         options: Mapping[str, str] | None = None,
         private_copy: bool = True,
     ) -> None:
-        rom = os.fspath(rom_path)
+        rom = os.path.expanduser(os.fspath(rom_path))
         if system is None:
             try:
                 system = system_for_rom(rom)

@@ -1,0 +1,479 @@
+"""RetroEmulator on real cores and real ROMs (Genesis, Atari 2600, NES, SNES)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import retro
+from retro import RetroEmulator
+
+# libretro joypad ids
+B, Y, SELECT, START, UP, DOWN, LEFT, RIGHT, A, X, L, R = range(12)
+
+
+def digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def mask(*buttons: int) -> int:
+    bits = 0
+    for b in buttons:
+        bits |= 1 << b
+    return bits
+
+
+# -- golden frames: the pinned cores are deterministic ------------------------
+
+GOLDEN_300 = {
+    # rom fixture, core: (screen sha256[:16], RAM sha256[:16]) after 300 frames, no input
+    ("airstriker", None): ("5e4333a77709faf2", "330082d84597c0e3"),
+    ("pong", None): ("66442498b8728e05", "69f0670143b9bbf3"),
+    # NES: internal RAM only; fceumm leaves the $6000 cart-RAM window of a
+    # cart without PRG-RAM uninitialised, so it differs between processes
+    ("nes", None): ("edb7fa128a416fab", "bf88e16a382cbe5e"),
+    ("snes", None): ("6afc081d00a654e0", "6ec7f7f4cc20ce89"),
+    ("atari2600", None): ("f1d31c62b587a241", "84a94552620cbcb9"),
+}
+
+
+@pytest.fixture(scope="session")
+def roms(airstriker_rom, pong_rom, test_roms):
+    return {"airstriker": airstriker_rom, "pong": pong_rom, **test_roms}
+
+
+@pytest.mark.parametrize("game,core", sorted(GOLDEN_300, key=str))
+def test_golden_frame_after_300_frames(roms, game, core):
+    with RetroEmulator(roms[game], core=core) as em:
+        em.step(300)
+        ram = em.get_ram() if game != "nes" else np.concatenate(
+            [block for start, block in em.memory.items() if start < 0x6000])
+        assert (digest(em.get_screen()), digest(ram)) == GOLDEN_300[(game, core)]
+
+
+# -- Genesis: Airstriker on genesis_plus_gx ----------------------------------
+
+def test_airstriker_runs_on_genesis_plus_gx(airstriker_rom):
+    with RetroEmulator(airstriker_rom) as em:
+        assert em.system == "Genesis"
+        assert em.core.name == "genesis_plus_gx"
+        assert em.get_resolution() == (320, 224)
+        assert em.get_screen().shape == (224, 320, 3)
+        assert em.get_screen_rate() == pytest.approx(59.92, abs=0.01)
+        assert em.get_audio_rate() == 44100
+        blocks = em.memory
+        assert list(blocks) == [0xFF0000] and len(blocks[0xFF0000]) == 65536
+        seen = set()
+        for _ in range(30):
+            em.step(10)
+            seen.add(digest(em.get_screen()))
+        assert len(seen) > 5, "the picture should change as the game runs"
+        em.step()
+        audio = em.get_audio()
+        assert audio.dtype == np.int16 and audio.shape[1] == 2 and 700 < len(audio) < 770
+        em.step(4)
+        assert 4 * 700 < len(em.get_audio()) < 4 * 770, "step(n) returns the audio of all n frames"
+
+
+# -- Atari 2600: Pong on stella ----------------------------------------------
+
+def test_pong_runs_on_stella_and_reacts_to_input(pong_rom):
+    with RetroEmulator(pong_rom) as em:
+        assert (em.system, em.core.name) == ("Atari2600", "stella")
+        assert em.get_screen().shape == (210, 160, 3)
+        assert list(em.memory) == [0x80] and len(em.memory[0x80]) == 128
+        em.step(60)
+        em.set_button_mask(mask(START))  # joypad id 3 is the console's RESET switch
+        em.step(5)
+        em.set_button_mask(0)
+        em.step(30)
+        start = em.get_state()
+        em.set_button_mask(mask(UP))  # UP and DOWN turn the player's paddle knob
+        em.step(60)
+        up = em.get_ram()
+        up_screen = em.get_screen()
+        em.set_state(start)
+        em.set_button_mask(mask(DOWN))
+        em.step(60)
+        down = em.get_ram()
+        assert up[4] < 100 < 200 < down[4], "UP and DOWN move the paddle to opposite ends"
+        assert digest(em.get_screen()) != digest(up_screen), "the paddle is drawn where it is"
+        em.set_state(start)
+        em.set_button_mask(mask(UP))
+        em.step(60)
+        assert np.array_equal(em.get_ram(), up), "the same input from the same state replays exactly"
+
+
+# -- NES test ROM on fceumm and nestopia -------------------------------------
+
+NES_PAD_BITS = {A: 7, B: 6, SELECT: 5, START: 4, UP: 3, DOWN: 2, LEFT: 1, RIGHT: 0}
+
+
+def nes_pad_byte(buttons):
+    return sum(1 << NES_PAD_BITS[b] for b in buttons)
+
+
+@pytest.mark.parametrize("core", ["fceumm", "nestopia"])
+def test_nes_test_rom(test_roms, core):
+    with RetroEmulator(test_roms["nes"], core=core) as em:
+        assert em.system == "Nes" and em.core.name == core
+        h, w, c = em.get_screen().shape
+        assert c == 3 and w in (240, 256) and h in (224, 240)
+        ram = em.memory[0]
+        em.step(12)
+        counter = int(ram[0]) | int(ram[1]) << 8
+        assert counter > 0
+        for i in range(1, 40):
+            em.step()
+            assert int(ram[0]) | int(ram[1]) << 8 == counter + i, "the frame counter counts frames"
+        for p1, p2 in [((A,), ()), ((B, START), (A,)), ((UP, LEFT), (DOWN, RIGHT, SELECT)), ((), (B,))]:
+            em.set_button_mask(mask(*p1), 0)
+            em.set_button_mask(mask(*p2), 1)
+            em.step()
+            assert (ram[2], ram[3]) == (nes_pad_byte(p1), nes_pad_byte(p2))
+        em.set_button_mask(0, 1)
+        held = int(ram[4])
+        em.set_button_mask(mask(A), 0)
+        em.step(5)
+        assert ram[4] == held + 5, "frames with A held accumulate"
+        red = em.get_screen()[0, 0].copy()
+        em.step(3)
+        assert np.array_equal(em.get_screen()[0, 0], red), "A held fixes the backdrop colour"
+        em.set_button_mask(0, 0)
+        colours = set()
+        for _ in range(8):
+            em.step()
+            colours.add(tuple(em.get_screen()[0, 0]))
+        assert len(colours) == 8 and tuple(red) not in colours, "the backdrop cycles with the frame counter"
+
+
+# -- SNES test ROM on snes9x ---------------------------------------------------
+
+def snes_pad_word(buttons):
+    high = {B: 7, Y: 6, SELECT: 5, START: 4, UP: 3, DOWN: 2, LEFT: 1, RIGHT: 0}
+    low = {A: 7, X: 6, L: 5, R: 4}
+    return (sum(1 << low[b] for b in buttons if b in low),
+            sum(1 << high[b] for b in buttons if b in high))
+
+
+def test_snes_test_rom_on_snes9x(test_roms):
+    with RetroEmulator(test_roms["snes"]) as em:
+        assert (em.system, em.core.name) == ("Snes", "snes9x")
+        assert em.get_screen().shape == (224, 256, 3)
+        wram = em.memory[0x7E0000]
+        assert len(wram) == 0x20000
+        em.step(12)
+        counter = int(wram[0]) | int(wram[1]) << 8
+        for i in range(1, 30):
+            em.step()
+            assert int(wram[0]) | int(wram[1]) << 8 == counter + i
+        for p1, p2 in [((A,), ()), ((B, START), (A,)), ((UP, LEFT), (DOWN, RIGHT, SELECT)),
+                       ((X, L, R, Y), (X,))]:
+            em.set_button_mask(mask(*p1), 0)
+            em.set_button_mask(mask(*p2), 1)
+            em.step()
+            assert tuple(wram[2:6]) == snes_pad_word(p1) + snes_pad_word(p2)
+        em.set_button_mask(0, 1)
+        em.set_button_mask(mask(A), 0)
+        held = int(wram[6])
+        em.step(4)
+        assert wram[6] == held + 4
+        assert tuple(em.get_screen()[0, 0]) == (0, 0, 248), "A held: a blue backdrop"
+
+
+def test_atari_test_rom_on_stella(test_roms):
+    with RetroEmulator(test_roms["atari2600"]) as em:
+        ram = em.memory[0x80]
+        em.step(3)
+        counter = int(ram[0]) | int(ram[1]) << 8
+        em.step(10)
+        assert int(ram[0]) | int(ram[1]) << 8 == counter + 10
+        em.set_button_mask(mask(B), 0)  # the joystick's fire button is libretro B
+        em.step(2)
+        assert ram[3] & 0x80 == 0, "fire held reads low on INPT4"
+        em.set_button_mask(mask(UP, LEFT), 0)
+        em.set_button_mask(mask(DOWN, RIGHT), 1)
+        em.step()
+        assert ram[2] == 0xA5
+
+
+# -- determinism: state round trips -------------------------------------------
+
+@pytest.mark.parametrize("game", ["airstriker", "pong", "nes", "snes"])
+def test_state_round_trip_300_frames(roms, game):
+    with RetroEmulator(roms[game]) as em:
+        em.step(120)
+        state = em.get_state()
+
+        def play():
+            rng = np.random.default_rng(7)
+            trace = []
+            for _ in range(300):
+                em.set_button_mask(int(rng.integers(0, 1 << 12)))
+                em.step()
+                trace.append((digest(em.get_screen()), digest(em.get_ram())))
+            return trace
+
+        first = play()
+        em.set_state(state)
+        second = play()
+        assert len(set(first)) > 1
+        assert first == second
+
+
+def test_state_loads_in_a_second_emulator(airstriker_rom):
+    with RetroEmulator(airstriker_rom) as a, RetroEmulator(airstriker_rom) as b:
+        a.step(200)
+        b.set_state(a.get_state())
+        for _ in range(100):
+            a.step()
+            b.step()
+        assert digest(a.get_ram()) == digest(b.get_ram())
+        assert digest(a.get_screen()) == digest(b.get_screen())
+
+
+# -- many emulators per process --------------------------------------------------
+
+def test_two_emulators_of_one_core_are_independent(airstriker_rom):
+    with RetroEmulator(airstriker_rom) as a, RetroEmulator(airstriker_rom) as b:
+        a.step(100)
+        b.step(100)
+        frozen = b.get_ram()
+        frozen_screen = b.get_screen()
+        a.set_button_mask(mask(START))
+        a.step(300)
+        assert not np.array_equal(a.get_ram(), frozen)
+        assert np.array_equal(b.get_ram(), frozen), "stepping one emulator must not touch the other"
+        assert np.array_equal(b.get_screen(), frozen_screen)
+        a.memory[0xFF0000][:16] = 0xAB
+        assert not np.any(b.memory[0xFF0000][:16] == 0xAB) or np.array_equal(b.get_ram(), frozen)
+
+
+def test_step_releases_the_gil(airstriker_rom):
+    """While one thread is inside step(), Python code on another thread keeps running."""
+    with RetroEmulator(airstriker_rom) as em:
+        em.step(10)
+        inside = threading.Event()
+        done = threading.Event()
+
+        def run():
+            inside.set()
+            em.step(600)
+            done.set()
+
+        t = threading.Thread(target=run)
+        t.start()
+        inside.wait()
+        ticks = 0
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0)
+        t.join()
+        assert ticks > 50, f"the main thread ran only {ticks} times while step(600) ran"
+
+
+def test_threads_stepping_two_emulators_run_in_parallel(airstriker_rom, capsys):
+    frames = 600
+    ems = [RetroEmulator(airstriker_rom) for _ in range(2)]
+    try:
+        start = time.perf_counter()
+        ems[0].step(frames)
+        one = time.perf_counter() - start
+        threads = [threading.Thread(target=e.step, args=(frames,)) for e in ems]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        two = time.perf_counter() - start
+        with capsys.disabled():
+            print(f"\n  two emulators on two threads took {two / one:.2f}x the time of one")
+        assert ems[0].frame_count == 2 * frames and ems[1].frame_count == frames
+    finally:
+        for e in ems:
+            e.close()
+
+
+def test_same_emulator_from_two_threads_is_refused(airstriker_rom):
+    with RetroEmulator(airstriker_rom) as em:
+        errors = []
+        started = threading.Event()
+
+        def run():
+            started.set()
+            em.step(300)
+
+        t = threading.Thread(target=run)
+        t.start()
+        started.wait()
+        time.sleep(0.01)
+        try:
+            em.step()
+        except retro.RetroError as e:
+            errors.append(e)
+        t.join()
+        # either the other thread had finished already, or we were told it was busy
+        assert em.frame_count in (300, 301)
+        assert len(errors) == (1 if em.frame_count == 300 else 0)
+
+
+# -- buffers ---------------------------------------------------------------------
+
+def test_screen_view_is_zero_copy_and_get_screen_copies(airstriker_rom):
+    with RetroEmulator(airstriker_rom) as em:
+        em.step(60)
+        view = em.screen
+        copy = em.get_screen()
+        assert not view.flags.writeable
+        assert np.array_equal(view, copy)
+        out = np.empty_like(copy)
+        assert em.get_screen(out=out) is out
+        for _ in range(20):
+            em.step(5)
+            if not np.array_equal(view, copy):
+                break
+        assert not np.array_equal(view, copy), "the view follows the emulator"
+        assert np.array_equal(view, em.get_screen())
+        with pytest.raises(ValueError, match="shape"):
+            em.get_screen(out=np.empty((10, 10, 3), np.uint8))
+
+
+def test_ram_is_a_writable_view(test_roms):
+    with RetroEmulator(test_roms["nes"]) as em:
+        em.step(12)
+        ram = em.memory[0]
+        ram[0x10] = 0x5A
+        assert em.get_ram()[0x10] == 0x5A
+        assert em.get_memory("system_ram")[0x10] == 0x5A
+
+
+def test_views_outlive_close_without_crashing(airstriker_rom):
+    em = RetroEmulator(airstriker_rom)
+    em.step(30)
+    ram = em.memory[0xFF0000]
+    screen = em.screen
+    before = ram.copy()
+    em.close()
+    assert em.closed
+    assert np.array_equal(ram, before)
+    assert screen.shape == (224, 320, 3)
+    with pytest.raises(retro.EmulatorClosedError):
+        em.step()
+    with pytest.raises(retro.EmulatorClosedError):
+        em.get_screen()
+    del ram, screen  # the core is unloaded now
+
+
+# -- bad input --------------------------------------------------------------------
+
+def test_missing_core_names_system_core_and_command(airstriker_rom, tmp_path, monkeypatch):
+    monkeypatch.setenv("RETRO_HOME", str(tmp_path / "empty-home"))
+    monkeypatch.delenv("RETRO_CORE_PATH", raising=False)
+    monkeypatch.setattr("retro.cores._stable_retro_cores", lambda: [])
+    with pytest.raises(retro.CoreNotFoundError) as err:
+        RetroEmulator(airstriker_rom)
+    text = str(err.value)
+    assert "Genesis" in text and "genesis_plus_gx" in text and "python3 -m retro.provision" in text
+    assert isinstance(err.value, FileNotFoundError)
+
+
+def test_unknown_core_name(test_roms):
+    with pytest.raises(retro.CoreNotFoundError, match="no_such_core"):
+        RetroEmulator(test_roms["nes"], core="no_such_core")
+
+
+def test_not_a_core(test_roms, tmp_path):
+    fake = tmp_path / "fake_libretro.so"
+    fake.write_bytes(b"\x7fELF this is not a shared library")
+    with pytest.raises(retro.CoreLoadError):
+        RetroEmulator(test_roms["nes"], core=str(fake))
+
+
+@pytest.mark.parametrize("name", ["bad.gb", "bad.gba"])
+def test_core_rejects_the_rom(tmp_path, name):
+    bad = tmp_path / name
+    bad.write_bytes(b"\x00" * 100)
+    with pytest.raises(retro.ContentLoadError, match="rejected"):
+        RetroEmulator(bad)
+
+
+@pytest.mark.parametrize("name,content", [
+    ("huge-prg.nes", b"NES\x1a" + b"\xff" * 12),
+    ("truncated.nes", b"NES\x1a\x01\x01" + bytes(10) + bytes(100)),
+    ("tiny.sfc", bytes(100)),
+])
+def test_truncated_roms_are_refused(tmp_path, name, content):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    with pytest.raises(retro.ContentLoadError, match="truncated|smallest"):
+        RetroEmulator(bad)
+
+
+@pytest.mark.parametrize("name,content,error", [
+    ("notes.md", b"# A markdown file, not a Genesis ROM\n" * 20, retro.ContentLoadError),
+    ("page.nes", b"<html>not a NES ROM</html>", retro.ContentLoadError),
+    ("empty.a26", b"", retro.ContentLoadError),
+    ("archive.xyz", b"PK\x03\x04", retro.UnknownSystemError),
+])
+def test_non_rom_files(tmp_path, name, content, error):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error):
+        RetroEmulator(path)
+
+
+def test_missing_rom_and_directory(tmp_path):
+    with pytest.raises(retro.RomNotFoundError):
+        RetroEmulator(tmp_path / "nope.md")
+    folder = tmp_path / "folder.nes"
+    folder.mkdir()
+    with pytest.raises(retro.ContentLoadError):
+        RetroEmulator(folder)
+
+
+@pytest.mark.parametrize("game", ["airstriker", "pong", "nes", "snes"])
+def test_bad_states_are_refused_and_the_emulator_survives(roms, game):
+    with RetroEmulator(roms[game]) as em:
+        em.step(30)
+        good = em.get_state()
+        rng = np.random.default_rng(1)
+        for bad in (good[: len(good) // 2], good + b"\x00", b"", b"garbage",
+                    b"\x00" * len(good)[:0] if False else b"\x01" * (len(good) + 7)):
+            with pytest.raises(retro.StateError):
+                em.set_state(bad)
+        # a state of the right size but random bytes: refused, or accepted without a crash
+        try:
+            em.set_state(rng.integers(0, 256, len(good), dtype=np.uint8).tobytes())
+        except retro.StateError:
+            pass
+        em.set_state(good)
+        em.step(10)
+        assert em.get_screen().shape[2] == 3
+        with pytest.raises(TypeError):
+            em.set_state("a string")
+
+
+def test_foreign_state_from_another_game_is_refused(roms):
+    with RetroEmulator(roms["pong"]) as pong:
+        pong_state = pong.get_state()
+    with RetroEmulator(roms["airstriker"]) as em:
+        with pytest.raises(retro.StateError, match="expects"):
+            em.set_state(pong_state)
+
+
+def test_bad_arguments(airstriker_rom):
+    with RetroEmulator(airstriker_rom) as em:
+        with pytest.raises(ValueError):
+            em.set_button_mask([1] * 17)
+        with pytest.raises(ValueError):
+            em.set_button_mask(1 << 16)
+        with pytest.raises(ValueError):
+            em.set_button_mask(0, player=99)
+        with pytest.raises(ValueError):
+            em.step(-1)
+        with pytest.raises(retro.UnknownSystemError):
+            RetroEmulator(airstriker_rom, system="Dreamcast")
