@@ -1,0 +1,96 @@
+"""Provisioning: pins are checked, installs are idempotent, tampering is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from retro import cores, paths, provision
+from retro.errors import ProvisionError
+from retro.systems import SYSTEMS
+
+
+def test_manifest_pins_every_default_core():
+    manifest = provision.load_manifest()
+    pinned = {c["name"] for c in manifest["cores"] if c["source"] != "debian"}
+    for name, info in SYSTEMS.items():
+        assert info.lib in pinned, f"{name}'s default core {info.lib} is not pinned"
+    for core in manifest["cores"]:
+        assert len(core["sha256"]) == 64 and core["license"]
+    for source in manifest["sources"].values():
+        assert len(source["sha256"]) == 64 and source["filename"].endswith(".whl")
+
+
+def test_provisioned_cores_match_their_pins():
+    manifest = provision.load_manifest()
+    for core in manifest["cores"]:
+        if core["source"] == "debian":
+            continue
+        path = paths.cores_dir() / f"{core['name']}_libretro.so"
+        assert path.is_file(), "run bash scripts/setup.sh"
+        assert provision.sha256_file(path) == core["sha256"]
+
+
+def _fake_source(tmp_path: Path, payload: bytes) -> tuple[dict, Path]:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    wheel = cache / "fake-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("fake/cores/toy_libretro.so", payload)
+    source = {"filename": wheel.name, "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
+              "package": "fake", "version": "1.0"}
+    return source, cache
+
+
+def test_extract_verifies_and_is_idempotent(tmp_path):
+    payload = b"\x7fELF toy core"
+    source, cache = _fake_source(tmp_path, payload)
+    wheel = provision.fetch_wheel(source, cache)  # cached and verified: no download
+    target = tmp_path / "cores" / "toy_libretro.so"
+    with zipfile.ZipFile(wheel) as zf:
+        sha = hashlib.sha256(payload).hexdigest()
+        assert provision._extract(zf, "fake/cores/toy_libretro.so", target, sha) is True
+        assert provision._extract(zf, "fake/cores/toy_libretro.so", target, sha) is False
+        target.write_bytes(b"tampered")
+        assert provision._extract(zf, "fake/cores/toy_libretro.so", target, sha) is True
+        assert target.read_bytes() == payload
+        with pytest.raises(ProvisionError, match="pins"):
+            provision._extract(zf, "fake/cores/toy_libretro.so", tmp_path / "x.so", "0" * 64)
+        with pytest.raises(ProvisionError, match="no member"):
+            provision._extract(zf, "fake/missing.so", tmp_path / "y.so", None)
+
+
+def test_a_wheel_with_the_wrong_hash_is_refused(tmp_path, monkeypatch):
+    source, cache = _fake_source(tmp_path, b"core")
+    source["sha256"] = "f" * 64
+    source.update(platform="any", python_version="3.11", implementation="cp", abi="none")
+
+    def fake_run(cmd, **kwargs):  # pip "downloads" the tampered file that is already there
+        class Result:
+            returncode = 0
+            stdout = stderr = ""
+        return Result()
+
+    monkeypatch.setattr(provision.subprocess, "run", fake_run)
+    with pytest.raises(ProvisionError, match="refusing"):
+        provision.fetch_wheel(source, cache)
+    assert not (cache / source["filename"]).exists(), "a file that fails its pin is removed"
+
+
+def test_core_table_lists_every_system():
+    rows = cores.table()
+    systems = {r["system"] for r in rows}
+    assert systems == set(SYSTEMS)
+    genesis = next(r for r in rows if r["system"] == "Genesis" and r["role"] == "default")
+    assert genesis["core"] == "genesis_plus_gx" and genesis["path"]
+
+
+def test_provision_main_reports(capsys):
+    assert provision.main([]) == 0
+    out = capsys.readouterr().out
+    assert "genesis_plus_gx" in out and "ROMs:" in out
+    json.dumps(provision.load_manifest())
