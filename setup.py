@@ -34,6 +34,12 @@ extensions = [
         define_macros=macros,
         libraries=["dl", "stdc++"],
     ),
+    Extension(
+        "retro._bk2",
+        ["retro/_bk2.pyx"],
+        extra_compile_args=compile_args,
+        define_macros=macros,
+    ),
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives, quiet=True))

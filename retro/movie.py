@@ -1,0 +1,580 @@
+"""Movies: ``.bk2`` input recordings (Gym Retro's and BizHawk's dialects) and FCEUX ``.fm2``.
+
+``Movie(path)`` reads a movie; ``Movie(path, record=True, players=n)``
+records one. The API is Gym Retro's (``step``, ``get_key``, ``set_key``,
+``get_game``, ``get_state``, ``set_state``, ``players``, ``configure``,
+``close``), with keyword defaults that Gym Retro lacked.
+
+A ``.bk2`` is a zip. Gym Retro writes ``Input Log.txt``, ``Header.txt`` and,
+when the movie starts from a save state, ``Core.bin`` (the raw state). Its
+input log has no ``LogKey:`` and its columns are matched by character.
+BizHawk writes ``LogKey:#Reset|Power|#P1 Up|...`` and positional columns,
+may omit ``Core.bin`` (a power-on movie) and may zstd-compress it. Both are
+read; Gym Retro's dialect is written by default (so stable-retro plays our
+movies) and BizHawk's on request (``dialect="bizhawk"``). Console switches
+(reset, power, and the Atari 2600's RESET) are recorded in the log's first
+field rather than dropped.
+
+Files are written atomically: a movie appears complete on ``close()`` (or
+when the interpreter exits), never half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import weakref
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from retro._bk2 import parse_frames, write_frames
+from retro.errors import MovieFormatError
+from retro.systems import SYSTEMS, SystemInfo
+
+__all__ = ["Movie", "PLATFORMS", "CONSOLE_RESET", "CONSOLE_POWER"]
+
+#: Console switch bits of a frame's first field.
+CONSOLE_RESET = 0
+CONSOLE_POWER = 1
+CONSOLE_SELECT = 2  # BizHawk's Atari 2600 console Select
+CONSOLE_DIFF_LEFT = 3
+CONSOLE_DIFF_RIGHT = 4
+
+#: Header ``Platform`` values and retro's system names.
+PLATFORMS = {
+    "GEN": "Genesis", "SNES": "Snes", "NES": "Nes", "A26": "Atari2600",
+    "SMS": "Sms", "GG": "GameGear", "GB": "GameBoy", "GBC": "GbColor", "GBA": "GbAdvance",
+    "PCE": "PCEngine", "32X": "32x",
+}
+_GYM_PLATFORM = {"Genesis": "GEN", "Snes": "SNES", "Nes": "NES", "Atari2600": "A26"}
+_BIZHAWK_PLATFORM = {v: k for k, v in PLATFORMS.items()}
+
+#: Gym Retro's mnemonics: retro button name -> (log character, key-list name).
+GYM_MNEMONICS = {
+    "A": ("A", "A"), "B": ("B", "B"), "C": ("C", "C"), "X": ("X", "X"), "Y": ("Y", "Y"), "Z": ("Z", "Z"),
+    "START": ("S", "Start"), "SELECT": ("s", "Select"), "MODE": ("M", "Mode"),
+    "UP": ("U", "Up"), "DOWN": ("D", "Down"), "LEFT": ("L", "Left"), "RIGHT": ("R", "Right"),
+    "L": ("l", "L"), "R": ("r", "R"),
+}
+_ATARI_MNEMONICS = {"BUTTON": ("B", "Button")}
+
+#: BizHawk control names -> retro button names, and BizHawk's mnemonics.
+BIZHAWK_NAMES = {
+    "Up": "UP", "Down": "DOWN", "Left": "LEFT", "Right": "RIGHT", "Start": "START", "Select": "SELECT",
+    "Mode": "MODE", "A": "A", "B": "B", "C": "C", "X": "X", "Y": "Y", "Z": "Z", "L": "L", "R": "R",
+    "Button": "BUTTON", "Run": "RUN", "I": "I", "II": "II", "III": "III", "IV": "IV", "V": "V", "VI": "VI",
+    "Pause": "PAUSE",
+}
+BIZHAWK_MNEMONICS = {
+    "Up": "U", "Down": "D", "Left": "L", "Right": "R", "Start": "S", "Select": "s", "Mode": "M",
+    "L": "l", "R": "r", "Button": "B", "Power": "P", "Reset": "r", "Pause": "p", "Run": "R",
+    "Toggle Left Difficulty": "l", "Toggle Right Difficulty": "r",
+    "I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6",
+}
+_BIZHAWK_CONSOLE = {"Reset": CONSOLE_RESET, "Power": CONSOLE_POWER, "Select": CONSOLE_SELECT,
+                    "Toggle Left Difficulty": CONSOLE_DIFF_LEFT, "Toggle Right Difficulty": CONSOLE_DIFF_RIGHT}
+#: BizHawk's controller layouts: (console group, per-player buttons), from its core definitions.
+BIZHAWK_LAYOUTS = {
+    "Genesis": (["Power", "Reset"], ["Up", "Down", "Left", "Right", "A", "B", "C", "Start", "X", "Y", "Z", "Mode"]),
+    "Nes": (["Reset", "Power"], ["Up", "Down", "Left", "Right", "Start", "Select", "B", "A"]),
+    "Snes": (["Reset", "Power"], ["Up", "Down", "Left", "Right", "Select", "Start", "Y", "B", "X", "A", "L", "R"]),
+    "Atari2600": (["Reset", "Select", "Power", "Toggle Left Difficulty", "Toggle Right Difficulty"],
+                  ["Up", "Down", "Left", "Right", "Button"]),
+    "GameBoy": (["Power"], ["Up", "Down", "Left", "Right", "Start", "Select", "B", "A"]),
+    "GbColor": (["Power"], ["Up", "Down", "Left", "Right", "Start", "Select", "B", "A"]),
+    "GbAdvance": (["Power"], ["Up", "Down", "Left", "Right", "Start", "Select", "B", "A", "L", "R"]),
+    "Sms": (["Reset", "Pause"], ["Up", "Down", "Left", "Right", "B", "A"]),
+    "GameGear": (["Reset"], ["Up", "Down", "Left", "Right", "B", "A", "Start"]),
+    "PCEngine": (["Reset", "Power"], ["Up", "Down", "Left", "Right", "I", "II", "III", "IV", "V", "VI", "Select", "Run"]),
+    "32x": (["Power", "Reset"], ["Up", "Down", "Left", "Right", "A", "B", "C", "Start", "X", "Y", "Z", "Mode"]),
+}
+#: FCEUX's .fm2 port columns.
+FM2_COLUMNS = ["RIGHT", "LEFT", "DOWN", "UP", "START", "SELECT", "B", "A"]
+
+#: Limits that keep a hostile file from exhausting memory.
+MAX_LOG_BYTES = 256 << 20
+MAX_STATE_BYTES = 64 << 20
+MAX_HEADER_BYTES = 1 << 20
+MAX_PLAYERS = 8
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def _atari_reset_index(info: SystemInfo) -> int | None:
+    return info.buttons.index("RESET") if info.name == "Atari2600" and "RESET" in info.buttons else None
+
+
+def _gym_mnemonics(info: SystemInfo) -> dict[int, tuple[str, str]]:
+    table = dict(GYM_MNEMONICS)
+    if info.name == "Atari2600":
+        table.update(_ATARI_MNEMONICS)
+    return {i: table[name] for i, name in enumerate(info.buttons) if name in table}
+
+
+@dataclass
+class _Layout:
+    """How a log's fields map to console bits and button indexes."""
+
+    system: str
+    players: int
+    charmaps: np.ndarray  # uint16[fields, 256]
+    columns: np.ndarray  # int16[fields, max columns]
+    positional: np.ndarray  # uint8[fields]
+    roles: list[int]  # per field: -1 console, else player index
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: str) -> bytes:
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise MovieFormatError(f"{path}: the movie has no {name!r} member") from None
+    if info.file_size > limit:
+        raise MovieFormatError(f"{path}: {name} claims {info.file_size} bytes, more than the {limit} allowed")
+    try:
+        with zf.open(info) as f:
+            data = f.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as e:
+        raise MovieFormatError(f"{path}: {name} cannot be read: {e}") from e
+    if len(data) > limit:
+        raise MovieFormatError(f"{path}: {name} is larger than the {limit} bytes allowed")
+    return data
+
+
+def _decode_state(data: bytes, path: str) -> bytes:
+    if data.startswith(ZSTD_MAGIC):
+        try:
+            import zstandard
+        except ImportError as e:  # pragma: no cover - a declared dependency
+            raise MovieFormatError(f"{path}: Core.bin is zstd-compressed; pip install zstandard") from e
+        try:
+            return zstandard.ZstdDecompressor().decompress(data, max_output_size=MAX_STATE_BYTES)
+        except zstandard.ZstdError as e:
+            raise MovieFormatError(f"{path}: Core.bin is corrupt zstd data: {e}") from e
+    return data
+
+
+class Movie:
+    """A movie being read (``record=False``) or recorded (``record=True``).
+
+    Reading loads the whole input log at once (a fast Cython parser);
+    ``step()`` moves to the next frame and returns False at the end;
+    ``get_key(button, player)`` tells whether a button is held on the
+    current frame. Recording: ``configure(game, emulator)``, then per frame
+    ``set_key(...)`` and ``step()``; ``close()`` writes the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], record: bool = False, players: int = 1,
+                 *, dialect: str = "gym") -> None:
+        self.path = os.fspath(path)
+        self._record = bool(record)
+        self._players = int(players)
+        self._game = "?"
+        self._state = b""
+        self._system: str | None = None
+        self._index = -1
+        self._closed = False
+        self._header: dict[str, str] = {}
+        if dialect not in ("gym", "bizhawk"):
+            raise ValueError(f"dialect must be 'gym' or 'bizhawk', got {dialect!r}")
+        self.dialect = dialect
+        if self._record:
+            if not 1 <= self._players <= MAX_PLAYERS:
+                raise ValueError(f"players must be 1..{MAX_PLAYERS}, got {players}")
+            self._rows: list[tuple[int, ...]] = []
+            self._keys = [0] * (self._players + 1)
+            self._sha1 = "?"
+            self._finalizer = weakref.finalize(self, Movie._write_at_exit, weakref.ref(self))
+            self._frames = np.zeros((0, self._players + 1), dtype=np.uint16)
+        else:
+            self._load()
+
+    # -- reading ------------------------------------------------------------------
+
+    def _load(self) -> None:
+        ext = os.path.splitext(self.path)[1].lower()
+        if not os.path.isfile(self.path):
+            raise MovieFormatError(f"Could not load movie: {self.path} does not exist")
+        if ext == ".bk2":
+            self._load_bk2()
+        elif ext == ".fm2":
+            self._load_fm2()
+        else:
+            raise MovieFormatError(
+                f"Could not load movie: {self.path} is neither a .bk2 nor an .fm2 file")
+
+    def _load_bk2(self) -> None:
+        try:
+            zf = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            raise MovieFormatError(f"Could not load movie: {self.path} is not a valid zip: {e}") from e
+        with zf:
+            header_text = _read_member(zf, "Header.txt", MAX_HEADER_BYTES, self.path)
+            log = _read_member(zf, "Input Log.txt", MAX_LOG_BYTES, self.path)
+            if "Core.bin" in zf.namelist():
+                self._state = _decode_state(_read_member(zf, "Core.bin", MAX_STATE_BYTES, self.path), self.path)
+        for line in header_text.decode("utf-8", "replace").splitlines():
+            key, _, value = line.strip().partition(" ")
+            if key and key not in self._header:
+                self._header[key] = value
+        platform = self._header.get("Platform", "")
+        system = PLATFORMS.get(platform, platform)
+        if system not in SYSTEMS:
+            raise MovieFormatError(
+                f"{self.path}: unsupported Platform {platform!r} (retro plays {sorted(SYSTEMS)})")
+        self._system = system
+        self._game = self._header.get("GameName", "?") or "?"
+        self._frames = self._parse_bk2_log(log, SYSTEMS[system])
+
+    def _parse_bk2_log(self, log: bytes, info: SystemInfo) -> np.ndarray:
+        start = log.find(b"[Input]")
+        if start < 0:
+            raise MovieFormatError(f"{self.path}: Input Log.txt has no [Input] section")
+        pos = log.find(b"\n", start)
+        if pos < 0:
+            raise MovieFormatError(f"{self.path}: Input Log.txt ends after [Input]")
+        key_end = log.find(b"\n", pos + 1)
+        key_end = len(log) if key_end < 0 else key_end
+        key_line = log[pos + 1:key_end].decode("utf-8", "replace").strip()
+        if key_line.startswith("LogKey:"):
+            layout = self._bizhawk_layout(key_line[len("LogKey:"):], info)
+            body = key_end + 1
+        elif key_line.startswith("P1 ") or key_line.startswith("|"):
+            layout = self._gym_layout(key_line, info)
+            body = key_end + 1 if not key_line.startswith("|") else pos + 1
+        else:
+            raise MovieFormatError(f"{self.path}: Input Log.txt has no key line after [Input]: {key_line[:80]!r}")
+        raw, _ = parse_frames(np.frombuffer(log, dtype=np.uint8), body, len(layout.roles),
+                              layout.charmaps, layout.columns, layout.positional)
+        return self._to_frames(raw, layout, info)
+
+    def _to_frames(self, raw: np.ndarray, layout: _Layout, info: SystemInfo) -> np.ndarray:
+        """Fields in file order -> [console, player 1, player 2, ...]."""
+        self._players = layout.players
+        frames = np.zeros((len(raw), layout.players + 1), dtype=np.uint16)
+        for f, role in enumerate(layout.roles):
+            frames[:, role + 1] |= raw[:, f]
+        reset = _atari_reset_index(info)
+        if reset is not None:
+            # the Atari 2600's RESET switch is a console switch in the log, a button to the core
+            pressed = (frames[:, 0] >> CONSOLE_RESET) & 1
+            frames[:, 1] |= (pressed << reset).astype(np.uint16)
+            frames[:, 0] &= ~np.uint16(1 << CONSOLE_RESET)
+            select = info.buttons.index("SELECT")
+            pressed = (frames[:, 0] >> CONSOLE_SELECT) & 1
+            frames[:, 1] |= (pressed << select).astype(np.uint16)
+            frames[:, 0] &= ~np.uint16(1 << CONSOLE_SELECT)
+        return frames
+
+    def _gym_layout(self, key_line: str, info: SystemInfo) -> _Layout:
+        players = 0
+        for token in key_line.split("|"):
+            token = token.strip()
+            if token.startswith("P") and len(token) > 1:
+                digits = token[1:].split(" ", 1)[0]
+                if digits.isdigit():
+                    players = max(players, int(digits))
+        if not 1 <= players <= MAX_PLAYERS:
+            raise MovieFormatError(f"{self.path}: the key line names {players} players: {key_line[:80]!r}")
+        fields = players + 1
+        charmaps = np.zeros((fields, 256), dtype=np.uint16)
+        for index, (char, _) in _gym_mnemonics(info).items():
+            charmaps[1:, ord(char)] |= 1 << index
+        charmaps[0, ord("r")] = 1 << CONSOLE_RESET
+        charmaps[0, ord("P")] = 1 << CONSOLE_POWER
+        return _Layout(info.name, players, charmaps, np.full((fields, 1), -1, np.int16),
+                       np.zeros(fields, np.uint8), [-1] + list(range(players)))
+
+    def _bizhawk_layout(self, spec: str, info: SystemInfo) -> _Layout:
+        groups = [g for g in spec.split("#") if g.strip("|")]
+        if not groups:
+            raise MovieFormatError(f"{self.path}: empty LogKey")
+        names = {name: i for i, name in enumerate(info.buttons) if name}
+        roles: list[int] = []
+        columns: list[list[int]] = []
+        players = 0
+        for group in groups:
+            controls = [c for c in group.split("|") if c]
+            player = None
+            cols = []
+            for control in controls:
+                head, _, rest = control.partition(" ")
+                if head[:1] == "P" and head[1:].isdigit() and rest:
+                    player = int(head[1:]) - 1
+                    retro_name = BIZHAWK_NAMES.get(rest)
+                    cols.append(names.get(retro_name, -1) if retro_name else -1)
+                else:
+                    cols.append(_BIZHAWK_CONSOLE.get(control, -1))
+            if player is None:
+                roles.append(-1)
+            else:
+                if not 0 <= player < MAX_PLAYERS:
+                    raise MovieFormatError(f"{self.path}: LogKey names player {player + 1}")
+                roles.append(player)
+                players = max(players, player + 1)
+            columns.append(cols)
+        if players == 0:
+            raise MovieFormatError(f"{self.path}: the LogKey names no player controls")
+        width = max(len(c) for c in columns)
+        table = np.full((len(columns), width), -1, dtype=np.int16)
+        for f, cols in enumerate(columns):
+            table[f, : len(cols)] = cols
+        return _Layout(info.name, players, np.zeros((len(columns), 256), np.uint16), table,
+                       np.ones(len(columns), np.uint8), roles)
+
+    def _load_fm2(self) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                text = f.read(MAX_LOG_BYTES + 1)
+        except OSError as e:
+            raise MovieFormatError(f"Could not load movie: {e}") from e
+        if len(text) > MAX_LOG_BYTES:
+            raise MovieFormatError(f"{self.path}: larger than {MAX_LOG_BYTES} bytes")
+        first = text.split(b"\n", 1)[0].strip()
+        if first != b"version 3":
+            raise MovieFormatError(f"{self.path}: an .fm2 movie starts with 'version 3', not {first[:40]!r}")
+        header = {}
+        body = text.find(b"\n|")
+        for line in text[: body if body >= 0 else len(text)].decode("utf-8", "replace").splitlines():
+            key, _, value = line.strip().partition(" ")
+            header[key] = value
+        self._header = header
+        self._system = "Nes"
+        self._game = "?"
+        info = SYSTEMS["Nes"]
+        players = 2 if header.get("port1", "0").strip() == "1" else 1
+        fields = 4
+        charmaps = np.zeros((fields, 256), dtype=np.uint16)
+        charmaps[0, ord("1")] = 1 << CONSOLE_RESET
+        charmaps[0, ord("2")] = 1 << CONSOLE_POWER
+        charmaps[0, ord("3")] = (1 << CONSOLE_RESET) | (1 << CONSOLE_POWER)
+        cols = [info.buttons.index(name) for name in FM2_COLUMNS]
+        table = np.full((fields, 8), -1, dtype=np.int16)
+        table[1, :] = cols
+        table[2, :] = cols
+        positional = np.array([0, 1, 1, 1], dtype=np.uint8)
+        raw, _ = parse_frames(np.frombuffer(text, dtype=np.uint8), max(body, 0), fields, charmaps, table, positional)
+        self._players = players
+        frames = np.zeros((len(raw), players + 1), dtype=np.uint16)
+        frames[:, 0] = raw[:, 0]
+        for p in range(players):
+            frames[:, p + 1] = raw[:, p + 1]
+        self._frames = frames
+
+    # -- the seed API ----------------------------------------------------------------
+
+    @property
+    def players(self) -> int:
+        """Number of players the movie has."""
+        return self._players
+
+    @property
+    def system(self) -> str | None:
+        """retro's system name of the movie's platform."""
+        return self._system
+
+    @property
+    def header(self) -> dict[str, str]:
+        return dict(self._header)
+
+    def __len__(self) -> int:
+        return len(self._rows) if self._record else len(self._frames)
+
+    @property
+    def frames(self) -> np.ndarray:
+        """All frames, ``uint16[n, 1 + players]``: console switches, then each player's buttons."""
+        if self._record:
+            return np.array(self._rows, dtype=np.uint16).reshape(-1, self._players + 1)
+        return self._frames
+
+    def get_game(self) -> str:
+        return self._game
+
+    def get_state(self) -> bytes:
+        """The save state the movie starts from (empty for a power-on movie)."""
+        return self._state
+
+    def set_state(self, state: bytes) -> None:
+        self._state = bytes(state)
+
+    def configure(self, game_name: str, emulator: Any) -> None:
+        """Recording: name the game and take the system (key map, platform) from the emulator."""
+        self._game = game_name
+        self._system = emulator.system
+        if self._system not in SYSTEMS:
+            raise MovieFormatError(f"cannot record a movie of system {self._system!r}")
+        try:
+            with open(emulator.rom_path, "rb") as f:
+                self._sha1 = hashlib.sha1(f.read()).hexdigest()
+        except OSError:
+            self._sha1 = "?"
+
+    def step(self) -> bool:
+        """Reading: go to the next frame (False at the end). Recording: write this frame's keys."""
+        if self._record:
+            self._rows.append(tuple(self._keys))
+            self._keys = [0] * (self._players + 1)
+            return True
+        if self._index + 1 >= len(self._frames):
+            self._index = len(self._frames)
+            return False
+        self._index += 1
+        return True
+
+    def get_key(self, key: int, player: int = 0) -> bool:
+        """Whether button ``key`` (its index in the system's buttons) is held by ``player``."""
+        if not 0 <= player < self._players:
+            raise IndexError(f"player {player} out of range: the movie has {self._players}")
+        if self._record:
+            return bool(self._keys[player + 1] >> key & 1)
+        if not 0 <= self._index < len(self._frames):
+            return False
+        return bool(self._frames[self._index, player + 1] >> key & 1)
+
+    def set_key(self, key: int, value: bool, player: int = 0) -> None:
+        """Recording: hold or release button ``key`` of ``player`` on this frame."""
+        if not self._record:
+            raise MovieFormatError("set_key() is for movies being recorded")
+        if not 0 <= player < self._players:
+            raise IndexError(f"player {player} out of range: the movie has {self._players}")
+        if value:
+            self._keys[player + 1] |= 1 << key
+        else:
+            self._keys[player + 1] &= ~(1 << key)
+
+    def get_console(self) -> int:
+        """Console switch bits of the current frame (reset, power, ...)."""
+        if self._record:
+            return self._keys[0]
+        return int(self._frames[self._index, 0]) if 0 <= self._index < len(self._frames) else 0
+
+    def set_console(self, bits: int) -> None:
+        self._keys[0] = bits
+
+    def append_frame(self, masks: list[int], console: int = 0) -> None:
+        """Recording, fast path: one frame of per-player button masks."""
+        self._rows.append((console, *masks))
+
+    def masks(self) -> list[int]:
+        """Reading: the current frame's button mask per player."""
+        if not 0 <= self._index < len(self._frames):
+            return [0] * self._players
+        return [int(m) for m in self._frames[self._index, 1:]]
+
+    # -- writing ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Recording: write the file (atomically). Reading: nothing to do."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._record:
+            self._finalizer.detach()
+            self._write()
+
+    @staticmethod
+    def _write_at_exit(ref: "weakref.ref[Movie]") -> None:  # pragma: no cover - at interpreter exit
+        movie = ref()
+        if movie is not None and not movie._closed:
+            movie.close()
+
+    def _write(self) -> None:
+        if self._system is None:
+            raise MovieFormatError(f"{self.path}: call configure(game, emulator) before recording")
+        info = SYSTEMS[self._system]
+        frames = self.frames
+        if self.dialect == "gym":
+            members = self._gym_members(info, frames)
+        else:
+            members = self._bizhawk_members(info, frames)
+        directory = os.path.dirname(os.path.abspath(self.path)) or "."
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".bk2.part")
+        try:
+            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name, data in members:
+                    zf.writestr(name, data)
+            os.replace(tmp, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def _atari_console(self, info: SystemInfo, frames: np.ndarray) -> np.ndarray:
+        frames = frames.copy()
+        reset = _atari_reset_index(info)
+        if reset is not None:  # the console's RESET switch, whoever presses it
+            pressed = ((frames[:, 1:] >> reset) & 1).max(axis=1)
+            frames[:, 0] |= (pressed << CONSOLE_RESET).astype(np.uint16)
+            frames[:, 1:] &= ~np.uint16(1 << reset)
+        return frames
+
+    def _gym_members(self, info: SystemInfo, frames: np.ndarray) -> list[tuple[str, bytes]]:
+        mnemonics = _gym_mnemonics(info)
+        order = sorted(mnemonics, reverse=True)  # Gym Retro's column order: descending button index
+        key_line = "".join(f"P{p + 1} {mnemonics[i][1]}|" for p in range(self._players) for i in order)
+        layout = [[(CONSOLE_RESET, "r"), (CONSOLE_POWER, "P")]]
+        layout += [[(i, mnemonics[i][0]) for i in order] for _ in range(self._players)]
+        body = write_frames(np.ascontiguousarray(self._atari_console(info, frames)), layout)
+        log = b"[Input]\n" + key_line.encode() + b"\n" + body + b"[/Input]"
+        header = "".join(f"{k} {v}\n" for k, v in [
+            ("MovieVersion", "Retro"), ("Author", "?"), ("emuVersion", "?"),
+            ("Platform", _GYM_PLATFORM.get(info.name, info.name)), ("GameName", self._game),
+            ("SHA1", self._sha1), ("Core", "?"), ("rerecordCount", "1")])
+        members = [("Input Log.txt", log), ("Header.txt", header.encode())]
+        if self._state:
+            members.append(("Core.bin", self._state))
+        return members
+
+    def _bizhawk_members(self, info: SystemInfo, frames: np.ndarray) -> list[tuple[str, bytes]]:
+        console, buttons = BIZHAWK_LAYOUTS[info.name]
+        names = {name: i for i, name in enumerate(info.buttons) if name}
+        frames = frames.copy()
+        reset = _atari_reset_index(info)
+        if reset is not None:
+            select = info.buttons.index("SELECT")
+            for index, bit in ((reset, CONSOLE_RESET), (select, CONSOLE_SELECT)):
+                pressed = ((frames[:, 1:] >> index) & 1).max(axis=1)
+                frames[:, 0] |= (pressed << bit).astype(np.uint16)
+                frames[:, 1:] &= ~np.uint16(1 << index)
+        key = "LogKey:#" + "".join(f"{c}|" for c in console)
+        key += "".join("#" + "".join(f"P{p + 1} {b}|" for b in buttons) for p in range(self._players))
+        layout = [[(_BIZHAWK_CONSOLE.get(c, -1), BIZHAWK_MNEMONICS.get(c, c[0])) for c in console]]
+        player_cols = [(names.get(BIZHAWK_NAMES[b], -1), BIZHAWK_MNEMONICS.get(b, b[0])) for b in buttons]
+        layout += [player_cols for _ in range(self._players)]
+        body = write_frames(np.ascontiguousarray(frames), layout, crlf=True)
+        log = b"[Input]\r\n" + key.encode() + b"\r\n" + body + b"[/Input]\r\n"
+        platform = _BIZHAWK_PLATFORM.get(info.name, info.name)
+        lines = [("MovieVersion", "BizHawk v2.0.0"), ("emuVersion", "retro"), ("Platform", platform),
+                 ("GameName", self._game), ("Author", "retro"), ("rerecordCount", "0"),
+                 ("SHA1", self._sha1), ("Core", info.lib)]
+        if self._state:
+            lines.append(("StartsFromSavestate", "True"))
+        header = "".join(f"{k} {v}\r\n" for k, v in lines)
+        members = [("Header.txt", header.encode()), ("Input Log.txt", log), ("Comments.txt", b""),
+                   ("Subtitles.txt", b""), ("SyncSettings.json", b"{}\r\n")]
+        if self._state:
+            members.append(("Core.bin", self._state))
+        return members
+
+    def __enter__(self) -> "Movie":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if self._record and not self._closed:
+                self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        mode = "recording" if self._record else "reading"
+        return f"<Movie {self.path} {mode}, {self._system or '?'}, {self._players} player(s), {len(self)} frames>"
+
