@@ -20,6 +20,9 @@ __all__ = [
     "GameNotFoundError",
     "MovieFormatError",
     "ProvisionError",
+    "ConfigurationError",
+    "InvalidActionError",
+    "ResetNeededError",
 ]
 
 
@@ -69,3 +72,15 @@ class MovieFormatError(RetroError, ValueError):
 
 class ProvisionError(RetroError, RuntimeError):
     """Set-up could not fetch or verify a core or ROM from its package registry."""
+
+
+class ConfigurationError(RetroError, ValueError):
+    """An environment was asked for with arguments that cannot work."""
+
+
+class InvalidActionError(RetroError, ValueError):
+    """An action is not in the environment's action space."""
+
+
+class ResetNeededError(RetroError, RuntimeError):
+    """``step()`` was called before ``reset()``."""
