@@ -22,6 +22,7 @@ when the interpreter exits), never half-written.
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 import tempfile
 import weakref
@@ -43,6 +44,13 @@ CONSOLE_POWER = 1
 CONSOLE_SELECT = 2  # BizHawk's Atari 2600 console Select
 CONSOLE_DIFF_LEFT = 3
 CONSOLE_DIFF_RIGHT = 4
+CONSOLE_PAUSE = 5  # BizHawk's Master System console Pause
+
+#: Buttons that BizHawk logs as console switches, per system: button -> console bit.
+CONSOLE_BUTTONS = {
+    "Atari2600": {"RESET": CONSOLE_RESET, "SELECT": CONSOLE_SELECT},
+    "Sms": {"PAUSE": CONSOLE_PAUSE},
+}
 
 #: Header ``Platform`` values and retro's system names.
 PLATFORMS = {
@@ -61,6 +69,12 @@ GYM_MNEMONICS = {
     "L": ("l", "L"), "R": ("r", "R"),
 }
 _ATARI_MNEMONICS = {"BUTTON": ("B", "Button")}
+#: Buttons Gym Retro has no character for (so it drops them); retro records
+#: them with these, which Gym Retro's reader ignores.
+RETRO_MNEMONICS = {
+    "PAUSE": ("p", "Pause"), "RUN": ("n", "Run"), "RESET": ("e", "Reset"),
+    "I": ("1", "I"), "II": ("2", "II"), "III": ("3", "III"), "IV": ("4", "IV"), "V": ("5", "V"), "VI": ("6", "VI"),
+}
 
 #: BizHawk control names -> retro button names, and BizHawk's mnemonics.
 BIZHAWK_NAMES = {
@@ -76,7 +90,8 @@ BIZHAWK_MNEMONICS = {
     "I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6",
 }
 _BIZHAWK_CONSOLE = {"Reset": CONSOLE_RESET, "Power": CONSOLE_POWER, "Select": CONSOLE_SELECT,
-                    "Toggle Left Difficulty": CONSOLE_DIFF_LEFT, "Toggle Right Difficulty": CONSOLE_DIFF_RIGHT}
+                    "Toggle Left Difficulty": CONSOLE_DIFF_LEFT, "Toggle Right Difficulty": CONSOLE_DIFF_RIGHT,
+                    "Pause": CONSOLE_PAUSE}
 #: BizHawk's controller layouts: (console group, per-player buttons), from its core definitions.
 BIZHAWK_LAYOUTS = {
     "Genesis": (["Power", "Reset"], ["Up", "Down", "Left", "Right", "A", "B", "C", "Start", "X", "Y", "Z", "Mode"]),
@@ -103,12 +118,9 @@ MAX_PLAYERS = 8
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
-def _atari_reset_index(info: SystemInfo) -> int | None:
-    return info.buttons.index("RESET") if info.name == "Atari2600" and "RESET" in info.buttons else None
-
-
 def _gym_mnemonics(info: SystemInfo) -> dict[int, tuple[str, str]]:
     table = dict(GYM_MNEMONICS)
+    table.update(RETRO_MNEMONICS)
     if info.name == "Atari2600":
         table.update(_ATARI_MNEMONICS)
     return {i: table[name] for i, name in enumerate(info.buttons) if name in table}
@@ -241,7 +253,7 @@ class Movie:
         if key_line.startswith("LogKey:"):
             layout = self._bizhawk_layout(key_line[len("LogKey:"):], info)
             body = key_end + 1
-        elif key_line.startswith("P1 ") or key_line.startswith("|"):
+        elif re.match(r"P\d+ ", key_line) or key_line.startswith("|"):
             layout = self._gym_layout(key_line, info)
             body = key_end + 1 if not key_line.startswith("|") else pos + 1
         else:
@@ -256,16 +268,12 @@ class Movie:
         frames = np.zeros((len(raw), layout.players + 1), dtype=np.uint16)
         for f, role in enumerate(layout.roles):
             frames[:, role + 1] |= raw[:, f]
-        reset = _atari_reset_index(info)
-        if reset is not None:
-            # the Atari 2600's RESET switch is a console switch in the log, a button to the core
-            pressed = (frames[:, 0] >> CONSOLE_RESET) & 1
-            frames[:, 1] |= (pressed << reset).astype(np.uint16)
-            frames[:, 0] &= ~np.uint16(1 << CONSOLE_RESET)
-            select = info.buttons.index("SELECT")
-            pressed = (frames[:, 0] >> CONSOLE_SELECT) & 1
-            frames[:, 1] |= (pressed << select).astype(np.uint16)
-            frames[:, 0] &= ~np.uint16(1 << CONSOLE_SELECT)
+        for name, bit in CONSOLE_BUTTONS.get(info.name, {}).items():
+            # a console switch in the log, a button of player 1 to the core
+            index = info.buttons.index(name)
+            pressed = (frames[:, 0] >> bit) & 1
+            frames[:, 1] |= (pressed << index).astype(np.uint16)
+            frames[:, 0] &= ~np.uint16(1 << bit)
         return frames
 
     def _gym_layout(self, key_line: str, info: SystemInfo) -> _Layout:
@@ -504,22 +512,13 @@ class Movie:
                 pass
             raise
 
-    def _atari_console(self, info: SystemInfo, frames: np.ndarray) -> np.ndarray:
-        frames = frames.copy()
-        reset = _atari_reset_index(info)
-        if reset is not None:  # the console's RESET switch, whoever presses it
-            pressed = ((frames[:, 1:] >> reset) & 1).max(axis=1)
-            frames[:, 0] |= (pressed << CONSOLE_RESET).astype(np.uint16)
-            frames[:, 1:] &= ~np.uint16(1 << reset)
-        return frames
-
     def _gym_members(self, info: SystemInfo, frames: np.ndarray) -> list[tuple[str, bytes]]:
         mnemonics = _gym_mnemonics(info)
         order = sorted(mnemonics, reverse=True)  # Gym Retro's column order: descending button index
         key_line = "".join(f"P{p + 1} {mnemonics[i][1]}|" for p in range(self._players) for i in order)
         layout = [[(CONSOLE_RESET, "r"), (CONSOLE_POWER, "P")]]
         layout += [[(i, mnemonics[i][0]) for i in order] for _ in range(self._players)]
-        body = write_frames(np.ascontiguousarray(self._atari_console(info, frames)), layout)
+        body = write_frames(np.ascontiguousarray(frames), layout)
         log = b"[Input]\n" + key_line.encode() + b"\n" + body + b"[/Input]"
         header = "".join(f"{k} {v}\n" for k, v in [
             ("MovieVersion", "Retro"), ("Author", "?"), ("emuVersion", "?"),
@@ -534,13 +533,11 @@ class Movie:
         console, buttons = BIZHAWK_LAYOUTS[info.name]
         names = {name: i for i, name in enumerate(info.buttons) if name}
         frames = frames.copy()
-        reset = _atari_reset_index(info)
-        if reset is not None:
-            select = info.buttons.index("SELECT")
-            for index, bit in ((reset, CONSOLE_RESET), (select, CONSOLE_SELECT)):
-                pressed = ((frames[:, 1:] >> index) & 1).max(axis=1)
-                frames[:, 0] |= (pressed << bit).astype(np.uint16)
-                frames[:, 1:] &= ~np.uint16(1 << index)
+        for name, bit in CONSOLE_BUTTONS.get(info.name, {}).items():
+            # player 1's press is the console switch; BizHawk has no such button for others
+            index = info.buttons.index(name)
+            frames[:, 0] |= (((frames[:, 1] >> index) & 1) << bit).astype(np.uint16)
+            frames[:, 1:] &= ~np.uint16(1 << index)
         key = "LogKey:#" + "".join(f"{c}|" for c in console)
         key += "".join("#" + "".join(f"P{p + 1} {b}|" for b in buttons) for p in range(self._players))
         layout = [[(_BIZHAWK_CONSOLE.get(c, -1), BIZHAWK_MNEMONICS.get(c, c[0])) for c in console]]

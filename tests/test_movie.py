@@ -1,0 +1,304 @@
+"""Movies: .bk2 in both dialects, .fm2, round trips on real cores, hostile files."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import retro
+from retro import RetroEmulator
+from retro.errors import MovieFormatError
+from retro.movie import Movie
+from retro.systems import SYSTEMS
+
+
+def digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def fake_emulator(system: str, tmp_path: Path) -> SimpleNamespace:
+    rom = tmp_path / "rom.bin"
+    rom.write_bytes(b"rom")
+    return SimpleNamespace(system=system, rom_path=str(rom))
+
+
+def recordable_mask(system: str, mask: int) -> int:
+    """The part of a mask a movie carries: every button the system has."""
+    return mask & sum(1 << i for i, name in enumerate(SYSTEMS[system].buttons) if name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(system=st.sampled_from(sorted(SYSTEMS)),
+       players=st.integers(1, 4),
+       dialect=st.sampled_from(["gym", "bizhawk"]),
+       data=st.data())
+def test_write_read_round_trip(tmp_path_factory, system, players, dialect, data):
+    tmp = tmp_path_factory.mktemp("movie")
+    n = data.draw(st.integers(0, 40))
+    masks = data.draw(st.lists(st.lists(st.integers(0, 0xFFFF), min_size=players, max_size=players),
+                               min_size=n, max_size=n))
+    state = data.draw(st.binary(max_size=64))
+    path = tmp / "m.bk2"
+    with Movie(path, True, players, dialect=dialect) as m:
+        m.configure("Some-Game", fake_emulator(system, tmp))
+        m.set_state(state)
+        for frame in masks:
+            for p, mask in enumerate(frame):
+                for b in range(len(SYSTEMS[system].buttons)):
+                    m.set_key(b, bool(mask >> b & 1), p)
+            m.step()
+    r = Movie(path)
+    assert (r.players, r.get_game(), r.get_state(), r.system) == (players, "Some-Game", state, system)
+    info = SYSTEMS[system]
+    # BizHawk logs these as console switches: player 1's press survives, others' cannot be written
+    console_only = {"Atari2600": ("RESET", "SELECT"), "Sms": ("PAUSE",)}.get(system, ()) if dialect == "bizhawk" else ()
+    for frame in masks:
+        assert r.step()
+        expected = [recordable_mask(system, m & ((1 << len(info.buttons)) - 1)) for m in frame]
+        for name in console_only:
+            bit = info.buttons.index(name)
+            expected = [expected[0]] + [e & ~(1 << bit) for e in expected[1:]]
+        for p in range(players):
+            got = sum(1 << b for b in range(16) if r.get_key(b, p))
+            assert got == expected[p]
+    assert not r.step()
+
+
+def test_gym_dialect_is_what_gym_retro_writes(tmp_path):
+    with Movie(tmp_path / "g.bk2", True, 1) as m:
+        m.configure("Airstriker-Genesis", fake_emulator("Genesis", tmp_path))
+        m.step()
+        m.set_key(0, True)  # B
+        m.step()
+        for b in range(12):
+            m.set_key(b, True)
+        m.step()
+    with zipfile.ZipFile(tmp_path / "g.bk2") as zf:
+        assert zf.namelist() == ["Input Log.txt", "Header.txt"]  # no state: no Core.bin
+        log = zf.read("Input Log.txt").decode()
+        header = zf.read("Header.txt").decode().splitlines()
+    assert log == ("[Input]\nP1 Z|P1 X|P1 Y|P1 C|P1 Right|P1 Left|P1 Down|P1 Up|P1 Start|P1 Mode|P1 A|P1 B|\n"
+                   "|..|............|\n|..|...........B|\n|..|ZXYCRLDUSMAB|\n[/Input]")
+    assert header[0] == "MovieVersion Retro" and "Platform GEN" in header and "GameName Airstriker-Genesis" in header
+
+
+def test_atari_reset_switch_is_recorded(tmp_path):
+    reset = SYSTEMS["Atari2600"].buttons.index("RESET")
+    with Movie(tmp_path / "a.bk2", True, 2) as m:
+        m.configure("Pong-Atari2600", fake_emulator("Atari2600", tmp_path))
+        m.set_key(reset, True, 0)
+        m.set_key(0, True, 1)
+        m.step()
+    with zipfile.ZipFile(tmp_path / "a.bk2") as zf:
+        lines = zf.read("Input Log.txt").decode().splitlines()
+    assert lines[1] == "P1 Right|P1 Left|P1 Down|P1 Up|P1 Reset|P1 Select|P1 Button|" + \
+        "P2 Right|P2 Left|P2 Down|P2 Up|P2 Reset|P2 Select|P2 Button|"
+    assert lines[2] == "|..|....e..|......B|"
+    r = Movie(tmp_path / "a.bk2")
+    r.step()
+    assert r.get_key(reset, 0) and r.get_key(0, 1) and not r.get_key(reset, 1)
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_bizhawk_movie_written_by_hand(tmp_path):
+    log = ("[Input]\r\n"
+           "LogKey:#Reset|Power|#P1 Up|P1 Down|P1 Left|P1 Right|P1 Start|P1 Select|P1 B|P1 A|\r\n"
+           "|..|...R...A|\r\n"
+           "|.P|........|\r\n"
+           "|r.|U.......|\r\n"
+           "[/Input]\r\n")
+    path = _zip(tmp_path / "bh.bk2", {
+        "Header.txt": b"MovieVersion BizHawk v2.0.0\r\nPlatform NES\r\nGameName Test\r\nCore NesHawk\r\n",
+        "Input Log.txt": log.encode(), "Comments.txt": b"", "SyncSettings.json": b"{}"})
+    m = Movie(path)
+    nes = SYSTEMS["Nes"].buttons
+    assert m.players == 1 and m.get_state() == b"" and m.system == "Nes"
+    assert m.step() and m.get_key(nes.index("RIGHT")) and m.get_key(nes.index("A")) and not m.get_key(nes.index("B"))
+    assert m.step() and m.get_console() == 0b10 and m.masks() == [0]
+    assert m.step() and m.get_console() == 0b01 and m.masks() == [1 << nes.index("UP")]
+    assert not m.step()
+
+
+def test_bizhawk_axes_and_zstd_core_bin(tmp_path):
+    zstandard = pytest.importorskip("zstandard")
+    log = ("[Input]\nLogKey:#Power|Reset|#P1 X Axis|P1 Up|P1 A|\n"
+           "|..|  127,U.|\n|..| -128,.A|\n[/Input]\n")
+    state = bytes(range(256)) * 4
+    path = _zip(tmp_path / "ax.bk2", {
+        "Header.txt": b"Platform GEN\nGameName Axes\n", "Input Log.txt": log.encode(),
+        "Core.bin": zstandard.ZstdCompressor().compress(state)})
+    m = Movie(path)
+    gen = SYSTEMS["Genesis"].buttons
+    assert m.get_state() == state
+    assert m.step() and m.masks() == [1 << gen.index("UP")]
+    assert m.step() and m.masks() == [1 << gen.index("A")]
+
+
+def test_fm2(tmp_path):
+    text = ("version 3\nemuVersion 20604\nport0 1\nport1 1\nport2 0\n"
+            "|0|R......A|........||\n|1|........|...U....||\n")
+    path = tmp_path / "m.fm2"
+    path.write_text(text)
+    m = Movie(path)
+    nes = SYSTEMS["Nes"].buttons
+    assert m.players == 2 and m.get_state() == b""
+    assert m.step() and m.masks() == [(1 << nes.index("RIGHT")) | (1 << nes.index("A")), 0]
+    assert m.step() and m.get_console() == 1 and m.masks() == [0, 1 << nes.index("UP")]
+    assert not m.step()
+
+
+def test_gym_retro_recording_from_its_documented_format_replays(airstriker_rom, tmp_path):
+    """A movie in exactly the bytes Gym Retro writes (key line in descending order, no LogKey,
+    Core.bin = raw state) replays to the same frames as playing the inputs directly."""
+    with RetroEmulator(airstriker_rom) as em:
+        em.step(60)
+        state = em.get_state()
+        names = ["Z", "X", "Y", "C", "Right", "Left", "Down", "Up", "Start", "Mode", "A", "B"]
+        chars = "ZXYCRLDUSMAB"
+        index = {"B": 0, "A": 1, "Mode": 2, "Start": 3, "Up": 4, "Down": 5, "Left": 6, "Right": 7,
+                 "C": 8, "Y": 9, "X": 10, "Z": 11}
+        rng = np.random.default_rng(3)
+        lines, direct = [], []
+        for _ in range(240):
+            pressed = rng.random(12) < 0.3
+            line = "|..|" + "".join(c if pressed[k] else "." for k, c in enumerate(chars)) + "|"
+            lines.append(line)
+            em.set_button_mask(sum(1 << index[n] for k, n in enumerate(names) if pressed[k]))
+            em.step()
+            direct.append(digest(em.get_screen()))
+        key = "".join(f"P1 {n}|" for n in names)
+        log = "[Input]\n" + key + "\n" + "\n".join(lines) + "\n[/Input]"
+        header = "MovieVersion Retro\nAuthor ?\nemuVersion ?\nPlatform GEN\nGameName Airstriker-Genesis\nSHA1 ?\nCore ?\nrerecordCount 1\n"
+        path = _zip(tmp_path / "gym.bk2", {"Input Log.txt": log.encode(), "Header.txt": header.encode(),
+                                           "Core.bin": state})
+        movie = Movie(path)
+        assert movie.get_game() == "Airstriker-Genesis"
+        em.set_state(movie.get_state())
+        replay = []
+        while movie.step():
+            em.set_button_mask([movie.get_key(b, 0) for b in range(12)])
+            em.step()
+            replay.append(digest(em.get_screen()))
+        assert replay == direct
+
+
+@pytest.mark.parametrize("dialect", ["gym", "bizhawk"])
+def test_record_replay_on_real_cores(airstriker_rom, pong_rom, tmp_path, dialect):
+    for rom, players in ((airstriker_rom, 1), (pong_rom, 2)):
+        with RetroEmulator(rom) as em:
+            em.step(30)
+            state = em.get_state()
+            path = tmp_path / f"{Path(rom).stem}-{dialect}.bk2"
+            rng = np.random.default_rng(11)
+            played = []
+            with Movie(path, True, players, dialect=dialect) as m:
+                m.configure("Game", em)
+                m.set_state(state)
+                valid = sum(1 << i for i, name in enumerate(em.system_info.buttons) if name)
+                for _ in range(300):
+                    masks = [int(x) & valid for x in rng.integers(0, 1 << 12, size=players)]
+                    m.append_frame(masks)
+                    for p, mask in enumerate(masks):
+                        em.set_button_mask(mask, p)
+                    em.step()
+                    played.append((digest(em.get_screen()), digest(em.get_ram())))
+            movie = Movie(path)
+            em.set_state(movie.get_state())
+            replay = []
+            while movie.step():
+                for p, mask in enumerate(movie.masks()):
+                    em.set_button_mask(mask, p)
+                em.step()
+                replay.append((digest(em.get_screen()), digest(em.get_ram())))
+            assert replay == played
+
+
+# -- hostile files ---------------------------------------------------------------------
+
+GOOD_LOG = b"[Input]\nP1 Up|\n|..|U|\n[/Input]"
+GOOD_HEADER = b"Platform NES\nGameName X\n"
+
+
+@pytest.mark.parametrize("make,reason", [
+    (lambda p: p.write_bytes(b"not a zip at all"), "zip"),
+    (lambda p: p.write_bytes(_zip_bytes({"Header.txt": GOOD_HEADER, "Input Log.txt": GOOD_LOG})[:60]), "zip"),
+    (lambda p: p.write_bytes(_zip_bytes({"Input Log.txt": GOOD_LOG})), "Header.txt"),
+    (lambda p: p.write_bytes(_zip_bytes({"Header.txt": GOOD_HEADER})), "Input Log.txt"),
+    (lambda p: p.write_bytes(_zip_bytes({"Header.txt": b"Platform DREAMCAST\n", "Input Log.txt": GOOD_LOG})), "Platform"),
+    (lambda p: p.write_bytes(_zip_bytes({"Header.txt": GOOD_HEADER, "Input Log.txt": b"garbage\x00\xff"})), "Input"),
+    (lambda p: p.write_bytes(_zip_bytes({"Header.txt": GOOD_HEADER, "Input Log.txt": b"[Input]\n\xff\xfe junk\n"})), "key line"),
+    (lambda p: p.write_bytes(_zip_bytes({"Header.txt": GOOD_HEADER, "Input Log.txt": b"[Input]\nP99 Up|\n"})), "players"),
+])
+def test_malformed_movies_raise_movie_format_error(tmp_path, make, reason):
+    path = tmp_path / "bad.bk2"
+    make(path)
+    with pytest.raises(MovieFormatError, match=reason):
+        Movie(path)
+    assert isinstance(MovieFormatError("x"), (retro.RetroError, ValueError))
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_zip_bomb_is_refused_quickly(tmp_path):
+    path = tmp_path / "bomb.bk2"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("Header.txt", GOOD_HEADER)
+        zf.writestr("Input Log.txt", GOOD_LOG)
+        with zf.open("Core.bin", "w", force_zip64=True) as f:
+            chunk = bytes(1 << 20)
+            for _ in range(80):  # 80 MiB of zeros, a few hundred KiB compressed
+                f.write(chunk)
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(MovieFormatError, match="allowed"):
+        Movie(path)
+
+
+def test_garbage_frame_lines_are_skipped(tmp_path):
+    path = _zip(tmp_path / "g.bk2", {"Header.txt": GOOD_HEADER,
+                                     "Input Log.txt": b"[Input]\nP1 Up|P1 A|\nhello\n|..|UQ?|\n\x00\x01\n|..|.A|\n[/Input]"})
+    m = Movie(path)
+    nes = SYSTEMS["Nes"].buttons
+    assert len(m) == 2
+    assert m.step() and m.masks() == [1 << nes.index("UP")]
+    assert m.step() and m.masks() == [1 << nes.index("A")]
+
+
+def test_unknown_extension_and_missing_file(tmp_path):
+    with pytest.raises(MovieFormatError, match="does not exist"):
+        Movie(tmp_path / "nope.bk2")
+    other = tmp_path / "movie.txt"
+    other.write_text("x")
+    with pytest.raises(MovieFormatError, match="neither"):
+        Movie(other)
+
+
+def test_recording_writes_atomically(tmp_path):
+    path = tmp_path / "keep.bk2"
+    path.write_bytes(b"the user's file")
+    m = Movie(path, True, 1)
+    m.configure("X", fake_emulator("Nes", tmp_path))
+    m.step()
+    assert path.read_bytes() == b"the user's file", "nothing is written before close()"
+    m.close()
+    assert zipfile.is_zipfile(path)
+    assert not list(tmp_path.glob(".*.part"))
