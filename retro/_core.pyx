@@ -113,6 +113,9 @@ cdef struct Frontend:
     bint skip_video
     size_t last_pitch
     unsigned last_src_w
+    # the frame before the last, kept for max-pooling over frame skips
+    uint8_t *prev
+    bint prev_valid
     # audio of the current step, interleaved stereo int16
     int16_t *audio
     size_t audio_frames
@@ -556,6 +559,116 @@ cdef object make_view(Emulator owner, void *ptr, size_t size, bint readonly):
     return np.asarray(v)
 
 
+cdef class _ResizePlan:
+    """Area-averaging resize from (h, w) to (oh, ow), separable, with optional max-pool and luma."""
+    cdef int h, w, oh, ow
+    cdef int[::1] xstart, xcount, ystart, ycount
+    cdef int[::1] xidx, yidx
+    cdef float[::1] xw, yw
+    cdef float[::1] rowbuf      # one source row, 1 or 3 channels
+    cdef float[::1] tmp         # h rows x ow columns x 3 channels
+
+    def __init__(self, int h, int w, int oh, int ow):
+        self.h, self.w, self.oh, self.ow = h, w, oh, ow
+        xs, xc, xi, xw = _area_weights(w, ow)
+        ys, yc, yi, yw = _area_weights(h, oh)
+        self.xstart, self.xcount, self.xidx, self.xw = xs, xc, xi, xw
+        self.ystart, self.ycount, self.yidx, self.yw = ys, yc, yi, yw
+        self.rowbuf = np.zeros(w * 3, dtype=np.float32)
+        self.tmp = np.zeros(h * ow * 3, dtype=np.float32)
+
+    cdef void run(self, const uint8_t *cur, const uint8_t *prev, bint gray, uint8_t *out) noexcept nogil:
+        cdef int channels = 1 if gray else 3
+        cdef int y, x, c, i, k, j, n
+        cdef const uint8_t *p
+        cdef const uint8_t *q
+        cdef float r, g, b, acc, acc1, acc2
+        cdef float *row = &self.rowbuf[0]
+        cdef float *tmp = &self.tmp[0]
+        cdef float *trow
+        cdef const int *xstart = &self.xstart[0]
+        cdef const int *xcount = &self.xcount[0]
+        cdef const int *xidx = &self.xidx[0]
+        cdef const float *xw = &self.xw[0]
+        cdef const int *ystart = &self.ystart[0]
+        cdef const int *ycount = &self.ycount[0]
+        cdef const int *yidx = &self.yidx[0]
+        cdef const float *yw = &self.yw[0]
+        cdef int ow = self.ow
+        cdef int w = self.w
+        cdef size_t stride = <size_t>ow * channels
+        for y in range(self.h):
+            p = cur + <size_t>y * w * 3
+            q = prev + <size_t>y * w * 3 if prev != NULL else NULL
+            for x in range(w):
+                r = p[3 * x]
+                g = p[3 * x + 1]
+                b = p[3 * x + 2]
+                if q != NULL:
+                    if q[3 * x] > r:
+                        r = q[3 * x]
+                    if q[3 * x + 1] > g:
+                        g = q[3 * x + 1]
+                    if q[3 * x + 2] > b:
+                        b = q[3 * x + 2]
+                if gray:
+                    row[x] = <float>0.299 * r + <float>0.587 * g + <float>0.114 * b
+                else:
+                    row[3 * x] = r
+                    row[3 * x + 1] = g
+                    row[3 * x + 2] = b
+            trow = tmp + y * stride
+            if gray:
+                for i in range(ow):
+                    acc = 0
+                    j = xstart[i]
+                    for k in range(xcount[i]):
+                        acc = acc + xw[j + k] * row[xidx[j + k]]
+                    trow[i] = acc
+            else:
+                for i in range(ow):
+                    acc = 0
+                    acc1 = 0
+                    acc2 = 0
+                    j = xstart[i]
+                    for k in range(xcount[i]):
+                        n = 3 * xidx[j + k]
+                        acc = acc + xw[j + k] * row[n]
+                        acc1 = acc1 + xw[j + k] * row[n + 1]
+                        acc2 = acc2 + xw[j + k] * row[n + 2]
+                    trow[3 * i] = acc
+                    trow[3 * i + 1] = acc1
+                    trow[3 * i + 2] = acc2
+        for i in range(self.oh):
+            j = ystart[i]
+            for x in range(<int>stride):
+                acc = <float>0.5
+                for k in range(ycount[i]):
+                    acc = acc + yw[j + k] * tmp[yidx[j + k] * stride + x]
+                if acc > 255:
+                    acc = 255
+                out[i * stride + x] = <uint8_t>acc
+
+
+def _area_weights(int src, int dst):
+    """Per destination index: the source indices it covers and their area weights (sum 1)."""
+    starts, counts, idx, weights = [], [], [], []
+    scale = src / dst
+    for i in range(dst):
+        lo, hi = i * scale, (i + 1) * scale
+        starts.append(len(idx))
+        j = int(lo)
+        while j < hi and j < src:
+            overlap = min(hi, j + 1) - max(lo, j)
+            if overlap > 1e-9:
+                idx.append(j)
+                weights.append(overlap / scale)
+            j += 1
+        counts.append(len(idx) - starts[i])
+    return (np.array(starts, np.int32), np.array(counts, np.int32), np.array(idx, np.int32),
+            np.array(weights, np.float32))
+
+
 def _memory_region_names():
     return {
         "save_ram": RETRO_MEMORY_SAVE_RAM,
@@ -621,12 +734,14 @@ cdef class Emulator:
     cdef readonly bint need_fullpath
     cdef readonly unsigned long long frame_count
     cdef unsigned cheat_index
+    cdef dict _plans
 
     def __cinit__(self, *args, **kwargs):
         self.fe = <Frontend *>calloc(1, sizeof(Frontend))
         if self.fe == NULL:
             raise MemoryError()
         self.fe.num_ports = 2
+        self._plans = {}
 
     def __init__(self, rom_path, core_path, *, options=None, system_dir=None,
                  save_dir=None, screen_size=None, private_copy=True):
@@ -802,6 +917,7 @@ cdef class Emulator:
                 dlclose(<void *><size_t>h)
             self._retired = []
         free(fe.frame)
+        free(fe.prev)
         free(fe.audio)
         free(fe.descs)
         for i in range(fe.num_options):
@@ -878,18 +994,46 @@ cdef class Emulator:
 
     # -- running ---------------------------------------------------------------
 
-    def step(self, int n=1):
-        """Run ``n`` frames (one ``retro_run`` each) with the GIL released."""
+    def step(self, int n=1, *, bint pool=False, bint observe_last=False):
+        """Run ``n`` frames (one ``retro_run`` each) with the GIL released.
+
+        ``pool=True`` keeps the frame before the last one, for
+        ``get_observation(pool=True)`` (max-pooling over a frame skip).
+        ``observe_last=True`` converts only the frames that can be observed
+        (the last, and the one before with ``pool``): cheaper frame skips.
+        """
         cdef Frontend *fe = self.fe
-        cdef int rc
+        cdef int rc = 0
+        cdef int head, tail
+        cdef bint was_skipping
+        cdef size_t frame_bytes
         self._check()
         if n < 0:
             raise ValueError(f"step() takes a frame count >= 0, got {n}")
+        frame_bytes = <size_t>fe.out_w * fe.out_h * 3
+        if pool and fe.prev == NULL:
+            fe.prev = <uint8_t *>calloc(frame_bytes, 1)
+            if fe.prev == NULL:
+                raise MemoryError()
+        tail = 1 if n >= 1 else 0
+        head = n - tail
+        was_skipping = fe.skip_video
         self.busy = True
         fe.audio_frames = 0
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            rc = retro_guard_run(fe.api.run, n)
+            if observe_last and head > (1 if pool else 0):
+                fe.skip_video = True
+                rc = retro_guard_run(fe.api.run, head - (1 if pool else 0))
+                fe.skip_video = was_skipping
+                head = 1 if pool else 0
+            if rc == 0 and head:
+                rc = retro_guard_run(fe.api.run, head)
+            if rc == 0 and tail:
+                if pool:
+                    memcpy(fe.prev, fe.frame, frame_bytes)
+                    fe.prev_valid = True
+                rc = retro_guard_run(fe.api.run, tail)
             retro_fe_leave()
         self.busy = False
         if rc != 0:
@@ -976,6 +1120,46 @@ cdef class Emulator:
                 f"{getattr(out, 'dtype', type(out).__name__)} {getattr(out, 'shape', '')}")
         dst = out
         memcpy(&dst[0, 0, 0], fe.frame, <size_t>fe.out_w * fe.out_h * 3)
+        return out
+
+    def get_observation(self, out=None, *, bint gray=False, size=None, bint pool=False):
+        """The screen preprocessed in C: max-pooled, grayscale and/or resized.
+
+        ``pool`` takes the per-pixel maximum of the last two frames of the
+        last ``step(n, pool=True)``; ``gray`` gives luma (0.299 R + 0.587 G +
+        0.114 B); ``size=(height, width)`` resizes by area averaging. Returns
+        a new uint8 array of shape ``(h, w)`` (gray) or ``(h, w, 3)``, or
+        writes into ``out``.
+        """
+        self._check_open()
+        cdef Frontend *fe = self.fe
+        cdef int oh, ow
+        if size is None:
+            oh, ow = fe.out_h, fe.out_w
+        else:
+            oh, ow = size
+        if oh <= 0 or ow <= 0:
+            raise ValueError(f"size must be positive, got {size}")
+        if gray:
+            shape = (oh, ow)
+        else:
+            shape = (oh, ow, 3)
+        if out is None:
+            out = np.empty(shape, dtype=np.uint8)
+        elif (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != shape
+              or not out.flags.c_contiguous or not out.flags.writeable):
+            raise ValueError(f"out must be a writable C-contiguous uint8 array of shape {shape}")
+        if pool and not fe.prev_valid:
+            raise ValueError("get_observation(pool=True) needs a step(n, pool=True) first")
+        key = (oh, ow)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = _ResizePlan(fe.out_h, fe.out_w, oh, ow)
+            self._plans[key] = plan
+        cdef _ResizePlan rp = plan
+        cdef uint8_t[::1] flat = out.reshape(-1)
+        with nogil:
+            rp.run(fe.frame, fe.prev if pool else NULL, gray, &flat[0])
         return out
 
     def get_resolution(self):

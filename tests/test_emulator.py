@@ -479,3 +479,45 @@ def test_bad_arguments(airstriker_rom):
             em.step(-1)
         with pytest.raises(retro.UnknownSystemError):
             RetroEmulator(airstriker_rom, system="Dreamcast")
+
+
+# -- native preprocessing ----------------------------------------------------------
+
+def test_observation_preprocessing_matches_numpy(pong_rom):
+    with RetroEmulator(pong_rom) as em:
+        em.step(60)
+        em.step(4, pool=True)
+        screen = em.get_screen().astype(np.float64)
+        assert np.array_equal(em.get_observation(), em.get_screen())
+        luma = 0.299 * screen[..., 0] + 0.587 * screen[..., 1] + 0.114 * screen[..., 2]
+        half = em.get_observation(gray=True, size=(105, 80))
+        assert half.shape == (105, 80) and half.dtype == np.uint8
+        assert np.abs(luma.reshape(105, 2, 80, 2).mean(axis=(1, 3)) - half).max() <= 0.51
+        rgb = em.get_observation(size=(105, 80))
+        assert np.abs(screen.reshape(105, 2, 80, 2, 3).mean(axis=(1, 3)) - rgb).max() <= 0.51
+        out = np.empty((84, 84), np.uint8)
+        assert em.get_observation(out, gray=True, size=(84, 84), pool=True) is out
+        assert 0 < out.mean() < 255
+        with pytest.raises(ValueError, match="shape"):
+            em.get_observation(np.empty((84, 84, 3), np.uint8), gray=True, size=(84, 84))
+
+
+def test_pooling_takes_the_max_of_the_last_two_frames(test_roms):
+    with RetroEmulator(test_roms["nes"]) as em:
+        em.step(20)
+        em.step(1)
+        before = em.get_screen()
+        em.step(1, pool=True)
+        after = em.get_screen()
+        assert not np.array_equal(before, after), "the test ROM's backdrop changes every frame"
+        assert np.array_equal(em.get_observation(pool=True), np.maximum(before, after))
+
+
+def test_observe_last_skips_conversions_but_not_frames(airstriker_rom):
+    with RetroEmulator(airstriker_rom) as a, RetroEmulator(airstriker_rom) as b:
+        for _ in range(20):
+            a.step(4)
+            b.step(4, observe_last=True)
+        assert np.array_equal(a.get_screen(), b.get_screen())
+        assert np.array_equal(a.get_ram(), b.get_ram())
+        assert a.frame_count == b.frame_count == 80
