@@ -1,0 +1,637 @@
+"""``GameData``: a game's variables, scenario, memory searches and actions.
+
+``GameData`` is Gym Retro's ``retro.data.GameData`` in pure Python. Bind it
+to a running emulator with :meth:`GameData.configure` (Gym Retro's
+``em.configure_data(data)``), then call :meth:`GameData.update_ram` after
+every frame and read :meth:`current_reward`, :meth:`is_done` and
+:meth:`lookup_all`.
+
+The per-frame path does no whole-RAM copy: each variable is compiled once
+into a closure that reads just its own bytes (see
+:mod:`retro.data.memory`), the scenario keeps the previous value of each
+variable it reads to form deltas, and the compiled readers are rebuilt only
+when variables change or the emulator power-cycles.
+
+Differences from Gym Retro, on purpose:
+
+- Bad input raises :class:`~retro.errors.IntegrationError` naming the file
+  and key (malformed JSON, a variable without ``address`` or ``type``, an
+  unknown type, op, measurement or condition) instead of ``load``
+  returning False or skipping the entry. ``load``/``save`` still return
+  True on success.
+- :meth:`reset` clears the previous snapshot, so the first frame after a
+  reset has delta 0 instead of the change across the episode boundary.
+- ``searches.load``/``searches.save`` work (JSON files).
+- ``memory.blocks`` are live views, not copies.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Optional, Sequence
+
+import numpy as np
+
+from retro.data.integrations import Integrations, get_file_path
+from retro.data.lua import LuaContext, LuaScriptError
+from retro.data.memory import NO_MAPPING, Memory, Reader, Writer
+from retro.data.ops import get_op
+from retro.data.scenario import Scenario, _check_player
+from retro.data.search import Search
+from retro.data.types import DataType, parse_type
+from retro.errors import IntegrationError
+
+__all__ = ["GameData", "Variable", "Variables", "SearchHandle", "SearchListHandle"]
+
+ALL_ONES = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A named value in memory: an absolute address, a type, an optional mask."""
+
+    address: int
+    type: DataType
+    mask: Optional[int] = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"address": self.address, "type": self.type.type}
+        if self.mask is not None:
+            out["mask"] = self.mask
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str) -> "Variable":
+        if not isinstance(raw, Mapping):
+            raise IntegrationError(f"{where}: a variable is an object with 'address' and 'type'")
+        for key in ("address", "type"):
+            if key not in raw:
+                raise IntegrationError(f"{where}: missing '{key}'")
+        address = raw["address"]
+        if isinstance(address, bool) or not isinstance(address, int) or address < 0:
+            raise IntegrationError(f"{where}.address: must be a non-negative integer, not {address!r}")
+        try:
+            dtype = parse_type(raw["type"])
+        except IntegrationError as e:
+            raise IntegrationError(f"{where}.type: {e}") from None
+        mask = raw.get("mask")
+        if mask is not None:
+            if isinstance(mask, bool) or not isinstance(mask, int):
+                raise IntegrationError(f"{where}.mask: must be an integer, not {mask!r}")
+            if mask == ALL_ONES:
+                mask = None
+        return cls(address, dtype, mask)
+
+
+def _not_mapped() -> int:
+    raise IndexError(NO_MAPPING)
+
+
+def _zero() -> int:
+    return 0
+
+
+class GameData:
+    """A game's variables and scenario, optionally bound to an emulator.
+
+    Args:
+        game: an integration id (``"Airstriker-Genesis"``); if given,
+            ``data`` defaults to ``"data"`` and ``scenario`` to
+            ``"scenario"``, ``.json`` is appended when missing, and relative
+            names are looked up in the game's integration folders (a file
+            that does not exist there is skipped, as in Gym Retro).
+        data: path of a ``data.json`` (variables).
+        scenario: path of a ``scenario.json``.
+        inttype: which integrations to search.
+    """
+
+    def __init__(self, game: Optional[str] = None, data: Optional[str | os.PathLike[str]] = None,
+                 scenario: Optional[str | os.PathLike[str]] = None,
+                 inttype: Integrations = Integrations.DEFAULT) -> None:
+        self._vars: dict[str, Variable] = {}
+        self._custom: dict[str, Any] = {}
+        self._memory = Memory()
+        self._types: tuple[str, ...] = ()
+        self._buttons: tuple[Optional[str], ...] = ()
+        self._system_actions: Sequence[Sequence[Sequence[str]]] = ()
+        self._scenario = Scenario()
+        self._searches: dict[str, Search] = {}
+        self._search_old: dict[str, dict[int, np.ndarray]] = {}
+        self._lua: Optional[LuaContext] = None
+        self.data_path: Optional[str] = None
+        self.scenario_path: Optional[str] = None
+        self._action_cache: Optional[list[tuple[int, list[int]]]] = None
+        self._invalidate()
+        if game:
+            data = _resolve(game, data, "data", inttype)
+            scenario = _resolve(game, scenario, "scenario", inttype)
+        if data or scenario:
+            self.load(data, scenario)
+
+    # -- compiled state ------------------------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        """Variables, scenario or memory changed: rebuild readers before the next read."""
+        self._compiled_generation = -1
+        self._readers: dict[str, Reader] = {}
+        self._all_readers: list[tuple[str, Reader]] = []
+        self._writers: dict[str, Writer] = {}
+        self._watch_readers: list[Reader] = []
+        self._watch_unknown: list[tuple[int, str]] = []
+        self._prev: Optional[list[int]] = None
+
+    def _compile(self) -> None:
+        mem = self._memory
+        readers: dict[str, Reader] = {}
+        for name, var in self._vars.items():
+            try:
+                readers[name] = mem.reader(var.address, var.type, var.mask)
+            except IndexError:
+                readers[name] = _not_mapped
+        self._readers = readers
+        self._all_readers = [(n, r) for n, r in readers.items() if r is not _not_mapped]
+        self._writers = {}
+        watched = self._scenario.watched
+        self._watch_readers = [readers.get(n, _zero) for n in watched]
+        self._watch_unknown = [(i, n) for i, n in enumerate(watched) if n not in readers]
+        self._watched = watched
+        self._compiled_generation = mem.generation
+
+    def _fresh(self) -> dict[str, Reader]:
+        mem = self._memory
+        if mem.refresh() or self._compiled_generation != mem.generation:
+            self._compile()
+        return self._readers
+
+    # -- loading and saving -------------------------------------------------------------------------
+
+    def load(self, data: Optional[str | os.PathLike[str]] = None,
+             scenario: Optional[str | os.PathLike[str]] = None) -> bool:
+        """Load variables and/or a scenario; True on success, :class:`IntegrationError` otherwise.
+
+        Lua state is discarded; a scenario's scripts run as it loads.
+        """
+        self._lua = None
+        if data is not None:
+            self._vars = _load_variables(os.fspath(data))
+            self.data_path = os.fspath(data)
+        if scenario is not None:
+            scen = Scenario.load(scenario)
+            scen.frame = self._scenario.frame
+            scen.reward = self._scenario.reward
+            scen.total_reward = self._scenario.total_reward
+            self._scenario = scen
+            self.scenario_path = os.fspath(scenario)
+            self._action_cache = None
+            self._check_actions()
+            self._load_scripts()
+        self._invalidate()
+        return True
+
+    def save(self, data: Optional[str | os.PathLike[str]] = None,
+             scenario: Optional[str | os.PathLike[str]] = None) -> bool:
+        """Write variables and/or the scenario as JSON (2-space indent); True on success."""
+        if data is not None:
+            doc = {"info": {name: var.to_json() for name, var in sorted(self._vars.items())}}
+            with open(data, "w", encoding="utf-8") as f:
+                json.dump(doc, f, indent=2)
+                f.write("\n")
+        if scenario is not None:
+            self._scenario.save(scenario)
+        return True
+
+    def _load_scripts(self) -> None:
+        scripts = self._scenario.script_paths()
+        refs = self._scenario.script_refs()
+        where = self._scenario.path or "<scenario>"
+        if refs and not scripts:
+            raise IntegrationError(f"{where}: calls script function {refs[0][1]!r} but lists no scripts")
+        if not scripts:
+            self._lua = None
+            return
+        lua = LuaContext(self._lua_lookup, self.set_value, self._lua_read_byte, self._scenario_value)
+        for path, _scope in scripts:
+            lua.load_file(path)
+        self._lua = lua
+
+    def _lua_lookup(self, name: str) -> Any:
+        return self.lookup_value(name)
+
+    def _lua_read_byte(self, address: int) -> int:
+        return self._memory.read_byte(address)
+
+    def _scenario_value(self, key: str) -> int:
+        if key == "frame":
+            return self._scenario.frame
+        if key == "timestep":
+            return self._scenario.timestep
+        raise KeyError(key)
+
+    def _call_script(self, scope: str, function: str) -> Any:
+        if self._lua is None:
+            raise LuaScriptError(f"Lua call failed: no Lua scripts are loaded to call {function!r}")
+        return self._lua.call(function)
+
+    # -- binding to an emulator ---------------------------------------------------------------------
+
+    def configure(self, emulator: Any) -> None:
+        """Bind to an emulator: its memory (with the system's overlay), search types, buttons, actions.
+
+        This is Gym Retro's ``emulator.configure_data(data)``.
+        """
+        info = getattr(emulator, "system_info", None)
+        self._memory = Memory(emulator, overlay=info.overlay if info is not None else None)
+        self._types = tuple(info.types) if info is not None else ()
+        self._buttons = tuple(info.buttons) if info is not None else ()
+        self._system_actions = info.actions if info is not None else ()
+        self._action_cache = None
+        self._check_actions()
+        self._invalidate()
+
+    @property
+    def memory(self) -> Memory:
+        """Typed access to RAM (empty until :meth:`configure`)."""
+        return self._memory
+
+    @property
+    def scenario(self) -> Scenario:
+        """The loaded scenario and its running state."""
+        return self._scenario
+
+    @property
+    def buttons(self) -> tuple[Optional[str], ...]:
+        return self._buttons
+
+    # -- per frame ------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Start an episode: frame 0, no reward, custom variables cleared, Lua scripts re-run.
+
+        Also forgets the previous snapshot, so the next :meth:`update_ram` has
+        delta 0 (Gym Retro carries the last frame of the previous episode over).
+        """
+        self._scenario.restart()
+        self._custom.clear()
+        self._prev = None
+        if self._scenario.scripts:
+            self._load_scripts()
+
+    def update_ram(self) -> None:
+        """Take this frame's values and advance the scenario (done, rewards, frame)."""
+        mem = self._memory
+        if mem.refresh() or self._compiled_generation != mem.generation:
+            self._compile()
+        current = [read() for read in self._watch_readers]
+        prev = self._prev
+        self._prev = current
+        if prev is None:
+            deltas: list[int] = [0] * len(current)
+        else:
+            deltas = [a - b for a, b in zip(current, prev)]
+        if self._custom or self._watch_unknown:
+            values = self._with_custom(current)
+        else:
+            values = current
+        self._scenario.update(values, deltas, self._call_script)
+
+    def _with_custom(self, current: list[int]) -> list[int]:
+        """Values with custom variables shadowing variables, as Gym Retro's lookups do."""
+        custom = self._custom
+        values = list(current)
+        for i, name in enumerate(self._watched):
+            if name in custom:
+                values[i] = _as_int(custom[name])
+        for i, name in self._watch_unknown:
+            if name not in custom:
+                where = self._scenario.path or "<scenario>"
+                raise IntegrationError(
+                    f"{where}: the scenario reads variable {name!r}, which is not defined"
+                    f"{' in ' + self.data_path if self.data_path else ''}")
+        return values
+
+    def current_reward(self, player: int = 0) -> float:
+        """The reward of the last :meth:`update_ram` for ``player`` (0 or 1)."""
+        _check_player(player)
+        return self._scenario.reward[player]
+
+    def total_reward(self, player: int = 0) -> float:
+        """The reward summed since the last :meth:`reset`."""
+        _check_player(player)
+        return self._scenario.total_reward[player]
+
+    def is_done(self) -> bool:
+        return self._scenario.is_done
+
+    def crop_info(self, player: int = 0) -> tuple[int, int, int, int]:
+        """``(x, y, width, height)`` of the observation crop; 0 width/height means "to the edge"."""
+        return self._scenario.crop(player)
+
+    # -- values -----------------------------------------------------------------------------------------
+
+    def lookup_value(self, name: str) -> Any:
+        """A variable's value (int), or a custom variable's (bool, int, float or None).
+
+        Unknown names raise ``KeyError``; an unmapped address ``IndexError``.
+        """
+        if name in self._custom:
+            return self._custom[name]
+        readers = self._fresh()
+        try:
+            read = readers[name]
+        except KeyError:
+            raise KeyError(name) from None
+        return read()
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Write a variable into emulated memory, or set a custom variable (until :meth:`reset`)."""
+        if name in self._custom or name not in self._vars:
+            self._custom[name] = value
+            return
+        self._fresh()
+        write = self._writers.get(name)
+        if write is None:
+            var = self._vars[name]
+            write = self._memory.writer(var.address, var.type)
+            self._writers[name] = write
+        write(_as_int(value))
+
+    def lookup_all(self) -> dict[str, int]:
+        """Every mapped variable's value, plus custom variables cast to int."""
+        mem = self._memory
+        if mem.refresh() or self._compiled_generation != mem.generation:
+            self._compile()
+        out = {name: read() for name, read in self._all_readers}
+        if self._custom:
+            for name, value in self._custom.items():
+                out[name] = _as_int(value)
+        return out
+
+    def __getitem__(self, name: str) -> Any:
+        return self.lookup_value(name)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.set_value(name, value)
+
+    # -- variables ----------------------------------------------------------------------------------------
+
+    def get_variable(self, name: str) -> dict[str, Any]:
+        """``{'address', 'type'}`` (and ``'mask'`` if set); ``ValueError`` for unknown names, as Gym Retro."""
+        try:
+            return self._vars[name].to_json()
+        except KeyError:
+            raise ValueError(f"unknown variable: {name}") from None
+
+    def set_variable(self, name: str, var: Mapping[str, Any]) -> None:
+        """Define (or redefine) a variable from ``{'address', 'type'[, 'mask']}``."""
+        self._vars[name] = Variable.from_json(var, f"variable {name!r}")
+        self._invalidate()
+
+    def remove_variable(self, name: str) -> None:
+        if self._vars.pop(name, None) is not None:
+            self._invalidate()
+
+    def list_variables(self) -> dict[str, dict[str, Any]]:
+        return {name: var.to_json() for name, var in self._vars.items()}
+
+    @property
+    def vars(self) -> "Variables":
+        """The variables as a mapping-like view (Gym Retro's ``data.vars``)."""
+        return Variables(self)
+
+    # -- actions ---------------------------------------------------------------------------------------------
+
+    def _check_actions(self) -> None:
+        if self._buttons and self._scenario.actions is not None:
+            self._action_groups()
+
+    def _action_groups(self) -> list[tuple[int, list[int]]]:
+        if self._action_cache is not None:
+            return self._action_cache
+        scen_actions = self._scenario.actions
+        groups_in = scen_actions if scen_actions is not None else self._system_actions
+        where = f"{self._scenario.path or '<scenario>'}: actions" if scen_actions is not None else "system actions"
+        groups: dict[int, list[int]] = {}
+        if self._buttons:
+            for group in groups_in:
+                combos = set()
+                mask = 0
+                for combo in group:
+                    bits = 0
+                    for button in combo:
+                        try:
+                            bits |= 1 << self._buttons.index(button)
+                        except ValueError:
+                            raise IntegrationError(
+                                f"{where}: unknown button {button!r}; this system's buttons are "
+                                f"{[b for b in self._buttons if b]}") from None
+                    mask |= bits
+                    combos.add(bits)
+                groups.setdefault(mask, sorted(combos))  # the first group of a mask wins
+        self._action_cache = sorted(groups.items())
+        return self._action_cache
+
+    def valid_actions(self) -> list[list[int]]:
+        """The action groups, as sorted lists of button masks, sorted by group mask."""
+        return [list(combos) for _, combos in self._action_groups()]
+
+    def filter_action(self, action: int) -> int:
+        """Keep each group's bits only if they form an allowed combo; drop bits of no group."""
+        out = 0
+        for mask, combos in self._action_groups():
+            masked = action & mask
+            if masked in combos:
+                out |= masked
+        return out
+
+    # -- memory search -----------------------------------------------------------------------------------------
+
+    def _new_search(self, name: str) -> Search:
+        search = self._searches.get(name)
+        if search is None:
+            search = Search(self._types or None)
+            self._searches[name] = search
+        return search
+
+    def search(self, name: str, value: int) -> None:
+        """Search memory for ``value``, narrowing the search called ``name``."""
+        self._new_search(name).search(self._memory, value)
+        self._search_old[name] = self._memory.snapshot()
+
+    def delta_search(self, name: str, op: str, ref: int) -> None:
+        """Narrow the search ``name`` to values whose change since its last step satisfies ``op``."""
+        get_op(op, "delta_search: ")
+        search = self._new_search(name)
+        old = self._search_old.get(name)
+        if old is None:
+            old = self._memory.snapshot()
+        search.delta(self._memory, old, op, ref)
+        self._search_old[name] = self._memory.snapshot()
+
+    def get_search(self, name: str) -> Search:
+        try:
+            return self._searches[name]
+        except KeyError:
+            raise KeyError(f"no search called {name!r}") from None
+
+    def remove_search(self, name: str) -> None:
+        self._searches.pop(name, None)
+        self._search_old.pop(name, None)
+
+    def list_searches(self) -> dict[str, Search]:
+        return dict(self._searches)
+
+    @property
+    def searches(self) -> "SearchListHandle":
+        return SearchListHandle(self)
+
+    def save_searches(self, path: str | os.PathLike[str]) -> None:
+        """Write every search (candidates and last memory copy) to a JSON file."""
+        doc = {}
+        for name, search in self._searches.items():
+            entry = search.to_json()
+            old = self._search_old.get(name)
+            if old is not None:
+                entry["memory"] = {str(start): base64.b64encode(block.tobytes()).decode("ascii")
+                                   for start, block in old.items()}
+            doc[name] = entry
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"searches": doc}, f)
+
+    def load_searches(self, path: str | os.PathLike[str]) -> None:
+        """Read searches written by :meth:`save_searches`, replacing those of the same names."""
+        where = os.fspath(path)
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+            entries = doc["searches"]
+            for name, entry in entries.items():
+                search = Search.from_json(entry)
+                self._searches[name] = search
+                if "memory" in entry:
+                    self._search_old[name] = {
+                        int(start): np.frombuffer(base64.b64decode(b), dtype=np.uint8).copy()
+                        for start, b in entry["memory"].items()}
+        except OSError as e:
+            raise IntegrationError(f"cannot read searches from {where}: {e.strerror or e}") from e
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise IntegrationError(f"{where}: not a searches file: {e!r}") from e
+
+    def __repr__(self) -> str:
+        return (f"<GameData {len(self._vars)} variables, "
+                f"data={self.data_path!r}, scenario={self.scenario_path!r}>")
+
+
+def _as_int(value: Any) -> int:
+    """Gym Retro's cast of a custom value to int (floats truncate, None is 0)."""
+    if value is None:
+        return 0
+    return int(value)
+
+
+def _resolve(game: str, name: Optional[str | os.PathLike[str]], default: str,
+             inttype: Integrations) -> Optional[str]:
+    name = os.fspath(name) if name else default
+    if not name.endswith(".json"):
+        name += ".json"
+    if os.path.isabs(name):
+        return name
+    return get_file_path(game, name, inttype)
+
+
+def _load_variables(path: str) -> dict[str, Variable]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise IntegrationError(f"cannot read data file {path}: {e.strerror or e}") from e
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise IntegrationError(f"{path}: not valid JSON: {e}") from e
+    if not isinstance(doc, dict) or "info" not in doc:
+        raise IntegrationError(f"{path}: missing 'info' (the variables)")
+    info = doc["info"]
+    if not isinstance(info, dict):
+        raise IntegrationError(f"{path}: 'info' must be an object of variables")
+    return {name: Variable.from_json(raw, f"{path}: info.{name}") for name, raw in info.items()}
+
+
+class Variables:
+    """``data.vars``: ``vars[name]`` -> ``{'address', 'type'}``, assignment defines, ``del`` removes.
+
+    Iteration yields ``(name, {'address', 'type'})`` pairs, as in Gym Retro.
+    """
+
+    def __init__(self, data: GameData) -> None:
+        self._data = data
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        try:
+            return self._data.get_variable(name)
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __setitem__(self, name: str, var: Mapping[str, Any]) -> None:
+        self._data.set_variable(name, var)
+
+    def __delitem__(self, name: str) -> None:
+        self._data.remove_variable(name)
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        return iter(self._data.list_variables().items())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data.list_variables()
+
+    def __len__(self) -> int:
+        return len(self._data.list_variables())
+
+
+class SearchHandle:
+    """``data.searches[name]``: ``.search(value)``, ``.delta(op, ref)``, and the :class:`Search` API."""
+
+    def __init__(self, data: GameData, name: str) -> None:
+        self._data = data
+        self._name = name
+
+    def search(self, value: int) -> None:
+        self._data.search(self._name, value)
+
+    def delta(self, op: str, ref: int) -> None:
+        self._data.delta_search(self._name, op, ref)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return getattr(self._data.get_search(self._name), attr)
+
+
+class SearchListHandle:
+    """``data.searches``: handles by name, ``del``, iteration, ``in``, and ``load``/``save`` to JSON."""
+
+    def __init__(self, data: GameData) -> None:
+        self._data = data
+
+    def __getitem__(self, name: str) -> SearchHandle:
+        return SearchHandle(self._data, name)
+
+    def __delitem__(self, name: str) -> None:
+        self._data.remove_search(name)
+
+    def __iter__(self) -> Iterator[tuple[str, Search]]:
+        return iter(self._data.list_searches().items())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data.list_searches()
+
+    def __len__(self) -> int:
+        return len(self._data.list_searches())
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        self._data.load_searches(path)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        self._data.save_searches(path)

@@ -1,0 +1,169 @@
+"""ROM identification and import: hashes, SMD de-interleaving, ``merge``.
+
+Integrations identify their ROM by SHA-1 (``rom.sha``, one hash a line; for
+the NES the hash skips the 16-byte iNES header). :func:`merge` writes a ROM
+whose hash an integration knows to ``$RETRO_HOME/games/<Game>-<System>/rom.<ext>``
+(never into the package), where :func:`~retro.data.get_romfile_path`
+finds it.
+
+Fixed on purpose: Gym Retro's SMD de-interleaving never runs (an int is
+compared with a bytes object); here ``.smd`` dumps with the SMD header
+marks are converted to plain ``.md`` images before hashing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Optional
+
+from retro.data.integrations import (Integrations, canonical_game, game_system, get_file_path,
+                                     get_romfile_path, imported_games_dir, integration_dirs)
+from retro.systems import EMU_EXTENSIONS
+
+__all__ = ["parse_smd", "groom_rom", "verify_hash", "get_known_hashes", "merge", "MAX_ROM_SIZE"]
+
+#: Largest ROM the importer reads (Gym Retro's cap).
+MAX_ROM_SIZE = 32 << 20
+SMD_HEADER = 512
+SMD_BLOCK = 16384
+
+
+def parse_smd(header: bytes, body: bytes) -> bytes:
+    """De-interleave an SMD dump (512-byte header, 16 KiB blocks) into a plain ROM.
+
+    In each block the first half holds the odd bytes and the second half the
+    even bytes. A file without the SMD marks (header bytes 8 and 9 are
+    0xAA 0xBB) is returned unchanged, header included.
+    """
+    if len(header) < 10 or header[8] != 0xAA or header[9] != 0xBB or len(body) % SMD_BLOCK:
+        return header + body
+    out = bytearray(len(body))
+    half = SMD_BLOCK // 2
+    for start in range(0, len(body), SMD_BLOCK):
+        block = body[start:start + SMD_BLOCK]
+        out[start + 1:start + SMD_BLOCK:2] = block[:half]
+        out[start:start + SMD_BLOCK:2] = block[half:]
+    return bytes(out)
+
+
+def groom_rom(rom: str | os.PathLike[str], fileobj: Optional[BinaryIO] = None) -> tuple[bytes, str]:
+    """Read a ROM and return ``(bytes to store, SHA-1 hex the integrations know it by)``.
+
+    ``.smd`` dumps are de-interleaved; ``.nes`` files are hashed without
+    their 16-byte header but stored whole; anything larger than
+    :data:`MAX_ROM_SIZE` raises ``ValueError('ROM is too big')``.
+    """
+    name = os.fspath(rom)
+    close = fileobj is None
+    f: BinaryIO = open(name, "rb") if fileobj is None else fileobj
+    try:
+        ext = os.path.splitext(name)[1].lower()
+        if ext == ".smd":
+            header = f.read(SMD_HEADER)
+            data = parse_smd(header, _read_capped(f, MAX_ROM_SIZE))
+            return data, hashlib.sha1(data).hexdigest()
+        if ext == ".nes":
+            header = f.read(16)
+            body = _read_capped(f, MAX_ROM_SIZE)
+            return header + body, hashlib.sha1(body).hexdigest()
+        data = _read_capped(f, MAX_ROM_SIZE)
+        return data, hashlib.sha1(data).hexdigest()
+    finally:
+        if close:
+            f.close()
+
+
+def _read_capped(f: BinaryIO, cap: int) -> bytes:
+    data = f.read(cap + 1)
+    if len(data) > cap:
+        raise ValueError("ROM is too big")
+    return data
+
+
+def _read_shas(sha_path: str) -> list[str]:
+    with open(sha_path, encoding="ascii", errors="replace") as f:
+        return [line.strip().lower() for line in f if line.strip()]
+
+
+def verify_hash(game: str, inttype: Integrations = Integrations.DEFAULT) -> list[tuple[str, str]]:
+    """``[(game, 'sha mismatch')]`` if the ROM's SHA-1 is not in ``rom.sha``, else ``[]``."""
+    rom = get_romfile_path(game, inttype=inttype)
+    sha_path = get_file_path(game, "rom.sha", inttype=inttype | Integrations.STABLE)
+    if sha_path is None:
+        return [(game, "missing rom.sha")]
+    expected = _read_shas(sha_path)
+    with open(rom, "rb") as f:
+        if EMU_EXTENSIONS.get(os.path.splitext(rom)[1].lower()) == "Nes":
+            f.read(16)
+        real = hashlib.sha1(f.read()).hexdigest()
+    return [] if real in expected else [(game, "sha mismatch")]
+
+
+def get_known_hashes() -> dict[str, tuple[str, str, str]]:
+    """``{sha1: (game, '.ext', integration folder)}`` over every integration (``Integrations.ALL``)."""
+    known: dict[str, tuple[str, str, str]] = {}
+    for base in reversed(integration_dirs(Integrations.ALL)):  # earlier folders win
+        if not os.path.isdir(base):
+            continue
+        for game in sorted(os.listdir(base)):
+            sha_path = os.path.join(base, game, "rom.sha")
+            if not os.path.isfile(sha_path):
+                continue
+            system = game_system(game)
+            ext = next((e for e, s in EMU_EXTENSIONS.items() if s == system), None)
+            if ext is None:
+                continue
+            for sha in _read_shas(sha_path):
+                known[sha] = (game, ext, base)
+    return known
+
+
+def merge(*files: str | os.PathLike[str], quiet: bool = True) -> int:
+    """Import the ROM files whose hash an integration knows; returns how many.
+
+    Each goes to ``$RETRO_HOME/games/<Game>-<System>/rom.<ext>``. A different
+    file already there is left alone (and reported unless ``quiet``).
+    Unreadable or oversized files are skipped.
+    """
+    known = get_known_hashes()
+    imported = 0
+    for rom in files:
+        try:
+            data, sha = groom_rom(rom)
+        except (OSError, ValueError):
+            continue
+        if sha not in known:
+            continue
+        game, ext, _ = known[sha]
+        target = imported_games_dir() / canonical_game(game) / ("rom" + ext)
+        if target.exists():
+            if target.read_bytes() != data:
+                if not quiet:
+                    print(f"Not importing {game}: {target} exists with different contents")
+                continue
+        else:
+            if not quiet:
+                print("Importing", game)
+            _atomic_write(target, data)
+        imported += 1
+    if not quiet:
+        print(f"Imported {imported} games")
+    return imported
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rom-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
