@@ -26,18 +26,33 @@ from retro.errors import (
     IntegrationError,
     MovieFormatError,
     ProvisionError,
+    ConfigurationError,
+    InvalidActionError,
+    ResetNeededError,
     RetroError,
     RomNotFoundError,
     StateError,
     UnknownSystemError,
 )
 from retro.emulator import RetroEmulator
+from retro.enums import Actions, Observations, State
 from retro.systems import EMU_CORES, EMU_EXTENSIONS, EMU_INFO, get_system_info, system_for_rom
+
+from retro import data  # noqa: E402  (after the emulator: data uses it)
+from retro.env import RetroEnv, make  # noqa: E402
+from retro.movie import Movie  # noqa: E402
 
 __version__ = "0.1.0"
 ROOT_DIR = os.path.dirname(os.path.abspath(__file__))
 
 __all__ = [
+    "make",
+    "RetroEnv",
+    "Movie",
+    "State",
+    "Actions",
+    "Observations",
+    "data",
     "RetroEmulator",
     "RetroError",
     "CoreNotFoundError",
@@ -51,6 +66,9 @@ __all__ = [
     "GameNotFoundError",
     "MovieFormatError",
     "ProvisionError",
+    "ConfigurationError",
+    "InvalidActionError",
+    "ResetNeededError",
     "get_core_path",
     "get_romfile_system",
     "get_system_info",
@@ -70,3 +88,18 @@ def get_core_path(system: str) -> str:
     from retro.cores import core_for_system
 
     return core_for_system(system).path
+
+
+def _register_gymnasium_envs() -> None:
+    """Register every integration as ``retro/<Game>-<System>-v0`` with Gymnasium."""
+    import gymnasium
+
+    for game in data.list_games(data.Integrations.ALL):
+        env_id = f"retro/{game}-v0"
+        if env_id not in gymnasium.registry:
+            gymnasium.register(id=env_id, entry_point="retro.env:RetroEnv",
+                               kwargs={"game": game, "api": "gymnasium",
+                                       "inttype": data.Integrations.ALL})
+
+
+_register_gymnasium_envs()
