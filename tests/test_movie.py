@@ -302,3 +302,88 @@ def test_recording_writes_atomically(tmp_path):
     m.close()
     assert zipfile.is_zipfile(path)
     assert not list(tmp_path.glob(".*.part"))
+
+
+# -- recording from environments ----------------------------------------------------------
+
+@pytest.mark.parametrize("game,players,episodes,max_steps", [
+    ("Airstriker-Genesis", 1, 50, 200),
+    ("Pong-Atari2600", 2, 50, 200),
+])
+def test_env_record_replay_50_episodes(tmp_path, game, players, episodes, max_steps):
+    """Every reset starts <game>-<state>-NNNNNN.bk2; replaying each reproduces every frame."""
+    env = retro.make(game, players=players, record=str(tmp_path))
+    rng = np.random.default_rng(2)
+    recorded = []
+    for _ in range(episodes):
+        env.reset()
+        trace = []
+        for _ in range(max_steps):
+            _obs, _rew, done, _info = env.step(rng.integers(0, 2, env.action_space.n))
+            trace.append(digest(env.em.get_screen()))
+            if done:
+                break
+        recorded.append((trace, digest(env.get_ram())))
+    env.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    state = env.statename[:-len(".state")]
+    assert names == [f"{game}-{state}-{i:06d}.bk2" for i in range(episodes)]
+
+    replayer = None
+    for name, (trace, final_ram) in zip(names, recorded):
+        movie = Movie(tmp_path / name)
+        assert movie.players == players and movie.get_game() == game
+        movie.step()
+        if replayer is None:
+            replayer = retro.make(game, state=None, players=players, use_restricted_actions=retro.Actions.ALL)
+        replayer.initial_state = movie.get_state()
+        replayer.reset()
+        replay = []
+        while movie.step():
+            keys = [movie.get_key(i, p) for p in range(players) for i in range(replayer.num_buttons)]
+            replayer.step(keys)
+            replay.append(digest(replayer.em.get_screen()))
+        assert replay == trace
+        assert digest(replayer.get_ram()) == final_ram
+    replayer.close()
+
+
+def test_closing_the_env_finishes_the_movie(tmp_path):
+    env = retro.make("Airstriker-Genesis", record=str(tmp_path))
+    env.reset()
+    for _ in range(10):
+        env.step(env.action_space.sample())
+    assert not list(tmp_path.glob("*.bk2")), "a movie appears whole, when it is finished"
+    env.close()
+    (movie,) = tmp_path.glob("*.bk2")
+    assert len(Movie(movie)) == 11
+
+
+def test_playback_script_renders_video_with_audio(tmp_path):
+    import json
+    import subprocess
+
+    from retro.scripts import playback_movie
+
+    env = retro.make("Airstriker-Genesis", record=str(tmp_path))
+    env.reset()
+    for _ in range(240):
+        env.step(env.action_space.sample())
+    env.close()
+    (path,) = tmp_path.glob("*.bk2")
+    assert playback_movie.main([str(path), "-i", "-c", str(tmp_path / "monitor.csv")]) == 0
+    video = path.with_suffix(".mp4")
+    assert video.is_file()
+    probe = subprocess.run([playback_movie.ffmpeg_exe(), "-hide_banner", "-i", str(video), "-map", "0:v:0",
+                            "-c", "copy", "-f", "null", "-"], capture_output=True, text=True).stderr
+    assert "Video: h264" in probe and "320x224" in probe and "Audio: aac" in probe
+    assert "59.92 fps" in probe
+    frames = [line for line in probe.replace("\r", "\n").splitlines() if line.startswith("frame=")]
+    assert frames and int(frames[-1].split("=")[1].split()[0]) == 240
+    info = json.loads(path.with_suffix(".json").read_text())
+    assert len(info) == 240 and "score" in info[0]
+    monitor = (tmp_path / "monitor.csv").read_text().splitlines()
+    assert monitor[0].startswith("#{") and monitor[1] == "r,l,t"
+    assert playback_movie.main([str(path), "-V", "-a", "-i"]) == 0
+    npz = np.load(path.with_suffix(".npz"), allow_pickle=True)
+    assert npz["actions"].shape == (240, 12) and len(npz["info"]) == 240
