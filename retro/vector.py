@@ -1,0 +1,273 @@
+"""Vector environments: N games stepped together, on threads in one process or in subprocesses.
+
+``RetroVectorEnv`` follows Gymnasium's ``VectorEnv`` API (``num_envs``,
+batched ``reset``/``step``, next-step autoreset). In the default thread mode
+every emulator lives in this process (each loads a private copy of its
+core), emulation runs with the GIL released on a thread pool, and
+observations are written straight into one preallocated batch array. Frame
+skipping with max-pooling, grayscale and resizing are done in C on the
+emulator's frame buffer, so per-step Python work stays flat as N grows.
+``mode="process"`` runs each env in a worker process instead (Gymnasium's
+``AsyncVectorEnv`` with shared memory), for isolation.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Sequence
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from retro.enums import Actions, Observations, State
+from retro.env import RetroEnv
+from retro.errors import ConfigurationError
+
+__all__ = ["RetroVectorEnv", "Preprocessing", "make_vec"]
+
+
+class _Preprocessor:
+    """Frame skip, max-pool, grayscale and resize of one env, done by the emulator in C."""
+
+    def __init__(self, env: RetroEnv, frameskip: int, max_pool: bool, grayscale: bool,
+                 resize: tuple[int, int] | None) -> None:
+        if frameskip < 1:
+            raise ConfigurationError(f"frameskip must be >= 1, got {frameskip}")
+        self.env = env
+        self.frameskip = frameskip
+        self.max_pool = max_pool and frameskip > 1
+        self.grayscale = grayscale
+        self.resize = resize
+        h, w = resize if resize else env.em.get_resolution()[::-1]
+        self.shape = (h, w) if grayscale else (h, w, 3)
+        self.raw = not (grayscale or resize or self.max_pool) and env._obs_type == Observations.IMAGE
+        if env._obs_type == Observations.RAM:
+            self.shape = env.observation_space.shape
+
+    @property
+    def observation_space(self) -> spaces.Box:
+        return spaces.Box(0, 255, self.shape, np.uint8)
+
+    def step(self, masks: list[int]) -> tuple[float | list[float], bool, dict[str, Any]]:
+        """Play one agent step (``frameskip`` frames); reward summed, stops early when done."""
+        env = self.env
+        em = env.em
+        data = env.data
+        for p, m in enumerate(masks):
+            em.set_button_mask(m, p)
+        total = np.zeros(env.players)
+        done = False
+        k = self.frameskip
+        last_seen = k - (2 if self.max_pool else 1)
+        for i in range(k):
+            em.video_enabled = env._obs_type == Observations.IMAGE and i >= last_seen
+            em.step(1, pool=self.max_pool and i == k - 1)
+            data.update_ram()
+            for p in range(env.players):
+                total[p] += data.current_reward(p)
+            if data.is_done():
+                done = True
+                break
+        em.video_enabled = True
+        rew: float | list[float] = float(total[0]) if env.players == 1 else total.tolist()
+        return rew, done, data.lookup_all()
+
+    def observe(self, out: np.ndarray, pooled: bool) -> None:
+        env = self.env
+        if env._obs_type == Observations.RAM:
+            out[...] = env.get_ram()
+        elif self.raw:
+            out[...] = env.get_screen()
+        else:
+            env.em.get_observation(out, gray=self.grayscale, size=self.resize, pool=pooled and self.max_pool)
+
+
+class Preprocessing(gymnasium.Wrapper):
+    """The vector env's native preprocessing for a single ``RetroEnv`` (Gymnasium API)."""
+
+    def __init__(self, env: RetroEnv, frameskip: int = 1, max_pool: bool = False, grayscale: bool = False,
+                 resize: tuple[int, int] | None = None) -> None:
+        super().__init__(env)
+        if env.api != "gymnasium":
+            raise ConfigurationError('Preprocessing needs a RetroEnv made with api="gymnasium"')
+        self._pre = _Preprocessor(env, frameskip, max_pool, grayscale, resize)
+        self.observation_space = self._pre.observation_space
+
+    def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        _, info = self.env.reset(**kwargs)
+        obs = np.empty(self._pre.shape, np.uint8)
+        self._pre.observe(obs, pooled=False)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[np.ndarray, Any, bool, bool, dict[str, Any]]:
+        env: RetroEnv = self.env  # type: ignore[assignment]
+        if env._needs_reset:
+            env.step(action)  # raises the env's own error
+        rew, done, info = self._pre.step(env._action_masks(action))
+        obs = np.empty(self._pre.shape, np.uint8)
+        self._pre.observe(obs, pooled=True)
+        return obs, rew, done, False, info
+
+
+class RetroVectorEnv(VectorEnv):
+    """``num_envs`` copies of a game, stepped together.
+
+    Args:
+        game: the game id.
+        num_envs: how many environments.
+        state: one start state for all, or ``states=[...]`` one per env.
+        frameskip, max_pool, grayscale, resize: preprocessing in C
+            (``resize=(height, width)``, e.g. ``(84, 84)``).
+        num_threads: worker threads (default: the number of CPUs, at most num_envs).
+        mode: ``"thread"`` (default) or ``"process"``.
+        Other keyword arguments go to every ``RetroEnv``.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["rgb_array"]}
+
+    def __init__(self, game: str, num_envs: int, *, state: State | str | None = State.DEFAULT,
+                 states: Sequence[State | str | None] | None = None, frameskip: int = 1,
+                 max_pool: bool = False, grayscale: bool = False, resize: tuple[int, int] | None = None,
+                 num_threads: int | None = None, mode: str = "thread",
+                 use_restricted_actions: Actions = Actions.FILTERED, **kwargs: Any) -> None:
+        if num_envs < 1:
+            raise ConfigurationError(f"num_envs must be >= 1, got {num_envs}")
+        if mode not in ("thread", "process"):
+            raise ConfigurationError(f"mode must be 'thread' or 'process', got {mode!r}")
+        if states is not None and len(states) != num_envs:
+            raise ConfigurationError(f"states has {len(states)} entries for {num_envs} envs")
+        self.num_envs = num_envs
+        self.mode = mode
+        starts = list(states) if states is not None else [state] * num_envs
+        kwargs = dict(kwargs, use_restricted_actions=use_restricted_actions, api="gymnasium")
+        if mode == "process":
+            from gymnasium.vector import AsyncVectorEnv
+
+            def factory(i: int) -> Any:
+                def make() -> gymnasium.Env:
+                    return Preprocessing(RetroEnv(game, starts[i], **kwargs), frameskip, max_pool, grayscale, resize)
+                return make
+
+            self._async = AsyncVectorEnv([factory(i) for i in range(num_envs)], shared_memory=True)
+            self.single_observation_space = self._async.single_observation_space
+            self.single_action_space = self._async.single_action_space
+            self.observation_space = self._async.observation_space
+            self.action_space = self._async.action_space
+            self.envs: list[RetroEnv] = []
+            return
+        self._async = None
+        self.envs = []
+        try:
+            for i in range(num_envs):
+                self.envs.append(RetroEnv(game, starts[i], **kwargs))
+        except BaseException:
+            for env in self.envs:
+                env.close()
+            raise
+        self._pre = [_Preprocessor(env, frameskip, max_pool, grayscale, resize) for env in self.envs]
+        self.single_observation_space = self._pre[0].observation_space
+        self.single_action_space = self.envs[0].action_space
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._obs = np.zeros((num_envs, *self.single_observation_space.shape), np.uint8)
+        self._rewards = np.zeros(num_envs if self.envs[0].players == 1 else (num_envs, self.envs[0].players))
+        self._terminated = np.zeros(num_envs, bool)
+        self._truncated = np.zeros(num_envs, bool)
+        self._needs_autoreset = np.zeros(num_envs, bool)
+        self._infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
+        threads = min(num_threads or os.cpu_count() or 1, num_envs)
+        self.num_threads = threads
+        self._chunks = [list(range(num_envs))[t::threads] for t in range(threads)]
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="retro-vec") if threads > 1 else None
+
+    # -- thread mode ------------------------------------------------------------------------
+
+    def _map(self, fn: Any) -> None:
+        if self._pool is None:
+            fn(self._chunks[0])
+        else:
+            for f in [self._pool.submit(fn, chunk) for chunk in self._chunks]:
+                f.result()
+
+    def reset(self, *, seed: int | Sequence[int | None] | None = None,
+              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        if self._async is not None:
+            return self._async.reset(seed=seed, options=options)
+        seeds = list(seed) if isinstance(seed, (list, tuple)) else (
+            [None] * self.num_envs if seed is None else [seed + i for i in range(self.num_envs)])
+        mask = (options or {}).get("reset_mask")
+
+        def work(chunk: list[int]) -> None:
+            for i in chunk:
+                if mask is not None and not mask[i]:
+                    continue
+                _, info = self.envs[i].reset(seed=seeds[i])
+                self._pre[i].observe(self._obs[i], pooled=False)
+                self._infos[i] = info
+
+        self._map(work)
+        self._needs_autoreset[:] = False
+        return self._obs.copy(), self._batch_infos()
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        if self._async is not None:
+            return self._async.step(actions)
+        actions = list(actions) if not isinstance(actions, np.ndarray) else actions
+        masks = [self.envs[i]._action_masks(actions[i]) for i in range(self.num_envs)]
+
+        def work(chunk: list[int]) -> None:
+            for i in chunk:
+                env = self.envs[i]
+                if self._needs_autoreset[i]:
+                    _, info = env.reset()
+                    self._pre[i].observe(self._obs[i], pooled=False)
+                    self._rewards[i] = 0
+                    self._terminated[i] = False
+                    self._infos[i] = info
+                    continue
+                rew, done, info = self._pre[i].step(masks[i])
+                self._pre[i].observe(self._obs[i], pooled=True)
+                self._rewards[i] = rew
+                self._terminated[i] = done
+                self._infos[i] = info
+
+        self._map(work)
+        self._needs_autoreset[:] = self._terminated | self._truncated
+        return (self._obs.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy(),
+                self._batch_infos())
+
+    def _batch_infos(self) -> dict[str, Any]:
+        infos: dict[str, Any] = {}
+        for i, info in enumerate(self._infos):
+            infos = self._add_info(infos, info, i)
+        return infos
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        if self._async is not None:
+            return self._async.call(name, *args, **kwargs)
+        out = []
+        for env in self.envs:
+            attr = getattr(env, name)
+            out.append(attr(*args, **kwargs) if callable(attr) else attr)
+        return tuple(out)
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        return tuple(env.em.get_screen() for env in self.envs) if self.envs else None
+
+    def close_extras(self, **kwargs: Any) -> None:
+        if self._async is not None:
+            self._async.close()
+            return
+        if self._pool is not None:
+            self._pool.shutdown()
+        for env in self.envs:
+            env.close()
+
+
+def make_vec(game: str, num_envs: int, **kwargs: Any) -> RetroVectorEnv:
+    """``RetroVectorEnv(game, num_envs, **kwargs)`` with ``-v0`` ids accepted."""
+    return RetroVectorEnv(game, num_envs, **kwargs)
