@@ -1,68 +1,86 @@
-"""retro's main job, for now: play a bundled game and report how fast it runs.
+"""retro's main job: an agent plays a bundled game, the play is recorded and rendered to video.
 
-``python3 -m retro.scripts.demo [--frames N] [--rom PATH]`` loads Airstriker
-(Genesis), presses random buttons for N frames, and prints frames per
-second for single-frame steps, batched steps, and two emulators on two
-threads.
+``python3 -m retro.scripts.demo [--game Airstriker-Genesis] [--out retro-demo] [--max-steps N]``
+
+1. A random agent plays one episode of the game through ``retro.make(...,
+   record=OUT)``, which records it as a ``.bk2`` movie.
+2. The movie is replayed and rendered to an ``.mp4`` with sound
+   (``retro.scripts.playback_movie``).
+3. It prints where the files are and how fast each part ran, with a short
+   speed comparison: one env, the raw emulator, and a 2-env vector env.
 """
 
 from __future__ import annotations
 
 import argparse
-import threading
+import os
 import time
 
 import numpy as np
 
-from retro import RetroEmulator, paths
-
-
-def _run(em: RetroEmulator, frames: int, rng: np.random.Generator, batch: int = 1) -> float:
-    masks = rng.integers(0, 1 << 12, size=frames // batch + 1)
-    start = time.perf_counter()
-    for i in range(frames // batch):
-        em.set_button_mask(int(masks[i]))
-        em.step(batch)
-    return (frames // batch) * batch / (time.perf_counter() - start)
+import retro
+from retro.scripts.playback_movie import playback_movie
+from retro.vector import RetroVectorEnv
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m retro.scripts.demo", description=__doc__)
-    parser.add_argument("--frames", type=int, default=3000)
-    parser.add_argument("--rom", default=str(paths.roms_dir() / "stable-retro" / "Airstriker-Genesis.md"))
+    parser = argparse.ArgumentParser(prog="python3 -m retro.scripts.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--game", default="Airstriker-Genesis")
+    parser.add_argument("--out", default="retro-demo", help="folder for the movie and the video")
+    parser.add_argument("--max-steps", type=int, default=4000, help="end the episode after this many steps")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    rng = np.random.default_rng(0)
+    os.makedirs(args.out, exist_ok=True)
 
-    with RetroEmulator(args.rom) as em:
-        d = em.describe()
-        print(f"game: {args.rom}")
-        print(f"system {d['system']} on core {d['library']} ({d['provider']}: {d['core_path']})")
-        print(f"picture {d['resolution'][0]}x{d['resolution'][1]} {d['pixel_format']}, "
-              f"{d['fps']:.2f} fps, audio {d['audio_rate']:.0f} Hz, RAM {d['ram_blocks']}")
-        fps1 = _run(em, args.frames, rng)
-        fps4 = _run(em, args.frames, rng, batch=4)
-        screen = em.get_screen()
-        print(f"after {em.frame_count} frames: screen {screen.shape}, {len(np.unique(screen.reshape(-1, 3), axis=0))} colours")
-        print(f"step():  {fps1:8.0f} frames/s ({fps1 / d['fps']:.0f}x real time)")
-        print(f"step(4): {fps4:8.0f} frames/s")
-
-    ems = [RetroEmulator(args.rom) for _ in range(2)]
-    rates = [0.0, 0.0]
-
-    def worker(i: int) -> None:
-        rates[i] = _run(ems[i], args.frames, np.random.default_rng(i))
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    env = retro.make(args.game, record=args.out)
+    rng = np.random.default_rng(args.seed)
+    env.reset()
+    print(f"{args.game}: {env.system} on {env.em.core.library_name} {env.em.core.library_version}, "
+          f"state {env.statename}, actions {env.action_space}, observations {env.observation_space.shape}")
+    steps, total, done = 0, 0.0, False
     start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    print(f"2 emulators on 2 threads: {2 * args.frames / wall:8.0f} frames/s in total "
-          f"({2 * args.frames / wall / fps1:.2f}x one emulator)")
-    for em in ems:
-        em.close()
+    while not done and steps < args.max_steps:
+        _obs, rew, done, info = env.step(rng.integers(0, 2, env.action_space.n))
+        total += rew
+        steps += 1
+    play_secs = time.perf_counter() - start
+    movie_path = os.path.join(args.out, f"{env.gamename}-{env.statename[:-6]}-{env.movie_id - 1:06d}.bk2")
+    env.close()
+    print(f"played {steps} steps ({'game over' if done else 'step limit'}), reward {total:g}, final info {info}")
+    print(f"  {steps / play_secs:,.0f} steps/s with IMAGE observations and recording")
+
+    result = playback_movie(movie_path)
+    print(f"movie: {os.path.abspath(movie_path)}")
+    print(f"video: {os.path.abspath(result['video'])} ({result['frames']} frames at {result['fps']:.2f} fps, "
+          f"rendered in {result['seconds']:.1f} s)")
+
+    frames = 3000
+    with retro.RetroEmulator(retro.data.get_romfile_path(args.game)) as em:
+        start = time.perf_counter()
+        em.step(frames)
+        raw = frames / (time.perf_counter() - start)
+    env = retro.make(args.game)
+    env.reset()
+    actions = rng.integers(0, 2, (frames, env.action_space.n))
+    start = time.perf_counter()
+    for a in actions:
+        if env.step(a)[2]:
+            env.reset()
+    single = frames / (time.perf_counter() - start)
+    env.close()
+    venv = RetroVectorEnv(args.game, 2)
+    venv.reset(seed=args.seed)
+    batch = venv.action_space.sample()
+    start = time.perf_counter()
+    for _ in range(frames // 2):
+        venv.step(batch)
+    vec = frames / (time.perf_counter() - start)
+    venv.close()
+    print("speed (frames/s):")
+    print(f"  raw emulator step(): {raw:8,.0f}")
+    print(f"  RetroEnv.step():     {single:8,.0f}  ({single / raw:.2f}x raw)")
+    print(f"  2-env vector env:    {vec:8,.0f}  ({vec / single:.2f}x one env, {os.cpu_count()} CPUs)")
     return 0
 
 
