@@ -7,8 +7,12 @@ and C debug info.
 
 import os
 
+import shutil
+from pathlib import Path
+
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
 
 DEBUG = os.environ.get("RETRO_DEBUG", "") not in ("", "0")
 
@@ -42,4 +46,21 @@ extensions = [
     ),
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives, quiet=True))
+class BuildPy(build_py):
+    """Also ship the top-level integrations/ folder and the core manifest inside the package."""
+
+    def run(self):
+        super().run()
+        root = Path(__file__).parent
+        target = Path(self.build_lib) / "retro"
+        if (root / "integrations").is_dir():
+            shutil.copytree(root / "integrations", target / "integrations", dirs_exist_ok=True)
+        manifest = root / "vendor" / "libretro-cores" / "manifest.json"
+        if manifest.is_file():
+            shutil.copy(manifest, target / "cores-manifest.json")
+
+
+setup(
+    ext_modules=cythonize(extensions, compiler_directives=directives, quiet=True),
+    cmdclass={"build_py": BuildPy},
+)

@@ -180,6 +180,10 @@ class RetroEmulator(Emulator):
         """Which core runs this game."""
         return self._core
 
+    def configure_data(self, data: Any) -> None:
+        """Bind a ``retro.data.GameData`` to this emulator (Gym Retro's spelling)."""
+        data.configure(self)
+
     @property
     def rambase(self) -> int:
         return self._info.rambase if self._info else 0

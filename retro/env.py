@@ -207,6 +207,8 @@ class RetroEnv(gymnasium.Env):
         groups = ComboGroups(tuple(tuple(g) for g in groups_raw))
         self.use_restricted_actions = kind
         self._weights = (1 << np.arange(self.num_buttons)).astype(np.int64)
+        self._valid_mask = sum(1 << i for i, name in enumerate(self.buttons) if name)
+        self._action_cache: dict[Any, list[int]] = {}
         self._filter = filter_table(groups, self.num_buttons) if kind == Actions.FILTERED else None
         n = self.num_buttons * self.players
         if kind in (Actions.ALL, Actions.FILTERED):
@@ -228,7 +230,26 @@ class RetroEnv(gymnasium.Env):
     # -- actions ----------------------------------------------------------------
 
     def _action_masks(self, a: Any) -> list[int]:
-        """One button mask per player for action ``a`` of this env's action space."""
+        """One button mask per player for action ``a`` of this env's action space.
+
+        Decoded actions are remembered by their bytes, so the step path pays
+        for decoding and validation once per distinct action.
+        """
+        if isinstance(a, np.ndarray):
+            key: Any = (a.dtype.char, a.shape, a.tobytes())
+        elif isinstance(a, (int, np.integer)) and not isinstance(a, bool):
+            key = int(a)
+        else:
+            return self._decode_action(a)
+        masks = self._action_cache.get(key)
+        if masks is None:
+            masks = self._decode_action(a)
+            if len(self._action_cache) >= 1 << 16:
+                self._action_cache.clear()
+            self._action_cache[key] = masks
+        return masks
+
+    def _decode_action(self, a: Any) -> list[int]:
         kind = self.use_restricted_actions
         players = self.players
         if kind in (Actions.ALL, Actions.FILTERED):
@@ -238,14 +259,12 @@ class RetroEnv(gymnasium.Env):
                 raise InvalidActionError(
                     f"expected an action of shape ({nb * players},) for {self.action_space}, got "
                     f"{arr.shape if arr.ndim else type(a).__name__ + ' ' + repr(a)}")
-            if arr.dtype.kind not in "biu" and not np.all((arr == 0) | (arr == 1)):
-                raise InvalidActionError(f"MultiBinary actions are 0 or 1, got {arr}")
-            if arr.dtype.kind in "iu" and (arr.min() < 0 or arr.max() > 1):
+            if arr.dtype.kind not in "biuf" or not np.all((arr == 0) | (arr == 1)):
                 raise InvalidActionError(f"MultiBinary actions are 0 or 1, got {arr}")
             bits = (arr.reshape(players, nb) != 0).astype(np.int64) @ self._weights
             if self._filter is not None:
                 return [int(self._filter[b]) for b in bits]
-            return [int(b) for b in bits]
+            return [int(b) & self._valid_mask for b in bits]
         if kind == Actions.DISCRETE:
             if isinstance(a, np.ndarray) and a.shape == ():
                 a = a.item()
