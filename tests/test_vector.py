@@ -1,0 +1,102 @@
+"""RetroVectorEnv: Gymnasium's vector API, autoreset, preprocessing, equivalence with single envs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retro
+from retro.vector import Preprocessing, RetroVectorEnv
+
+
+def test_batches_match_single_envs():
+    """Each slot of a thread-mode vector env equals a single env fed the same actions."""
+    venv = RetroVectorEnv("Airstriker-Genesis", 3, num_threads=2)
+    singles = [retro.make("Airstriker-Genesis", api="gymnasium") for _ in range(3)]
+    try:
+        obs, infos = venv.reset(seed=0)
+        assert obs.shape == (3, 224, 320, 3) and obs.dtype == np.uint8
+        for i, env in enumerate(singles):
+            o, _ = env.reset()
+            assert np.array_equal(obs[i], o)
+        rng = np.random.default_rng(1)
+        for _ in range(120):
+            actions = rng.integers(0, 2, (3, 12))
+            obs, rewards, terminated, truncated, infos = venv.step(actions)
+            for i, env in enumerate(singles):
+                o, r, te, tr, info = env.step(actions[i])
+                assert np.array_equal(obs[i], o) and rewards[i] == r and terminated[i] == te
+                assert infos["score"][i] == info["score"]
+    finally:
+        venv.close()
+        for env in singles:
+            env.close()
+
+
+def test_autoreset_next_step():
+    venv = RetroVectorEnv("Pong-Atari2600", 2, num_threads=2)
+    try:
+        start, _ = venv.reset(seed=0)
+        env = venv.envs[0]
+        venv._needs_autoreset[0] = True  # as if slot 0 had just terminated
+        obs, rewards, terminated, truncated, _ = venv.step(venv.action_space.sample())
+        assert np.array_equal(obs[0], start[0]), "the next step of a finished env is its reset"
+        assert rewards[0] == 0 and not terminated[0]
+        assert env.data.lookup_value("score") == 0
+    finally:
+        venv.close()
+
+
+def test_native_preprocessing_shapes_and_frames():
+    venv = RetroVectorEnv("Pong-Atari2600", 2, frameskip=4, max_pool=True, grayscale=True, resize=(84, 84))
+    try:
+        obs, _ = venv.reset(seed=0)
+        assert obs.shape == (2, 84, 84) and venv.single_observation_space.shape == (84, 84)
+        frames = venv.envs[0].em.frame_count
+        obs, *_ = venv.step(venv.action_space.sample())
+        assert venv.envs[0].em.frame_count == frames + 4
+        assert obs.shape == (2, 84, 84) and 0 < obs.mean() < 255
+    finally:
+        venv.close()
+
+
+def test_preprocessing_wrapper_matches_vector_slot():
+    env = Preprocessing(retro.make("Pong-Atari2600", api="gymnasium"), frameskip=4, max_pool=True,
+                        grayscale=True, resize=(84, 84))
+    venv = RetroVectorEnv("Pong-Atari2600", 1, frameskip=4, max_pool=True, grayscale=True, resize=(84, 84))
+    try:
+        o1, _ = env.reset()
+        o2, _ = venv.reset()
+        assert np.array_equal(o1, o2[0])
+        rng = np.random.default_rng(0)
+        for _ in range(50):
+            a = rng.integers(0, 2, 8)
+            o1, r1, *_ = env.step(a)
+            o2, r2, *_ = venv.step(a[None])
+            assert np.array_equal(o1, o2[0]) and r1 == r2[0]
+    finally:
+        env.close()
+        venv.close()
+
+
+def test_per_env_states_and_multiplayer():
+    venv = RetroVectorEnv("Pong-Atari2600", 2, players=2, num_threads=1)
+    try:
+        obs, _ = venv.reset()
+        obs, rewards, *_ = venv.step(venv.action_space.sample())
+        assert rewards.shape == (2, 2)
+    finally:
+        venv.close()
+    with pytest.raises(retro.ConfigurationError):
+        RetroVectorEnv("Pong-Atari2600", 2, states=["Start"])
+
+
+def test_process_mode():
+    venv = RetroVectorEnv("Pong-Atari2600", 2, mode="process", frameskip=2, grayscale=True, resize=(42, 42))
+    try:
+        obs, _ = venv.reset(seed=0)
+        assert obs.shape == (2, 42, 42)
+        obs, rewards, terminated, truncated, _ = venv.step(venv.action_space.sample())
+        assert obs.shape == (2, 42, 42) and rewards.shape == (2,)
+    finally:
+        venv.close()
