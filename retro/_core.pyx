@@ -520,7 +520,8 @@ cdef class _View:
     It keeps the emulator (and so the core library and its memory) alive for
     as long as any numpy array made from it exists.
     """
-    cdef Emulator owner
+    cdef object owner       # keeps the memory alive: the emulator, or a core copy
+    cdef Emulator counted   # the emulator whose frame buffer this views, or None
     cdef void *ptr
     cdef Py_ssize_t size
     cdef bint readonly
@@ -543,16 +544,34 @@ cdef class _View:
         buf.strides = self.strides
         buf.suboffsets = NULL
         buf.internal = NULL
-        self.owner.exports += 1
+        if self.counted is not None:
+            self.counted.exports += 1
 
     def __releasebuffer__(self, Py_buffer *buf):
-        if self.owner is not None:
-            self.owner.exports -= 1
+        if self.counted is not None:
+            self.counted.exports -= 1
 
 
-cdef object make_view(Emulator owner, void *ptr, size_t size, bint readonly):
+cdef class _CoreCopy:
+    """One loaded copy of a core library; unmapped when the last reference goes.
+
+    The emulator holds its current copy; views into core memory hold the
+    copy they point into, so they stay readable after a power cycle or
+    ``close()`` (showing the old run) and the copy is unloaded after them.
+    """
+    cdef void *handle
+
+    def __dealloc__(self):
+        if self.handle != NULL:
+            dlclose(self.handle)
+            self.handle = NULL
+
+
+cdef object make_view(object owner, void *ptr, size_t size, bint readonly):
     cdef _View v = _View.__new__(_View)
     v.owner = owner
+    if isinstance(owner, Emulator):
+        v.counted = owner
     v.ptr = ptr
     v.size = <Py_ssize_t>size
     v.readonly = readonly
@@ -722,7 +741,7 @@ cdef class Emulator:
     cdef bytes _rom_data
     cdef bytes _rom_path_b
     cdef bint _private_copy
-    cdef list _retired
+    cdef _CoreCopy _copy
     cdef readonly unsigned long memory_generation
     cdef public bint reload_before_set_state
     cdef public bint settle_states
@@ -752,7 +771,6 @@ cdef class Emulator:
         self.rom_path = rom_path
         self.core_path = core_path
         self._private_copy = bool(private_copy)
-        self._retired = []
         self.settle_states = True
         if not os.path.isfile(core_path):
             raise CoreLoadError(f"libretro core not found: {core_path}")
@@ -798,20 +816,22 @@ cdef class Emulator:
         if self.handle == NULL:
             raise CoreLoadError(
                 f"cannot load libretro core {path}: {err.decode(errors='replace')}")
+        self._copy = _CoreCopy.__new__(_CoreCopy)
+        self._copy.handle = self.handle
         for i, name in enumerate(_SYMBOLS):
             sym = dlsym(self.handle, name.encode())
             if sym == NULL:
                 missing.append(name)
             slots[i] = sym
         if missing:
-            dlclose(self.handle)
             self.handle = NULL
+            self._copy = None
             raise CoreLoadError(
                 f"{path} is not a libretro core: it does not export {', '.join(missing)}")
         version = self.fe.api.api_version()
         if version != RETRO_API_VERSION:
-            dlclose(self.handle)
             self.handle = NULL
+            self._copy = None
             raise CoreLoadError(
                 f"{path} speaks libretro API version {version}; retro speaks version "
                 f"{RETRO_API_VERSION}")
@@ -912,10 +932,6 @@ cdef class Emulator:
         if fe == NULL:
             return
         self._unload_core()
-        if self._retired:
-            for h in self._retired:
-                dlclose(<void *><size_t>h)
-            self._retired = []
         free(fe.frame)
         free(fe.prev)
         free(fe.audio)
@@ -946,11 +962,8 @@ cdef class Emulator:
         if self.initialised:
             fe.api.deinit()
         retro_fe_leave()
-        if self.exports:
-            # views into this copy's memory exist: keep it mapped until teardown
-            self._retired.append(<size_t>self.handle)
-        else:
-            dlclose(self.handle)
+        # the copy is unmapped now, or when the last view into its memory goes
+        self._copy = None
         self.handle = NULL
         self.loaded = False
         self.initialised = False
@@ -1351,7 +1364,7 @@ cdef class Emulator:
         retro_fe_leave()
         if ptr == NULL or size == 0:
             return None
-        return make_view(self, ptr, size, False)
+        return make_view(self._copy, ptr, size, False)
 
     def memory_descriptors(self):
         """The core's memory map as a list of dicts (empty if it has none).
@@ -1384,7 +1397,7 @@ cdef class Emulator:
         d = &fe.descs[index]
         if d.ptr == NULL:
             raise ValueError(f"memory descriptor {index} has no host memory")
-        return make_view(self, <uint8_t *>d.ptr + d.offset, length,
+        return make_view(self._copy, <uint8_t *>d.ptr + d.offset, length,
                          bool(d.flags & RETRO_MEMDESC_CONST))
 
     # -- options, cheats, logging ----------------------------------------------

@@ -361,3 +361,23 @@ def test_examples_run(module, args, monkeypatch, capsys, tmp_path):
     out = capsys.readouterr().out
     if module.endswith("discretizer"):
         assert "Discrete(126)" in out and "Discrete(7)" in out
+
+
+def test_resets_do_not_leak_core_copies():
+    """Pong's core reloads on every reset: old copies must be unloaded, not kept."""
+    def rss_mb() -> float:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    env = retro.make("Pong-Atari2600")
+    env.reset()
+    before = rss_mb()
+    for _ in range(100):
+        env.reset()
+        env.step(env.action_space.sample())
+    grown = rss_mb() - before
+    env.close()
+    assert grown < 80, f"RSS grew {grown:.0f} MB over 100 resets (a core copy is ~4 MB)"
