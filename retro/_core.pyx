@@ -562,9 +562,11 @@ cdef class _CoreCopy:
     cdef void *handle
 
     def __dealloc__(self):
-        if self.handle != NULL:
-            dlclose(self.handle)
-            self.handle = NULL
+        cdef void *h = self.handle
+        self.handle = NULL
+        if h != NULL:
+            with nogil:
+                dlclose(h)
 
 
 cdef object make_view(object owner, void *ptr, size_t size, bint readonly):
@@ -742,6 +744,9 @@ cdef class Emulator:
     cdef bytes _rom_path_b
     cdef bint _private_copy
     cdef _CoreCopy _copy
+    cdef dict _ctor
+    cdef object _spare_thread
+    cdef public bint keep_spare
     cdef readonly unsigned long memory_generation
     cdef public bint reload_before_set_state
     cdef public bint settle_states
@@ -772,6 +777,8 @@ cdef class Emulator:
         self.core_path = core_path
         self._private_copy = bool(private_copy)
         self.settle_states = True
+        self._ctor = dict(options=dict(options or {}), system_dir=system_dir, save_dir=save_dir,
+                          screen_size=screen_size, private_copy=private_copy)
         if not os.path.isfile(core_path):
             raise CoreLoadError(f"libretro core not found: {core_path}")
         try:
@@ -799,6 +806,8 @@ cdef class Emulator:
         cdef bytes bpath = path.encode()
         cdef bytes btmp
         cdef const char *tmpdir = NULL
+        cdef const char *cpath = bpath
+        cdef void *handle = NULL
         cdef void *sym
         cdef void **slots = <void **>&self.fe.api
         cdef list missing = []
@@ -808,11 +817,14 @@ cdef class Emulator:
             for candidate in _private_copy_dirs():
                 btmp = candidate.encode()
                 tmpdir = btmp
-                self.handle = retro_fe_dlopen_private(bpath, tmpdir, err, sizeof(err))
-                if self.handle != NULL:
+                with nogil:
+                    handle = retro_fe_dlopen_private(cpath, tmpdir, err, sizeof(err))
+                if handle != NULL:
                     break
         else:
-            self.handle = retro_fe_dlopen_private(bpath, NULL, err, sizeof(err))
+            with nogil:
+                handle = retro_fe_dlopen_private(cpath, NULL, err, sizeof(err))
+        self.handle = handle
         if self.handle == NULL:
             raise CoreLoadError(
                 f"cannot load libretro core {path}: {err.decode(errors='replace')}")
@@ -847,16 +859,17 @@ cdef class Emulator:
         cdef Frontend *fe = self.fe
         cdef retro_system_info info
         memset(&info, 0, sizeof(info))
-        retro_fe_enter(fe, &fe.log)
-        fe.api.set_environment(environment_cb)
-        fe.api.set_video_refresh(video_refresh_cb)
-        fe.api.set_audio_sample(audio_sample_cb)
-        fe.api.set_audio_sample_batch(audio_batch_cb)
-        fe.api.set_input_poll(input_poll_cb)
-        fe.api.set_input_state(input_state_cb)
-        fe.api.init()
-        fe.api.get_system_info(&info)
-        retro_fe_leave()
+        with nogil:
+            retro_fe_enter(fe, &fe.log)
+            fe.api.set_environment(environment_cb)
+            fe.api.set_video_refresh(video_refresh_cb)
+            fe.api.set_audio_sample(audio_sample_cb)
+            fe.api.set_audio_sample_batch(audio_batch_cb)
+            fe.api.set_input_poll(input_poll_cb)
+            fe.api.set_input_state(input_state_cb)
+            fe.api.init()
+            fe.api.get_system_info(&info)
+            retro_fe_leave()
         self.initialised = True
         self.library_name = _str(info.library_name)
         self.library_version = _str(info.library_version)
@@ -923,6 +936,12 @@ cdef class Emulator:
         if self.busy:
             raise RetroError("cannot close an emulator while it runs on another thread")
         self._closed = True
+        if self._spare_thread is not None:
+            self._spare_thread.join()
+            for spare in self._spare_thread.box:
+                if isinstance(spare, Emulator):
+                    spare.close()
+            self._spare_thread = None
         if self.exports == 0:
             self._teardown()
 
@@ -954,19 +973,22 @@ cdef class Emulator:
 
     cdef void _unload_core(self) noexcept:
         cdef Frontend *fe = self.fe
+        cdef bint loaded = self.loaded
+        cdef bint initialised = self.initialised
         if self.handle == NULL:
             return
-        retro_fe_enter(fe, &fe.log)
-        if self.loaded:
-            fe.api.unload_game()
-        if self.initialised:
-            fe.api.deinit()
-        retro_fe_leave()
+        with nogil:
+            retro_fe_enter(fe, &fe.log)
+            if loaded:
+                fe.api.unload_game()
+            if initialised:
+                fe.api.deinit()
+            retro_fe_leave()
+        self.loaded = False
+        self.initialised = False
         # the copy is unmapped now, or when the last view into its memory goes
         self._copy = None
         self.handle = NULL
-        self.loaded = False
-        self.initialised = False
 
     def power_cycle(self):
         """Switch the console off and on: a fresh copy of the core loads the game.
@@ -978,6 +1000,13 @@ cdef class Emulator:
         """
         cdef Frontend *fe = self.fe
         self._check()
+        if self.keep_spare:
+            old = self._take_spare()
+            if old is not None:
+                self.memory_generation += 1
+                self.cheat_index = 0
+                self._start_spare(old)
+                return
         self._unload_core()
         free(fe.descs)
         fe.descs = NULL
@@ -993,6 +1022,71 @@ cdef class Emulator:
         self.memory_generation += 1
         self.cheat_index = 0
         self.drain_log()
+        if self.keep_spare:
+            self._start_spare()
+
+    def _start_spare(self, old=None):
+        """On a background thread: unload ``old`` (a used core), then load a fresh
+        copy of the core and game for the next power cycle."""
+        import threading
+
+        if self._spare_thread is not None:
+            return
+        box = []
+
+        def load():
+            if old is not None:
+                old.close()
+            try:
+                box.append(Emulator(self.rom_path, self.core_path, **self._ctor))
+            except Exception as e:  # the next power cycle reloads in the foreground instead
+                box.append(e)
+
+        thread = threading.Thread(target=load, name="retro-spare-core", daemon=True)
+        thread.box = box
+        self._spare_thread = thread
+        thread.start()
+
+    cdef object _take_spare(self):
+        """Swap a waiting fresh core in for the current one.
+
+        Returns the emulator now holding the old core (to be closed), or None
+        if no fresh core was waiting."""
+        cdef Emulator spare
+        cdef Frontend *a = self.fe
+        cdef Frontend *b
+        cdef CoreApi api
+        cdef retro_memory_descriptor *descs
+        cdef unsigned n
+        cdef void *handle
+        if self._spare_thread is None:
+            return None
+        self._spare_thread.join()
+        result = self._spare_thread.box[0] if self._spare_thread.box else None
+        self._spare_thread = None
+        if not isinstance(result, Emulator):
+            return None
+        spare = result
+        b = spare.fe
+        # the spare gets this emulator's core (to unload), this emulator the fresh one
+        api = a.api
+        a.api = b.api
+        b.api = api
+        descs, n = a.descs, a.num_descs
+        a.descs, a.num_descs = b.descs, b.num_descs
+        b.descs, b.num_descs = descs, n
+        a.pixel_format, b.pixel_format = b.pixel_format, a.pixel_format
+        a.num_ports, b.num_ports = b.num_ports, a.num_ports
+        a.av, b.av = b.av, a.av
+        a.rotation, b.rotation = b.rotation, a.rotation
+        a.serialization_quirks, b.serialization_quirks = b.serialization_quirks, a.serialization_quirks
+        a.shutdown = False
+        a.audio_frames = 0
+        handle = self.handle
+        self.handle = spare.handle
+        spare.handle = handle
+        self._copy, spare._copy = spare._copy, self._copy
+        return spare
 
     def __enter__(self):
         return self

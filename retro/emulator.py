@@ -152,6 +152,7 @@ class RetroEmulator(Emulator):
         self._quirks = CORE_QUIRKS.get(self.library_name, {})
         if self._quirks.get("reload_before_set_state"):
             self.reload_before_set_state = True
+            self.keep_spare = True  # restores swap in a core loaded in the background
         self._plug_joypads()
         self._system = system
         self._info = info
