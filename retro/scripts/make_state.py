@@ -1,0 +1,291 @@
+"""Make a save state for an integration by booting its ROM and pressing buttons.
+
+``python3 -m retro.scripts.make_state GAME STATE [--press SPEC]... [--frames N]``
+powers the game on, runs ``N`` frames while pressing buttons as the press
+specs say, and writes the core's state, gzipped as Gym Retro's ``*.state``
+files are, into the game's integration folder as ``STATE.state``. The recipe
+(presses and frame count) is recorded in the folder's ``metadata.json`` under
+``state_recipes``, so ``--all`` rebuilds every state of a game from scratch.
+
+A press spec is ``[P<n>:]BUTTON[+BUTTON...]@FRAME[:FRAMES]``: hold the
+buttons of player ``n`` (default 1) from frame ``FRAME`` (counted from
+power-on, starting at 0) for ``FRAMES`` frames (default 1). Button names are
+the system's (``retro/systems/*.json``: ``RESET``, ``SELECT``, ``BUTTON``, ...)
+or libretro's joypad names (``START``, ``B``, ``A``, ...). Examples::
+
+    python3 -m retro.scripts.make_state Pong-Atari2600 Start --press RESET@60:5 --frames 120
+    python3 -m retro.scripts.make_state Boxing-Atari2600 Start.2P \\
+        --press SELECT@30:5 --press RESET@60:5 --frames 120
+    python3 -m retro.scripts.make_state Pong-Atari2600 --all
+
+The ROM is the imported one (``python3 -m retro.import``) unless ``--rom``
+names a file; the folder is the game's integration folder unless ``--dir``
+names one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from retro.emulator import RetroEmulator
+from retro.errors import GameNotFoundError, IntegrationError, RetroError
+from retro.systems import SYSTEMS
+
+__all__ = ["Press", "parse_press", "run_recipe", "make_state", "integration_dir", "find_rom", "main"]
+
+#: libretro joypad ids by name (``RETRO_DEVICE_ID_JOYPAD_*``).
+LIBRETRO_JOYPAD = {
+    "B": 0, "Y": 1, "SELECT": 2, "START": 3, "UP": 4, "DOWN": 5, "LEFT": 6, "RIGHT": 7,
+    "A": 8, "X": 9, "L": 10, "R": 11, "L2": 12, "R2": 13, "L3": 14, "R3": 15,
+}
+
+#: Where this checkout keeps its integrations (used when ``retro.data`` cannot say).
+REPO_INTEGRATIONS = Path(__file__).resolve().parent.parent.parent / "integrations"
+
+RECIPES_KEY = "state_recipes"
+
+_PRESS_RE = re.compile(r"^(?:P(?P<player>[1-9]):)?(?P<buttons>[A-Za-z0-9_+]+)@(?P<frame>\d+)(?::(?P<frames>\d+))?$")
+
+
+@dataclass(frozen=True)
+class Press:
+    """Hold ``buttons`` of ``player`` (0-based) during frames ``[frame, frame + frames)``."""
+
+    player: int
+    buttons: tuple[str, ...]
+    frame: int
+    frames: int = 1
+
+    @property
+    def end(self) -> int:
+        return self.frame + self.frames
+
+    def __str__(self) -> str:
+        prefix = f"P{self.player + 1}:" if self.player else ""
+        suffix = f":{self.frames}" if self.frames != 1 else ""
+        return f"{prefix}{'+'.join(self.buttons)}@{self.frame}{suffix}"
+
+
+def parse_press(spec: str) -> Press:
+    """Parse ``[P<n>:]BUTTON[+BUTTON...]@FRAME[:FRAMES]``."""
+    m = _PRESS_RE.match(spec.strip())
+    if not m:
+        raise ValueError(f"bad press spec {spec!r}: expected [P<n>:]BUTTON[+BUTTON...]@FRAME[:FRAMES], "
+                         f"e.g. RESET@60:5 or P2:UP+BUTTON@100:10")
+    frames = int(m["frames"]) if m["frames"] is not None else 1
+    if frames < 1:
+        raise ValueError(f"bad press spec {spec!r}: a press lasts at least one frame")
+    buttons = tuple(b.upper() for b in m["buttons"].split("+") if b)
+    if not buttons:
+        raise ValueError(f"bad press spec {spec!r}: no button named")
+    return Press(int(m["player"] or 1) - 1, buttons, int(m["frame"]), frames)
+
+
+def button_id(system: str, name: str) -> int:
+    """The joypad id of a button, by the system's name for it or libretro's."""
+    info = SYSTEMS[system]
+    upper = name.upper()
+    for i, b in enumerate(info.buttons):
+        if b is not None and b.upper() == upper:
+            return i
+    if upper in LIBRETRO_JOYPAD:
+        return LIBRETRO_JOYPAD[upper]
+    raise ValueError(f"{system} has no button {name!r}; its buttons are "
+                     f"{[b for b in info.buttons if b]} (libretro names {sorted(LIBRETRO_JOYPAD)} also work)")
+
+
+def run_recipe(em: RetroEmulator, presses: Sequence[Press], frames: int) -> None:
+    """Run ``frames`` frames from where ``em`` is, holding buttons as ``presses`` say."""
+    system = em.system
+    if system is None:
+        raise ValueError("the emulator's system is unknown, so button names cannot be resolved")
+    ids = [[button_id(system, b) for b in p.buttons] for p in presses]
+    players = max([p.player for p in presses], default=0) + 1
+    # Frame boundaries where some mask changes; run whole stretches in between.
+    cuts = sorted({0, frames, *(p.frame for p in presses), *(p.end for p in presses)})
+    cuts = [c for c in cuts if 0 <= c <= frames]
+    for start, stop in zip(cuts, cuts[1:]):
+        for player in range(players):
+            mask = 0
+            for p, bids in zip(presses, ids):
+                if p.player == player and p.frame <= start < p.end:
+                    for b in bids:
+                        mask |= 1 << b
+            em.set_button_mask(mask, player)
+        em.step(stop - start)
+    for player in range(players):
+        em.set_button_mask(0, player)
+
+
+def _system_of(game: str) -> str:
+    system = game.rsplit("-", 1)[-1] if "-" in game else ""
+    if system not in SYSTEMS:
+        raise GameNotFoundError(f"cannot tell the system of {game!r}: a game is named <Name>-<System>, "
+                                f"with System one of {sorted(SYSTEMS)}")
+    return system
+
+
+def integration_dir(game: str) -> Path:
+    """The folder of ``game``'s integration (it holds ``rom.sha``)."""
+    try:
+        import retro.data as rdata
+    except ImportError:
+        rdata = None  # type: ignore[assignment]
+    if rdata is not None:
+        try:
+            found = rdata.get_file_path(game, "rom.sha", inttype=rdata.Integrations.ALL)
+        except Exception:  # noqa: BLE001 - fall back to this checkout's folders
+            found = None
+        if found:
+            return Path(found).parent
+    for kind in ("stable", "experimental", "contrib"):
+        d = REPO_INTEGRATIONS / kind / game
+        if (d / "rom.sha").is_file():
+            return d
+    raise GameNotFoundError(f"no integration folder with a rom.sha for {game!r}; pass --dir")
+
+
+def find_rom(game: str) -> Path:
+    """The imported ROM of ``game``."""
+    try:
+        import retro.data as rdata
+    except ImportError:
+        rdata = None  # type: ignore[assignment]
+    if rdata is not None:
+        try:
+            return Path(rdata.get_romfile_path(game, inttype=rdata.Integrations.ALL))
+        except Exception as e:  # noqa: BLE001
+            raise GameNotFoundError(
+                f"no ROM for {game}: {e}. Import it with `python3 -m retro.import PATH` or pass --rom") from e
+    from retro import paths
+
+    system = _system_of(game)
+    for ext in SYSTEMS[system].ext:
+        candidate = paths.retro_home() / "games" / game / f"rom.{ext}"
+        if candidate.is_file():
+            return candidate
+    raise GameNotFoundError(f"no ROM for {game}: import it with `python3 -m retro.import PATH` or pass --rom")
+
+
+def make_state(rom: str | os.PathLike[str], presses: Sequence[Press], frames: int,
+               system: str | None = None) -> bytes:
+    """Boot ``rom``, run the recipe, and return the core's raw (uncompressed) state.
+
+    The state is loaded back once and saved again, which checks that it
+    loads and gives the form an environment sees after loading it. The same
+    recipe always gives a state that plays the same, though not always the
+    same bytes: Stella serializes 16 bytes it never initialises (zero in a
+    fresh process, leftovers otherwise), and ignores them on load.
+    """
+    last = max([p.end for p in presses], default=0)
+    if frames < last:
+        raise ValueError(f"--frames {frames} ends before the last press does (frame {last})")
+    with RetroEmulator(rom, system=system) as em:
+        run_recipe(em, presses, frames)
+        state = em.get_state()
+        em.set_state(state)
+        return em.get_state()
+
+
+def write_state(path: Path, state: bytes) -> None:
+    """Write ``state`` gzipped, with no timestamp in the gzip header."""
+    data = gzip.compress(state, compresslevel=9, mtime=0)
+    tmp = path.with_name("." + path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _read_metadata(folder: Path) -> dict[str, Any]:
+    path = folder / "metadata.json"
+    if not path.is_file():
+        return {}
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise IntegrationError(f"{path}: not valid JSON: {e}") from e
+    if not isinstance(doc, dict):
+        raise IntegrationError(f"{path}: expected an object")
+    return doc
+
+
+def save_recipe(folder: Path, state: str, presses: Sequence[Press], frames: int) -> None:
+    """Record how ``state`` was made in ``metadata.json`` (``state_recipes``)."""
+    doc = _read_metadata(folder)
+    recipes = doc.setdefault(RECIPES_KEY, {})
+    recipes[state] = {"press": [str(p) for p in presses], "frames": frames}
+    doc[RECIPES_KEY] = dict(sorted(recipes.items()))
+    (folder / "metadata.json").write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def recipes(folder: Path) -> dict[str, tuple[list[Press], int]]:
+    """The recorded recipes of a folder's states: ``{state: (presses, frames)}``."""
+    out: dict[str, tuple[list[Press], int]] = {}
+    for name, r in _read_metadata(folder).get(RECIPES_KEY, {}).items():
+        try:
+            out[name] = ([parse_press(s) for s in r["press"]], int(r["frames"]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise IntegrationError(f"{folder / 'metadata.json'}: bad recipe for state {name!r}: {e}") from e
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python3 -m retro.scripts.make_state",
+        description="Make a save state by booting a game's ROM and pressing buttons.",
+        epilog="Press spec: [P<n>:]BUTTON[+BUTTON...]@FRAME[:FRAMES], e.g. RESET@60:5.")
+    parser.add_argument("game", help="the game, e.g. Pong-Atari2600")
+    parser.add_argument("state", nargs="?", help="the state's name, e.g. Start or Start.2P")
+    parser.add_argument("--press", action="append", default=[], metavar="SPEC",
+                        help="hold buttons: [P<n>:]BUTTON[+BUTTON...]@FRAME[:FRAMES] (repeatable)")
+    parser.add_argument("--frames", type=int, help="frames to run from power-on (default: until the last press ends)")
+    parser.add_argument("--rom", help="the ROM file (default: the imported ROM)")
+    parser.add_argument("--dir", help="the integration folder to write into (default: the game's)")
+    parser.add_argument("--all", action="store_true", help="rebuild every state recorded in metadata.json")
+    parser.add_argument("--no-recipe", action="store_true", help="do not record the recipe in metadata.json")
+    args = parser.parse_args(argv)
+
+    try:
+        system = _system_of(args.game)
+        folder = Path(args.dir) if args.dir else integration_dir(args.game)
+        rom = Path(args.rom) if args.rom else find_rom(args.game)
+        if args.all:
+            if args.state or args.press or args.frames is not None:
+                parser.error("--all takes no state name, --press or --frames")
+            todo = recipes(folder)
+            if not todo:
+                print(f"{folder}: no state recipes in metadata.json", file=sys.stderr)
+                return 1
+        else:
+            if not args.state:
+                parser.error("name the state to make (or pass --all)")
+            if "/" in args.state or args.state.startswith("."):
+                parser.error(f"bad state name {args.state!r}")
+            presses = [parse_press(s) for s in args.press]
+            frames = args.frames if args.frames is not None else max([p.end for p in presses], default=0)
+            if frames <= 0:
+                parser.error("nothing to run: give --frames or at least one --press")
+            todo = {args.state: (presses, frames)}
+        for name, (presses, frames) in todo.items():
+            state = make_state(rom, presses, frames, system=system)
+            path = folder / f"{name}.state"
+            write_state(path, state)
+            if not args.all and not args.no_recipe:
+                save_recipe(folder, name, presses, frames)
+            recipe = " ".join(f"--press {p}" for p in presses)
+            print(f"{path}: {len(state)} bytes of state after {frames} frames ({recipe or 'no presses'})")
+    except (RetroError, ValueError, OSError) as e:
+        print(f"make_state: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
