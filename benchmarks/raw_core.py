@@ -1,12 +1,14 @@
-"""Frames/s of ``RetroEmulator.step()`` against a minimal C frontend on the same core and ROM.
+"""Frames/s of ``RetroEnv.step()`` and ``RetroEmulator.step()`` against a minimal C frontend.
 
     python3 benchmarks/raw_core.py [--frames 3000] [--repeats 5] [--games airstriker,pong,...]
 
 The reference is ``benchmarks/raw_core.c``: it calls ``retro_run`` in a
 loop, converting every frame to RGB24 and taking the audio, as any frontend
 must (also shown without the conversion, for information). retro steps one
-frame per call from Python, with a new joypad mask every frame. Runs are
-interleaved and the table shows medians and the ratio retro / C.
+frame per call from Python, with a new joypad mask every frame; the env
+(games with an integration) steps with random MultiBinary actions and IMAGE
+observations (a copy of the screen per step), computing reward, done and
+info. Runs are interleaved and the table shows medians and the ratios.
 """
 
 from __future__ import annotations
@@ -78,6 +80,24 @@ def run_retro(rom: Path, frames: int) -> float:
         return frames / (time.perf_counter() - start)
 
 
+ENV_GAMES = {"airstriker": "Airstriker-Genesis", "pong": "Pong-Atari2600"}
+
+
+def run_env(game: str, frames: int) -> float:
+    env = retro.make(game)
+    try:
+        env.reset()
+        actions = np.random.default_rng(0).integers(0, 2, (frames, env.action_space.n))
+        step = env.step
+        start = time.perf_counter()
+        for a in actions:
+            if step(a)[2]:
+                env.reset()
+        return frames / (time.perf_counter() - start)
+    finally:
+        env.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=3000)
@@ -91,18 +111,22 @@ def main(argv: list[str] | None = None) -> int:
             continue
         with retro.RetroEmulator(rom) as em:
             core, options, system = em.core.path, em.options, em.system
-        c, c_raw, ours = [], [], []
+        c, c_raw, ours, envs = [], [], [], []
         for _ in range(args.repeats):
             c.append(run_c(harness, core, rom, args.frames, options, True))
             ours.append(run_retro(rom, args.frames))
+            if name in ENV_GAMES:
+                envs.append(run_env(ENV_GAMES[name], args.frames))
             c_raw.append(run_c(harness, core, rom, args.frames, options, False))
         mc, mr, mo = (statistics.median(x) for x in (c, c_raw, ours))
-        table.append((name, system, Path(core).name, mc, mr, mo, mo / mc))
+        me = statistics.median(envs) if envs else float("nan")
+        table.append((name, system, Path(core).name, mc, mr, mo, me))
     print(f"\nframes/s, median of {args.repeats} interleaved runs of {args.frames} frames")
     print(f"{'game':<12} {'system':<10} {'core':<28} {'C harness':>10} {'C no-conv':>10} "
-          f"{'retro':>10} {'retro/C':>8}")
-    for name, system, core, mc, mr, mo, ratio in table:
-        print(f"{name:<12} {system:<10} {core:<28} {mc:>10.0f} {mr:>10.0f} {mo:>10.0f} {ratio:>8.3f}")
+          f"{'emulator':>10} {'env':>10} {'emu/C':>7} {'env/C':>7} {'env/emu':>8}")
+    for name, system, core, mc, mr, mo, me in table:
+        print(f"{name:<12} {system:<10} {core:<28} {mc:>10.0f} {mr:>10.0f} {mo:>10.0f} {me:>10.0f} "
+              f"{mo / mc:>7.3f} {me / mc:>7.3f} {me / mo:>8.3f}")
     return 0
 
 

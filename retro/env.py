@@ -259,12 +259,19 @@ class RetroEnv(gymnasium.Env):
                 raise InvalidActionError(
                     f"expected an action of shape ({nb * players},) for {self.action_space}, got "
                     f"{arr.shape if arr.ndim else type(a).__name__ + ' ' + repr(a)}")
-            if arr.dtype.kind not in "biuf" or not np.all((arr == 0) | (arr == 1)):
+            if arr.dtype.kind not in "biuf":
                 raise InvalidActionError(f"MultiBinary actions are 0 or 1, got {arr}")
-            bits = (arr.reshape(players, nb) != 0).astype(np.int64) @ self._weights
-            if self._filter is not None:
-                return [int(self._filter[b]) for b in bits]
-            return [int(b) & self._valid_mask for b in bits]
+            values = arr.tolist()
+            masks = []
+            for p in range(players):
+                bits = 0
+                for i, v in enumerate(values[p * nb:(p + 1) * nb]):
+                    if v == 1:
+                        bits |= 1 << i
+                    elif v != 0:
+                        raise InvalidActionError(f"MultiBinary actions are 0 or 1, got {arr}")
+                masks.append(int(self._filter[bits]) if self._filter is not None else bits & self._valid_mask)
+            return masks
         if kind == Actions.DISCRETE:
             if isinstance(a, np.ndarray) and a.shape == ():
                 a = a.item()
