@@ -1,0 +1,189 @@
+"""retro's console command: ``python3 -m retro COMMAND``.
+
+Commands:
+
+``list``
+    every integrated game, whether its ROM is present, and its states;
+``import PATH...``
+    import ROMs of known games (same as ``python3 -m retro.import``);
+``info GAME``
+    a game's system, ROM, states, scenarios and variables;
+``cores``
+    which libretro core serves each system, and where it was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+from typing import Any, Optional
+
+__all__ = ["main"]
+
+
+def _rom_path(game: str) -> Optional[str]:
+    from retro import data
+
+    try:
+        return data.get_romfile_path(game, inttype=data.Integrations.ALL)
+    except FileNotFoundError:
+        return None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from retro import data
+
+    games = data.list_games(data.Integrations.ALL)
+    if args.system:
+        games = [g for g in games if g.endswith("-" + args.system)]
+    present = 0
+    width = max([len(g) for g in games], default=4)
+    print(f"{'game':<{width}}  {'ROM':<8} states")
+    for game in games:
+        rom = _rom_path(game)
+        present += rom is not None
+        states = ", ".join(data.list_states(game, inttype=data.Integrations.ALL)) or "-"
+        print(f"{game:<{width}}  {'present' if rom else 'missing':<8} {states}")
+    print(f"{len(games)} game{'s' if len(games) != 1 else ''}, {present} with a ROM", end="")
+    if present < len(games):
+        print(f"; import the others' ROMs with `python3 -m retro import PATH`", end="")
+    print()
+    return 0
+
+
+def _resolve_game(name: str) -> Optional[str]:
+    from retro import data
+
+    games = data.list_games(data.Integrations.ALL)
+    base = name[:-3] if name.endswith("-v0") else name
+    for g in games:
+        if g in (name, base) or g.lower() == base.lower():
+            return g
+    close = difflib.get_close_matches(base, games, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else "; `python3 -m retro list` shows them all"
+    print(f"retro: no game {name!r}{hint}", file=sys.stderr)
+    return None
+
+
+def _read_json(path: Optional[str]) -> Any:
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        return {"_error": str(e)}
+
+
+def _describe_spec(spec: dict[str, Any]) -> str:
+    parts = []
+    for key in ("measurement", "op", "reference", "reward", "penalty"):
+        if key in spec:
+            parts.append(f"{key}={spec[key]}")
+    return " ".join(parts) or "(defaults)"
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from retro import data
+    from retro.data.integrations import game_system
+
+    game = _resolve_game(args.game)
+    if game is None:
+        return 1
+    inttype = data.Integrations.ALL
+    folder = os.path.dirname(data.get_file_path(game, "rom.sha", inttype=inttype) or "")
+    system = game_system(game)
+    rom = _rom_path(game)
+    print(f"game:        {game}")
+    print(f"system:      {system}")
+    print(f"integration: {folder}")
+    print(f"ROM:         {rom or 'missing: import it with `python3 -m retro import PATH`'}")
+    shas = [line.strip() for line in open(os.path.join(folder, "rom.sha"), encoding="ascii", errors="replace")
+            if line.strip()] if folder else []
+    print(f"ROM SHA-1:   {', '.join(shas) or '-'}")
+
+    meta = _read_json(data.get_file_path(game, "metadata.json", inttype=inttype)) or {}
+    states = data.list_states(game, inttype=inttype)
+    default = meta.get("default_state") if isinstance(meta, dict) else None
+    print("states:      " + (", ".join(s + (" (default)" if s == default else "") for s in states) or "-"))
+    if isinstance(meta, dict) and meta.get("default_player_state"):
+        print(f"per players: {', '.join(f'{i + 1}: {s}' for i, s in enumerate(meta['default_player_state']))}")
+    print(f"scenarios:   {', '.join(data.list_scenarios(game, inttype=inttype)) or '-'}")
+
+    info = (_read_json(data.get_file_path(game, "data.json", inttype=inttype)) or {}).get("info", {})
+    print("variables:")
+    for name, var in sorted(info.items()):
+        if not isinstance(var, dict):
+            continue
+        mask = f" mask {var['mask']:#x}" if isinstance(var.get("mask"), int) else ""
+        addr = var.get("address")
+        addr_s = f"{addr:#x}" if isinstance(addr, int) else str(addr)
+        print(f"  {name:<28} {addr_s:>10} {var.get('type', '?'):<5}{mask}")
+
+    scen = _read_json(data.get_file_path(game, "scenario.json", inttype=inttype)) or {}
+    if isinstance(scen, dict) and scen:
+        print("scenario.json:")
+        specs = scen.get("rewards") or ([scen["reward"]] if "reward" in scen else [])
+        for i, spec in enumerate(specs):
+            for var, s in spec.get("variables", {}).items():
+                print(f"  reward P{i + 1}: {var} {_describe_spec(s)}")
+            if "script" in spec:
+                print(f"  reward P{i + 1}: script {spec['script']}")
+        _print_done(scen.get("done", {}), "  done")
+    return 0
+
+
+def _print_done(done: dict[str, Any], prefix: str) -> None:
+    cond = done.get("condition", "any")
+    for var, s in done.get("variables", {}).items():
+        print(f"{prefix} ({cond}): {var} {_describe_spec(s)}")
+    for name, node in done.get("nodes", {}).items():
+        _print_done(node, f"{prefix} ({cond}) > {name}")
+    if "script" in done:
+        print(f"{prefix}: script {done['script']}")
+
+
+def cmd_import(argv: list[str]) -> int:
+    from retro.scripts.import_path import main as import_main
+
+    return import_main(argv, prog="python3 -m retro import")
+
+
+def cmd_cores(args: argparse.Namespace) -> int:
+    from retro import cores
+
+    cores.main()
+    return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m retro", description="retro: console games as RL environments.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("list", help="integrated games and whether their ROMs are present")
+    p.add_argument("--system", help="only games of this system (e.g. Atari2600)")
+    p.set_defaults(func=cmd_list)
+    # ``import`` hands all its arguments (options included) to the importer.
+    sub.add_parser("import", help="import ROMs from files, folders and zips (see `import --help`)")
+    p = sub.add_parser("info", help="a game's system, ROM, states, scenarios and variables")
+    p.add_argument("game")
+    p.set_defaults(func=cmd_info)
+    p = sub.add_parser("cores", help="which libretro core serves each system")
+    p.set_defaults(func=cmd_cores)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "import":
+        return cmd_import(argv[1:])
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
