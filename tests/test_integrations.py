@@ -766,10 +766,20 @@ def test_make_state_command(tmp_path: Path, ale_roms: dict[str, Path], capsys: p
         rested = int(em.memory_blocks()[0x80][0xB3 - 0x80])
         em.set_state(made)
         assert int(em.memory_blocks()[0x80][0xB3 - 0x80]) < rested - 20
+    serve_file = (folder / "Serve.state").read_bytes()
+    capsys.readouterr()
+    # Rebuilding keeps files whose state plays the same, so a checkout stays unchanged.
     assert ms.main(["Pong-Atari2600", "--all", "--rom", rom, "--dir", str(folder)]) == 0
-    assert_same_game(Path(rom), load_state_bytes(folder / "Serve.state"), made)
-    assert_same_game(Path(rom), load_state_bytes(folder / "Start.state"),
-                     load_state_bytes(STABLE / "Pong-Atari2600" / "Start.state"))
+    assert capsys.readouterr().out.count("unchanged") == 3
+    assert (folder / "Serve.state").read_bytes() == serve_file
+    for state in ("Start", "Start.2P"):
+        assert (folder / f"{state}.state").read_bytes() == (STABLE / "Pong-Atari2600" / f"{state}.state").read_bytes()
+    # A different recipe makes a different state, and it is written.
+    assert ms.main(["Pong-Atari2600", "Serve", "--rom", rom, "--dir", str(folder), "--press", "RESET@60:5",
+                    "--press", "DOWN@70:20", "--frames", "100"]) == 0
+    assert "unchanged" not in capsys.readouterr().out
+    assert not ms.plays_the_same(rom, load_state_bytes(folder / "Serve.state"), made)
+    assert ms.plays_the_same(rom, made, made) and not ms.plays_the_same(rom, made, b"")
     # Errors are reported, never a traceback, and write nothing.
     assert ms.main(["Pong-Atari2600", "Bad", "--rom", rom, "--dir", str(folder), "--press", "RESET@sixty"]) == 1
     assert ms.main(["Pong-Atari2600", "Bad", "--rom", rom, "--dir", str(folder), "--press", "TURBO@1"]) == 1

@@ -5,7 +5,8 @@ powers the game on, runs ``N`` frames while pressing buttons as the press
 specs say, and writes the core's state, gzipped as Gym Retro's ``*.state``
 files are, into the game's integration folder as ``STATE.state``. The recipe
 (presses and frame count) is recorded in the folder's ``metadata.json`` under
-``state_recipes``, so ``--all`` rebuilds every state of a game from scratch.
+``state_recipes``, so ``--all`` rebuilds every state of a game from scratch. An
+existing state file that plays the same as the new state is kept as it is.
 
 A press spec is ``[P<n>:]BUTTON[+BUTTON...]@FRAME[:FRAMES]``: hold the
 buttons of player ``n`` (default 1) from frame ``FRAME`` (counted from
@@ -39,7 +40,8 @@ from retro.emulator import RetroEmulator
 from retro.errors import GameNotFoundError, IntegrationError, RetroError
 from retro.systems import SYSTEMS
 
-__all__ = ["Press", "parse_press", "run_recipe", "make_state", "integration_dir", "find_rom", "main"]
+__all__ = ["Press", "parse_press", "run_recipe", "make_state", "plays_the_same", "write_state", "recipes",
+           "integration_dir", "find_rom", "main"]
 
 #: libretro joypad ids by name (``RETRO_DEVICE_ID_JOYPAD_*``).
 LIBRETRO_JOYPAD = {
@@ -203,6 +205,39 @@ def write_state(path: Path, state: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _read_state(path: Path) -> bytes:
+    try:
+        return gzip.decompress(path.read_bytes())
+    except (OSError, EOFError):  # not gzip, truncated: it will be replaced
+        return b""
+
+
+def plays_the_same(rom: str | os.PathLike[str], a: bytes, b: bytes, frames: int = 120,
+                   system: str | None = None) -> bool:
+    """Whether states ``a`` and ``b`` give the same RAM and picture, frame by frame, for ``frames`` frames.
+
+    Rebuilding a state rarely gives the same bytes (see :func:`make_state`);
+    this keeps an existing file when the new state is the same game, so
+    rebuilding leaves a checkout unchanged.
+    """
+    if len(a) != len(b) or not b:
+        return False
+    if a == b:
+        return True
+    with RetroEmulator(rom, system=system) as ea, RetroEmulator(rom, system=system) as eb:
+        try:
+            ea.set_state(a)
+            eb.set_state(b)
+        except RetroError:
+            return False
+        for _ in range(frames + 1):
+            if not (ea.get_ram() == eb.get_ram()).all():
+                return False
+            ea.step()
+            eb.step()
+        return bool((ea.get_screen() == eb.get_screen()).all())
+
+
 def _read_metadata(folder: Path) -> dict[str, Any]:
     path = folder / "metadata.json"
     if not path.is_file():
@@ -276,11 +311,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, (presses, frames) in todo.items():
             state = make_state(rom, presses, frames, system=system)
             path = folder / f"{name}.state"
-            write_state(path, state)
+            recipe = " ".join(f"--press {p}" for p in presses) or "no presses"
+            if path.is_file() and plays_the_same(rom, state, _read_state(path), system=system):
+                print(f"{path}: unchanged (the state it holds plays the same; {recipe})")
+            else:
+                write_state(path, state)
+                print(f"{path}: {len(state)} bytes of state after {frames} frames ({recipe})")
             if not args.all and not args.no_recipe:
                 save_recipe(folder, name, presses, frames)
-            recipe = " ".join(f"--press {p}" for p in presses)
-            print(f"{path}: {len(state)} bytes of state after {frames} frames ({recipe or 'no presses'})")
     except (RetroError, ValueError, OSError) as e:
         print(f"make_state: {e}", file=sys.stderr)
         return 1
