@@ -135,6 +135,7 @@ class RetroEnv(gymnasium.Env):
         self.movie_id = 0
         self.movie_path: str | None = None
         self._power_on_reset = False
+        self._routes: list[tuple[int, int, int, int]] = []
 
         rom_path = retro_data.get_romfile_path(self.gamename, inttype)
         self._resolve_state(state)
@@ -153,6 +154,7 @@ class RetroEnv(gymnasium.Env):
             self.em.step()
             self.data.load(info_path, scenario_path)
             self._build_actions(use_restricted_actions)
+            self._load_routes()
             self._build_observations()
         except BaseException:
             self.em.close()
@@ -220,6 +222,37 @@ class RetroEnv(gymnasium.Env):
         else:
             self._multi = multi_discrete_table(groups)
             self.action_space = spaces.MultiDiscrete(list(groups.sizes) * self.players)
+
+    def _load_routes(self) -> None:
+        """Input routes from ``metadata.json``'s ``input_routes``.
+
+        Some games read a player's controls from another port (in Atari
+        paddle games both paddles hang off port 0: player 2's knob is port
+        0's LEFT/RIGHT). A route ``[player, button, port, button]`` moves a
+        player's button press to a port's button.
+        """
+        meta_path = retro_data.get_file_path(self.gamename, "metadata.json", self.inttype)
+        if not meta_path:
+            return
+        try:
+            with open(meta_path) as f:
+                routes = json.load(f).get("input_routes", [])
+        except (OSError, ValueError):
+            return
+        for route in routes:
+            try:
+                player, button, port, target = route
+                self._routes.append((int(player), self.buttons.index(button), int(port), self.buttons.index(target)))
+            except (ValueError, TypeError) as e:
+                raise ConfigurationError(f"{meta_path}: bad input route {route!r}: {e}") from e
+
+    def _route(self, masks: list[int]) -> list[int]:
+        ports = list(masks) + [0] * max(0, max(r[2] for r in self._routes) + 1 - len(masks))
+        for player, button, port, target in self._routes:
+            if player < len(masks) and masks[player] >> button & 1:
+                ports[player] &= ~(1 << button)
+                ports[port] |= 1 << target
+        return ports
 
     def _build_observations(self) -> None:
         self._crops = [self.data.crop_info(p) for p in range(self.players)]
@@ -313,7 +346,7 @@ class RetroEnv(gymnasium.Env):
             raise ResetNeededError("Please call env.reset() before env.step()")
         masks = self._action_masks(a)
         em = self.em
-        for p, m in enumerate(masks):
+        for p, m in enumerate(self._route(masks) if self._routes else masks):
             em.set_button_mask(m, p)
         if self.movie is not None:
             self._record_masks(masks)

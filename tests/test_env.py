@@ -381,3 +381,21 @@ def test_resets_do_not_leak_core_copies():
     grown = rss_mb() - before
     env.close()
     assert grown < 80, f"RSS grew {grown:.0f} MB over 100 resets (a core copy is ~4 MB)"
+
+
+def test_pong_player_two_turns_its_paddle():
+    """Both Pong paddles hang off port 0; metadata routes player 2's UP/DOWN to port 0's LEFT/RIGHT."""
+    def run(player):
+        env = retro.make("Pong-Atari2600", players=2)
+        env.reset()
+        action = np.zeros(16, np.int8)
+        if player is not None:
+            action[player * 8 + env.buttons.index("DOWN")] = 1
+        for _ in range(60):
+            env.step(action)
+        ram = env.get_ram()
+        env.close()
+        return ram
+
+    idle, second = run(None), run(1)
+    assert second[0x3B] != idle[0x3B], "player 2's paddle position moved"
