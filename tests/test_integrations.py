@@ -47,7 +47,8 @@ OPS = {"equal", "negative-equal", "not-equal", "less-than", "greater-than", "les
        "greater-or-equal", "nonzero", "zero", "positive", "negative", "sign"}
 REWARD_SPEC_KEYS = {"measurement", "op", "reference", "reward", "penalty"}
 SCENARIO_KEYS = {"reward", "rewards", "done", "actions", "scripts", "crop", "crops"}
-METADATA_KEYS = {"default_state", "default_player_state", "state_recipes", "whitelist", "states", "tags"}
+METADATA_KEYS = {"default_state", "default_player_state", "state_recipes", "whitelist", "states", "tags",
+                 "input_routes"}
 ATARI_RAM = range(0x80, 0x100)
 
 
