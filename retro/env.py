@@ -162,7 +162,7 @@ class RetroEnv(gymnasium.Env):
 
         if record is True:
             self.auto_record()
-        elif record not in (False, None):
+        elif record is not False and record is not None:
             self.auto_record(os.fspath(record))
         self._needs_reset = True
 
@@ -308,8 +308,9 @@ class RetroEnv(gymnasium.Env):
         if kind == Actions.DISCRETE:
             if isinstance(a, np.ndarray) and a.shape == ():
                 a = a.item()
-            if not isinstance(a, (int, np.integer)) or isinstance(a, bool) or not 0 <= a < self.action_space.n:
-                raise InvalidActionError(f"expected an int in [0, {self.action_space.n}), got {a!r}")
+            n = self._discrete_n ** players
+            if not isinstance(a, (int, np.integer)) or isinstance(a, bool) or not 0 <= a < n:
+                raise InvalidActionError(f"expected an int in [0, {n}), got {a!r}")
             a = int(a)
             masks = []
             for _ in range(players):
@@ -317,7 +318,7 @@ class RetroEnv(gymnasium.Env):
                 a //= self._discrete_n
             return masks
         arr = np.asarray(a)
-        nvec = self.action_space.nvec
+        nvec = np.asarray(getattr(self.action_space, "nvec"))
         if arr.shape != nvec.shape or arr.dtype.kind not in "iu" or np.any(arr < 0) or np.any(arr >= nvec):
             raise InvalidActionError(f"expected a MultiDiscrete action within {nvec.tolist()}, got {a!r}")
         ng = len(self._multi)
@@ -335,7 +336,7 @@ class RetroEnv(gymnasium.Env):
 
     def get_action_meaning(self, act: Any) -> list[str] | list[list[str]]:
         """Button names an action presses: a list, or one list per player."""
-        names = [[self.buttons[i] for i in np.flatnonzero(bits) if self.buttons[i]]
+        names = [[name for name in (self.buttons[i] for i in np.flatnonzero(bits)) if name]
                  for bits in self.action_to_array(act)]
         return names[0] if self.players == 1 else names
 

@@ -43,10 +43,10 @@ class _Preprocessor:
         self.grayscale = grayscale
         self.resize = resize
         h, w = resize if resize else env.em.get_resolution()[::-1]
-        self.shape = (h, w) if grayscale else (h, w, 3)
+        self.shape: tuple[int, ...] = (h, w) if grayscale else (h, w, 3)
         self.raw = not (grayscale or resize or self.max_pool) and env._obs_type == Observations.IMAGE
         if env._obs_type == Observations.RAM:
-            self.shape = env.observation_space.shape
+            self.shape = tuple(env.observation_space.shape or ())
 
     @property
     def observation_space(self) -> spaces.Box:
@@ -152,7 +152,7 @@ class RetroVectorEnv(VectorEnv):
                     return Preprocessing(RetroEnv(game, starts[i], **kwargs), frameskip, max_pool, grayscale, resize)
                 return make
 
-            self._async = AsyncVectorEnv([factory(i) for i in range(num_envs)], shared_memory=True)
+            self._async: Any = AsyncVectorEnv([factory(i) for i in range(num_envs)], shared_memory=True)
             self.single_observation_space = self._async.single_observation_space
             self.single_action_space = self._async.single_action_space
             self.observation_space = self._async.observation_space
@@ -197,8 +197,13 @@ class RetroVectorEnv(VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         if self._async is not None:
             return self._async.reset(seed=seed, options=options)
-        seeds = list(seed) if isinstance(seed, (list, tuple)) else (
-            [None] * self.num_envs if seed is None else [seed + i for i in range(self.num_envs)])
+        seeds: list[int | None]
+        if seed is None:
+            seeds = [None] * self.num_envs
+        elif isinstance(seed, int):
+            seeds = [seed + i for i in range(self.num_envs)]
+        else:
+            seeds = list(seed)
         mask = (options or {}).get("reset_mask")
 
         def work(chunk: list[int]) -> None:

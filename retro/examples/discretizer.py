@@ -24,7 +24,7 @@ class Discretizer(gymnasium.ActionWrapper):
     def __init__(self, env: gymnasium.Env, combos: Sequence[Sequence[str]]) -> None:
         super().__init__(env)
         assert isinstance(env.action_space, gymnasium.spaces.MultiBinary)
-        buttons = env.unwrapped.buttons
+        buttons = getattr(env.unwrapped, "buttons")
         self._decode_discrete_action = []
         for combo in combos:
             arr = np.zeros(env.action_space.n, dtype=np.int8)
@@ -49,12 +49,12 @@ def main() -> None:
     print("retro.Actions.DISCRETE action_space", env.action_space)
     env.close()
 
-    env = AirstrikerDiscretizer(retro.make(game="Airstriker-Genesis"))
-    print("AirstrikerDiscretizer action_space", env.action_space)
-    env.reset()
+    wrapped = AirstrikerDiscretizer(retro.make(game="Airstriker-Genesis"))
+    print("AirstrikerDiscretizer action_space", wrapped.action_space)
+    wrapped.reset()
     for _ in range(100):
-        env.step(env.action_space.sample())
-    env.close()
+        wrapped.step(wrapped.action_space.sample())
+    wrapped.close()
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
                      use_restricted_actions=retro.Actions.ALL, render_mode="rgb_array")
     env.reset()
     pygame.display.init()
-    h, w = env.observation_space.shape[:2]
+    h, w = env.em.get_resolution()[::-1]
     scale = max(1, 640 // w)
     window = pygame.display.set_mode((w * scale, h * scale))
     pygame.display.set_caption(f"retro: {args.game}")

@@ -41,11 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     steps, total, done = 0, 0.0, False
     start = time.perf_counter()
     while not done and steps < args.max_steps:
-        _obs, rew, done, info = env.step(rng.integers(0, 2, env.action_space.n))
+        _obs, rew, done, info = env.step(rng.integers(0, 2, int(np.prod(env.action_space.shape or (1,)))))
         total += rew
         steps += 1
     play_secs = time.perf_counter() - start
-    movie_path = os.path.join(args.out, f"{env.gamename}-{env.statename[:-6]}-{env.movie_id - 1:06d}.bk2")
+    state = env.statename[:-len(".state")] if env.statename else "none"
+    movie_path = os.path.join(args.out, f"{env.gamename}-{state}-{env.movie_id - 1:06d}.bk2")
     env.close()
     print(f"played {steps} steps ({'game over' if done else 'step limit'}), reward {total:g}, final info {info}")
     print(f"  {steps / play_secs:,.0f} steps/s with IMAGE observations and recording")
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = frames / (time.perf_counter() - start)
     env = retro.make(args.game)
     env.reset()
-    actions = rng.integers(0, 2, (frames, env.action_space.n))
+    actions = rng.integers(0, 2, (frames, int(np.prod(env.action_space.shape or (1,)))))
     start = time.perf_counter()
     for a in actions:
         if env.step(a)[2]:
