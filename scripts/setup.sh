@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # cc65 and dasm assemble the test ROMs; nestopia is the alternate NES core the tests
-# compare against; a C compiler builds the test cores and the benchmark harness.
-APT_PACKAGES=(gcc libc6-dev cc65 dasm libretro-nestopia)
+# compare against; C and C++ compilers build the extension, the test cores and the benchmark harness.
+APT_PACKAGES=(gcc g++ libc6-dev cc65 dasm libretro-nestopia)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

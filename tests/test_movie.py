@@ -387,3 +387,28 @@ def test_playback_script_renders_video_with_audio(tmp_path):
     assert playback_movie.main([str(path), "-V", "-a", "-i"]) == 0
     npz = np.load(path.with_suffix(".npz"), allow_pickle=True)
     assert npz["actions"].shape == (240, 12) and len(npz["info"]) == 240
+
+
+def test_playback_lossless_ending_and_jobs(tmp_path):
+    import subprocess
+
+    from retro.scripts import playback_movie
+
+    env = retro.make("Pong-Atari2600", record=str(tmp_path))
+    for _ in range(2):
+        env.reset()
+        for _ in range(60):
+            env.step(env.action_space.sample())
+    env.close()
+    first, second = sorted(tmp_path.glob("*.bk2"))
+    assert playback_movie.main([str(first), "-L", "png", "-A", "-e", "-20"]) == 0
+    video = first.with_suffix(".mkv")
+    probe = subprocess.run([playback_movie.ffmpeg_exe(), "-hide_banner", "-i", str(video), "-f", "null", "-"],
+                           capture_output=True, text=True).stderr
+    assert "Video: png" in probe and "160x210" in probe and "Audio" not in probe
+    frames = [line for line in probe.replace("\r", "\n").splitlines() if line.startswith("frame=")]
+    assert int(frames[-1].split("=")[1].split()[0]) == 20, "-e -20 keeps the last 20 frames"
+    assert playback_movie.main([str(first), str(second), "-j", "2", "-V", "-i", "-e", "5"]) == 0
+    import json
+
+    assert len(json.loads(first.with_suffix(".json").read_text())) == 65, "-e 5 plays 5 frames past the end"
