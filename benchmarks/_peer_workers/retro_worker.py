@@ -1,0 +1,238 @@
+"""retro (this repository) under measurement; run with our own interpreter.
+
+    python3 benchmarks/_peer_workers/retro_worker.py            # request loop (see common.py)
+    python3 benchmarks/_peer_workers/retro_worker.py memory GAME  # one-shot memory reading
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from common import answer, rss_mb, run_for, serve, spin  # type: ignore[import-not-found]
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+import retro  # noqa: E402
+import retro.vector  # noqa: E402
+
+ACTIONS = 4096  # pre-generated actions, cycled
+
+
+def info() -> dict:
+    import gymnasium
+
+    return {"retro": getattr(retro, "__version__", "?"), "retro_file": retro.__file__,
+            "numpy": np.__version__, "gymnasium": gymnasium.__version__,
+            "python": sys.version.split()[0]}
+
+
+def env_single(game: str, duration: float) -> dict:
+    """``retro.make(game)``: IMAGE obs, random MultiBinary actions, classic 4-tuple API."""
+    env = retro.make(game)
+    try:
+        env.reset()
+        return _play(env, duration, 0)
+    finally:
+        env.close()
+
+
+def _play(env: Any, duration: float, seed: int, barrier: Any = None) -> dict:
+    acts = np.random.default_rng(seed).integers(0, 2, (ACTIONS, env.action_space.n), dtype=np.int8)
+    step, reset = env.step, env.reset
+    pos = 0
+
+    def body(k: int) -> None:
+        nonlocal pos
+        for i in range(pos, pos + k):
+            if step(acts[i % ACTIONS])[2]:
+                reset()
+        pos += k
+
+    body(256)
+    if barrier is not None:
+        barrier.wait()
+    return run_for(duration, body)
+
+
+def free_threads(game: str, n: int, duration: float) -> dict:
+    """``n`` threads in this process, each stepping its own ``retro.make`` env as fast as it can (no lock-step)."""
+    import threading
+
+    envs = [retro.make(game) for _ in range(n)]
+    barrier = threading.Barrier(n)
+    results: list[dict] = [{} for _ in range(n)]
+
+    def run(i: int) -> None:
+        envs[i].reset()
+        results[i] = _play(envs[i], duration, i, barrier)
+
+    try:
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for env in envs:
+            env.close()
+    return {"rate": sum(r["rate"] for r in results), "steps": sum(r["steps"] for r in results),
+            "seconds": max(r["seconds"] for r in results)}
+
+
+def _proc_child(game: str, duration: float, seed: int, barrier: Any, conn: Any) -> None:
+    env = retro.make(game)
+    env.reset()
+    conn.send(_play(env, duration, seed, barrier))
+    env.close()
+
+
+def free_processes(game: str, n: int, duration: float) -> dict:
+    """``n`` worker processes, each stepping its own ``retro.make`` env as fast as it can (no lock-step)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    barrier = ctx.Barrier(n)
+    pipes = [ctx.Pipe(duplex=False) for _ in range(n)]
+    procs = [ctx.Process(target=_proc_child, args=(game, duration, i, barrier, w), daemon=True)
+             for i, (_, w) in enumerate(pipes)]
+    for p in procs:
+        p.start()
+    results = [r.recv() for r, _ in pipes]
+    for p in procs:
+        p.join()
+    return {"rate": sum(r["rate"] for r in results), "steps": sum(r["steps"] for r in results),
+            "seconds": max(r["seconds"] for r in results)}
+
+
+def _default_state(game: str) -> bytes | None:
+    env = retro.make(game)
+    try:
+        return env.initial_state
+    finally:
+        env.close()
+
+
+def emulator(game: str, duration: float) -> dict:
+    """``RetroEmulator.step()``: the emulator alone, from the env's start state, a random joypad mask per frame."""
+    state = _default_state(game)
+    em = retro.RetroEmulator(retro.data.get_romfile_path(game))
+    try:
+        if state:
+            em.set_state(state)
+        masks = [int(m) for m in np.random.default_rng(0).integers(0, 1 << 12, ACTIONS)]
+        step, press = em.step, em.set_button_mask
+        pos = 0
+
+        def body(k: int) -> None:
+            nonlocal pos
+            for i in range(pos, pos + k):
+                press(masks[i % ACTIONS])
+                step()
+            pos += k
+
+        body(256)
+        return run_for(duration, body)
+    finally:
+        em.close()
+
+
+def vector(game: str, n: int, duration: float, mode: str = "thread", frameskip: int = 1,
+           preprocess: bool = False) -> dict:
+    """``RetroVectorEnv(game, n)``: env-steps/s over all envs (autoreset inside)."""
+    kwargs: dict = {"mode": mode, "frameskip": frameskip}
+    if preprocess:
+        kwargs.update(max_pool=True, grayscale=True, resize=(84, 84))
+    env = retro.vector.RetroVectorEnv(game, n, **kwargs)
+    try:
+        env.reset(seed=0)
+        nb = env.single_action_space.n
+        acts = np.random.default_rng(0).integers(0, 2, (ACTIONS, n, nb), dtype=np.int8)
+        step = env.step
+        pos = 0
+
+        def body(k: int) -> None:
+            nonlocal pos
+            for i in range(pos, pos + k):
+                step(acts[i % ACTIONS])
+            pos += k
+
+        body(64)
+        r = run_for(duration, body, chunk=16)
+        r["rate"] *= n
+        r["frames_rate"] = r["rate"] * frameskip
+        return r
+    finally:
+        env.close()
+
+
+def reset_ms(game: str, count: int, gap: int = 1) -> dict:
+    """Median ``env.reset()`` time in ms, with ``gap`` steps (not timed) before each reset."""
+    env = retro.make(game)
+    try:
+        env.reset()
+        noop = np.zeros(env.action_space.n, np.int8)
+        times = []
+        for _ in range(count):
+            for _ in range(gap):
+                env.step(noop)
+            t = time.perf_counter()
+            env.reset()
+            times.append((time.perf_counter() - t) * 1e3)
+        times.sort()
+        return {"rate": times[len(times) // 2], "min": times[0]}
+    finally:
+        env.close()
+
+
+def memory(game: str, extra: int = 8) -> dict:
+    """RSS after one env and after ``1 + extra`` envs, each reset and stepped."""
+    envs = []
+
+    def add() -> None:
+        env = retro.make(game)
+        env.reset()
+        noop = np.zeros(env.action_space.n, np.int8)
+        for _ in range(30):
+            env.step(noop)
+        envs.append(env)
+
+    base = rss_mb()
+    add()
+    gc.collect()
+    one = rss_mb()
+    for _ in range(extra):
+        add()
+    gc.collect()
+    many = rss_mb()
+    for env in envs:
+        env.close()
+    return {"rss_base": base, "rss_1": one, f"rss_{1 + extra}": many, "rate": (many - one) / extra}
+
+
+def cores(games: list[str]) -> dict:
+    """Which libretro core (name and version) runs each game."""
+    out = {}
+    for game in games:
+        with retro.RetroEmulator(retro.data.get_romfile_path(game)) as em:
+            out[game] = f"{em.library_name} {em.library_version} ({os.path.basename(em.core.path)})"
+    return out
+
+
+OPS: dict[str, Any] = {
+    "env_single": env_single, "emulator": emulator, "vector": vector, "reset_ms": reset_ms,
+    "free_threads": free_threads, "free_processes": free_processes, "spin": spin, "cores": cores,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "memory":
+        answer(memory(sys.argv[2]))
+    else:
+        serve(OPS, info)
