@@ -1226,7 +1226,8 @@ cdef class Emulator:
                 f"out must be a writable C-contiguous uint8 array of shape {shape}, got "
                 f"{getattr(out, 'dtype', type(out).__name__)} {getattr(out, 'shape', '')}")
         dst = out
-        memcpy(&dst[0, 0, 0], fe.frame, <size_t>fe.out_w * fe.out_h * 3)
+        with nogil:
+            memcpy(&dst[0, 0, 0], fe.frame, <size_t>fe.out_w * fe.out_h * 3)
         return out
 
     def get_observation(self, out=None, *, bint gray=False, size=None, bint pool=False):

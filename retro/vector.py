@@ -45,6 +45,7 @@ class _Preprocessor:
         h, w = resize if resize else env.em.get_resolution()[::-1]
         self.shape: tuple[int, ...] = (h, w) if grayscale else (h, w, 3)
         self.raw = not (grayscale or resize or self.max_pool) and env._obs_type == Observations.IMAGE
+        self.uncropped = not any(env.data.crop_info(0))
         if env._obs_type == Observations.RAM:
             self.shape = tuple(env.observation_space.shape or ())
 
@@ -57,31 +58,42 @@ class _Preprocessor:
         env = self.env
         em = env.em
         data = env.data
-        for p, m in enumerate(masks):
+        for p, m in enumerate(env._route(masks) if env._routes else masks):
             em.set_button_mask(m, p)
-        total = np.zeros(env.players)
+        players = env.players
+        total = [0.0] * players
         done = False
         k = self.frameskip
-        last_seen = k - (2 if self.max_pool else 1)
-        for i in range(k):
-            em.video_enabled = env._obs_type == Observations.IMAGE and i >= last_seen
-            em.step(1, pool=self.max_pool and i == k - 1)
+        if k == 1:
+            em.step()
             data.update_ram()
-            for p in range(env.players):
-                total[p] += data.current_reward(p)
-            if data.is_done():
-                done = True
-                break
-        em.video_enabled = True
-        rew: float | list[float] = float(total[0]) if env.players == 1 else total.tolist()
-        return rew, done, data.lookup_all()
+            total = [data.current_reward(p) for p in range(players)]
+            done = data.is_done()
+        else:
+            image = env._obs_type == Observations.IMAGE
+            last_seen = k - (2 if self.max_pool else 1)
+            for i in range(k):
+                em.video_enabled = image and i >= last_seen
+                em.step(1, pool=self.max_pool and i == k - 1)
+                data.update_ram()
+                for p in range(players):
+                    total[p] += data.current_reward(p)
+                if data.is_done():
+                    done = True
+                    break
+            em.video_enabled = True
+        rew: float | list[float] = float(total[0]) if players == 1 else [float(t) for t in total]
+        return rew, bool(done), data.lookup_all()
 
     def observe(self, out: np.ndarray, pooled: bool) -> None:
         env = self.env
         if env._obs_type == Observations.RAM:
             out[...] = env.get_ram()
         elif self.raw:
-            out[...] = env.get_screen()
+            if self.uncropped:
+                env.em.get_screen(out)  # copies with the GIL released
+            else:
+                out[...] = env.get_screen()
         else:
             env.em.get_observation(out, gray=self.grayscale, size=self.resize, pool=pooled and self.max_pool)
 
@@ -182,16 +194,19 @@ class RetroVectorEnv(VectorEnv):
         threads = min(num_threads or os.cpu_count() or 1, num_envs)
         self.num_threads = threads
         self._chunks = [list(range(num_envs))[t::threads] for t in range(threads)]
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="retro-vec") if threads > 1 else None
+        self._pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="retro-vec") if threads > 1 else None
 
     # -- thread mode ------------------------------------------------------------------------
 
     def _map(self, fn: Any) -> None:
+        """Run ``fn`` on every chunk of envs: the first on this thread, the others on the pool."""
         if self._pool is None:
             fn(self._chunks[0])
-        else:
-            for f in [self._pool.submit(fn, chunk) for chunk in self._chunks]:
-                f.result()
+            return
+        futures = [self._pool.submit(fn, chunk) for chunk in self._chunks[1:]]
+        fn(self._chunks[0])
+        for f in futures:
+            f.result()
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -246,9 +261,13 @@ class RetroVectorEnv(VectorEnv):
                 self._batch_infos())
 
     def _batch_infos(self) -> dict[str, Any]:
+        """Gymnasium's batched info: per key an array over envs and a ``_key`` mask."""
         infos: dict[str, Any] = {}
-        for i, info in enumerate(self._infos):
-            infos = self._add_info(infos, info, i)
+        keys = set().union(*self._infos)
+        for key in keys:
+            values = [info.get(key, 0) for info in self._infos]
+            infos[key] = np.array(values)
+            infos["_" + key] = np.array([key in info for info in self._infos])
         return infos
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
