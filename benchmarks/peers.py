@@ -1,7 +1,8 @@
 """retro against its peers (stable-retro, the ALE, EnvPool) on the same games, in one run.
 
-    python3 benchmarks/peers.py            # ~5-8 minutes; writes docs/benchmarks.md
-    python3 benchmarks/peers.py --quick    # ~2 minutes; writes benchmarks/_build/benchmarks-quick.md
+    python3 benchmarks/peers.py            # ~6-7 minutes; writes docs/benchmarks.md
+    python3 benchmarks/peers.py --quick    # ~1.5 minutes; writes benchmarks/_build/benchmarks-quick.md
+    python3 benchmarks/peers.py --render benchmarks/_build/peers-results.json   # rewrite the doc, no measuring
 
 Set-up (idempotent, under ``benchmarks/_build/``): a virtualenv with
 stable-retro 1.0.1 (its wheel ships a top-level ``retro`` package, so it never
@@ -284,14 +285,15 @@ def machine() -> dict[str, Any]:
         pass
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
+    status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                            capture_output=True, text=True).stdout.splitlines()
+    changed = sorted(line[3:] for line in status if line[3:] and not line[3:].startswith("docs/"))
     import numpy
 
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": mem_kb / 1024 ** 2, "hypervisor": hyper,
             "kernel": platform.release(), "python": platform.python_version(), "numpy": numpy.__version__,
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "commit": commit + ("+changes" if dirty else ""), "load_start": os.getloadavg()}
+            "commit": commit, "changed": changed, "load_start": os.getloadavg()}
 
 
 # -- reporting ----------------------------------------------------------------------------
@@ -375,7 +377,7 @@ class Report:
         out.append("|---|" + "---:|---:|" * len(g))
         for k in ("retro.env", "retro.vec1", "retro.vec2", "retro.vec4", "retro.vec8", "retro.vec2proc",
                   "retro.free2thr", "retro.free2proc", "sr.env", "sr.procs2", "sr.async2"):
-            base = "retro.vec1" if k.startswith("retro") else "sr.env"
+            base = "retro.vec1" if k.startswith("retro.vec") else "retro.env" if k.startswith("retro") else "sr.env"
             cells = []
             for x in g:
                 cells.append(self.spread(f"{k}.{x}"))
@@ -532,7 +534,10 @@ class Report:
             "# Benchmarks: retro against its peers",
             "",
             f"Written by `python3 benchmarks/peers.py{' --quick' if a.quick else ''}` on {mach['date']} "
-            f"(retro commit {mach['commit']}), in {elapsed / 60:.1f} minutes. Rerun it to refresh this file; "
+            f"(retro commit {mach['commit']}"
+            + (f", with uncommitted changes to {', '.join(mach['changed'])} in the work tree"
+               if mach.get("changed") else "")
+            + f"), in {elapsed / 60:.1f} minutes. Rerun it to refresh this file; "
             "the numbers are this machine's on that day, not constants.",
             "",
             "## Machine",
@@ -599,7 +604,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, help="where to write the markdown (default docs/benchmarks.md; "
                                                  "quick: benchmarks/_build/benchmarks-quick.md)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the rounds' shuffled order")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="measure nothing: rewrite the tables and the doc from a saved peers-results.json")
     args = parser.parse_args(argv)
+    if args.render:
+        return render(args.render, args.doc)
     args.seconds = args.seconds or (0.15 if args.quick else 1.5)
     args.resets = args.resets or (20 if args.quick else 100)
     args.doc = args.doc or (BUILD / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md")
@@ -665,20 +674,37 @@ def main(argv: list[str] | None = None) -> int:
         if m.error and not m.samples:
             notes.append(f"{m.key}: {m.error}")
 
-    rep = Report(measures, info, args)
     elapsed = time.perf_counter() - t0
-    text = rep.doc(mach, notes, elapsed)
+    results = BUILD / "peers-results.json"
+    results.write_text(json.dumps(
+        {"machine": mach, "info": info, "notes": notes, "elapsed": elapsed,
+         "args": {"quick": args.quick, "rounds": args.rounds, "seconds": args.seconds, "resets": args.resets,
+                  "seed": args.seed},
+         "measures": [{"key": m.key, "worker": m.worker, "op": m.op, "args": m.args, "samples": m.samples,
+                       "error": m.error} for m in measures]}, indent=1))
+    publish(Report(measures, info, args), mach, notes, elapsed, args.doc)
+    print(f"(raw samples: {results})")
+    return 0
+
+
+def publish(rep: Report, mach: dict[str, Any], notes: list[str], elapsed: float, doc: Path) -> None:
     print()
     print("\n".join(rep.headline()))
     print()
     print("\n".join(rep.tables()))
     print("\n".join(rep.verdicts()))
-    args.doc.parent.mkdir(parents=True, exist_ok=True)
-    args.doc.write_text(text)
-    (BUILD / "peers-results.json").write_text(json.dumps(
-        {"machine": mach, "info": info, "args": {k: str(v) for k, v in vars(args).items()},
-         "measures": [{"key": m.key, "samples": m.samples, "error": m.error} for m in measures]}, indent=1))
-    print(f"\nwrote {args.doc} in {elapsed:.0f} s (raw samples: {BUILD / 'peers-results.json'})")
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(rep.doc(mach, notes, elapsed))
+    print(f"\nwrote {doc}; the measurements took {elapsed:.0f} s")
+
+
+def render(path: Path, doc: Path | None) -> int:
+    data = json.loads(path.read_text())
+    args = argparse.Namespace(**data["args"])
+    measures = [Measure(m["key"], m["worker"], m["op"], m["args"], m["samples"], m["error"])
+                for m in data["measures"]]
+    doc = doc or (BUILD / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md")
+    publish(Report(measures, data["info"], args), data["machine"], data["notes"], data["elapsed"], doc)
     return 0
 
 
