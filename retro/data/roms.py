@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
-from pathlib import Path
 from typing import BinaryIO, Optional
 
+from retro._fileutil import atomic_write
 from retro.data.integrations import (Integrations, canonical_game, game_system, get_file_path,
                                      get_romfile_path, imported_games_dir, integration_dirs)
 from retro.systems import EMU_EXTENSIONS
@@ -147,23 +146,10 @@ def merge(*files: str | os.PathLike[str], quiet: bool = True) -> int:
         else:
             if not quiet:
                 print("Importing", game)
-            _atomic_write(target, data)
+            atomic_write(target, data)
         imported += 1
     if not quiet:
         print(f"Imported {imported} games")
     return imported
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rom-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -41,7 +41,6 @@ from ``stable-retro``) and those of an installed ``ale-py``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import os
 import re
@@ -57,6 +56,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from functools import partial
 from typing import IO, BinaryIO, Callable, Iterable, Optional, cast
+
+from retro._fileutil import atomic_write
 
 __all__ = ["ImportReport", "FileResult", "import_paths", "package_rom_dirs", "main", "MAX_ROM_SIZE"]
 
@@ -206,29 +207,6 @@ def _store_dir() -> Path:
     return store
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write ``target`` whole or not at all, and never over a file that exists (``FileExistsError``)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rom-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        try:
-            os.link(tmp, target)  # fails if target exists: nothing is ever replaced
-        except FileExistsError:
-            raise
-        except OSError:  # no hard links on this file system
-            if os.path.lexists(target):
-                raise FileExistsError(str(target)) from None
-            os.replace(tmp, target)
-    finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-
-
 # -- walking ---------------------------------------------------------------------------------
 
 class _Importer:
@@ -293,7 +271,7 @@ class _Importer:
             self.add(FileResult(name, "imported", game, f"would be written to {target}", str(target)))
             return
         try:
-            _write_atomic(target, data)
+            atomic_write(target, data, replace=False)
         except FileExistsError:
             self.add(FileResult(name, "conflict", game, f"{target} appeared meanwhile; it was left alone", str(target)))
             return
