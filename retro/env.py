@@ -256,6 +256,8 @@ class RetroEnv(gymnasium.Env):
 
     def _build_observations(self) -> None:
         self._crops = [self.data.crop_info(p) for p in range(self.players)]
+        # the step path's shortcut: an uncropped screen is just a copy of the frame
+        self._plain_image = self._obs_type == Observations.IMAGE and not any(self._crops[0])
         obs = self._observe()
         self.observation_space = spaces.Box(low=0, high=255, shape=obs.shape, dtype=np.uint8)
         self.img = self.ram = None
@@ -352,9 +354,18 @@ class RetroEnv(gymnasium.Env):
         if self.movie is not None:
             self._record_masks(masks)
         em.step()
-        self.data.update_ram()
-        obs = self._observe()
-        rew, done, info = self.compute_step()
+        data = self.data
+        data.update_ram()
+        if self._plain_image:
+            obs = self.img = em.get_screen()
+        else:
+            obs = self._observe()
+        if self.players == 1:
+            rew: Any = float(data.current_reward(0))
+        else:
+            rew = [float(data.current_reward(p)) for p in range(self.players)]
+        done = bool(data.is_done())
+        info = data.lookup_all()
         if self.render_mode == "human":
             self.render()
         if self.api == "classic":
