@@ -489,10 +489,14 @@ class RetroEnv(gymnasium.Env):
 
     def _start_auto_movie(self) -> None:
         state = os.path.splitext(os.path.basename(self.statename))[0] if self.statename else "none"
-        name = "%s-%s-%06d.bk2" % (self.gamename, state, self.movie_id)
+        folder = self.movie_path or os.getcwd()
+        path = os.path.join(folder, "%s-%s-%06d.bk2" % (self.gamename, state, self.movie_id))
+        while os.path.exists(path):  # never over a movie already there
+            self.movie_id += 1
+            path = os.path.join(folder, "%s-%s-%06d.bk2" % (self.gamename, state, self.movie_id))
         if self.movie is not None:
             self.movie.close()
-        self.record_movie(os.path.join(self.movie_path or os.getcwd(), name))
+        self.record_movie(path)
         self.movie_id += 1
 
     # -- rendering and lifecycle ------------------------------------------------------

@@ -412,3 +412,14 @@ def test_playback_lossless_ending_and_jobs(tmp_path):
     import json
 
     assert len(json.loads(first.with_suffix(".json").read_text())) == 65, "-e 5 plays 5 frames past the end"
+
+
+def test_auto_record_never_overwrites_earlier_movies(tmp_path):
+    earlier = tmp_path / "Airstriker-Genesis-Level1-000000.bk2"
+    earlier.write_bytes(b"a movie from an earlier run")
+    env = retro.make("Airstriker-Genesis", record=str(tmp_path))
+    env.reset()
+    env.step(env.action_space.sample())
+    env.close()
+    assert earlier.read_bytes() == b"a movie from an earlier run"
+    assert (tmp_path / "Airstriker-Genesis-Level1-000001.bk2").is_file()
