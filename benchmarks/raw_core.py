@@ -87,9 +87,10 @@ def run_env_pair(game: str, frames: int) -> tuple[float, float, float]:
     """Frames/s of the env and of its bare emulator on identical work.
 
     Same start state (the env's default state), same inputs (the env's
-    filtered masks for random MultiBinary actions), episodes that end are
-    restarted from the state. Returns (emulator step(), emulator step() +
-    get_screen(), env step()).
+    filtered masks for random MultiBinary actions), and the emulator restarts
+    from the state (one frame, as ``reset()`` plays) wherever the env's
+    episode ended, so both emulate the same frames. Returns (emulator step(),
+    emulator step() + get_screen(), env step()).
     """
     env = retro.make(game)
     try:
@@ -97,15 +98,26 @@ def run_env_pair(game: str, frames: int) -> tuple[float, float, float]:
         masks = [env._action_masks(a)[0] for a in actions]
         state = env.initial_state
         em = env.em
+        env.reset()
+        ends = set()
+        for i, a in enumerate(actions):
+            if env.step(a)[2]:
+                ends.add(i)
+                env.reset()
 
         def bare(screen: bool) -> float:
             em.set_state(state)
+            em.step()
             start = time.perf_counter()
-            for m in masks:
+            for i, m in enumerate(masks):
                 em.set_button_mask(m)
                 em.step()
                 if screen:
                     em.get_screen()
+                if i in ends:
+                    em.set_state(state)
+                    em.set_button_mask(0)
+                    em.step()
             return frames / (time.perf_counter() - start)
 
         def wrapped() -> float:
