@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from common import run_for, serve  # type: ignore[import-not-found]
+from common import run_for, serve, time_vector_steps  # type: ignore[import-not-found]
 
 import ale_py  # noqa: E402
 import gymnasium  # noqa: E402
@@ -83,20 +83,7 @@ def vector(game: str, n: int, duration: float) -> dict:
         env.reset(seed=0)
         n_actions = int(env.single_action_space.n)  # type: ignore[attr-defined]
         acts = np.random.default_rng(0).integers(0, n_actions, (ACTIONS, n))
-        step = env.step
-        pos = 0
-
-        def body(k: int) -> None:
-            nonlocal pos
-            for i in range(pos, pos + k):
-                step(acts[i % ACTIONS])
-            pos += k
-
-        body(64)
-        r = run_for(duration, body, chunk=16)
-        r["rate"] *= n
-        r["frames_rate"] = r["rate"] * 4
-        return r
+        return time_vector_steps(env.step, acts, n, duration, 4)
     finally:
         env.close()
 

@@ -49,6 +49,29 @@ def run_for(duration: float, body: Callable[[int], None], chunk: int = 32) -> di
             return {"steps": steps, "seconds": elapsed, "rate": steps / elapsed}
 
 
+def time_vector_steps(step: Callable[[Any], Any], actions: Any, num_envs: int, duration: float,
+                      frames_per_step: int) -> dict[str, float]:
+    """Time ``step(actions[i])`` in a loop over pre-generated batched actions.
+
+    Returns ``run_for``'s result with ``rate`` in env-steps/s (summed over the
+    envs) and ``frames_rate`` in emulated frames/s.
+    """
+    count = len(actions)
+    pos = 0
+
+    def body(k: int) -> None:
+        nonlocal pos
+        for i in range(pos, pos + k):
+            step(actions[i % count])
+        pos += k
+
+    body(64)
+    r = run_for(duration, body, chunk=16)
+    r["rate"] *= num_envs
+    r["frames_rate"] = r["rate"] * frames_per_step
+    return r
+
+
 def _status_kb(field: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from common import run_for, serve  # type: ignore[import-not-found]
+from common import serve, time_vector_steps  # type: ignore[import-not-found]
 
 import envpool  # noqa: E402
 import numpy as np  # noqa: E402
@@ -26,20 +26,7 @@ def vector(task: str, n: int, duration: float, num_threads: int = 2) -> dict:
     try:
         env.reset()
         acts = np.random.default_rng(0).integers(0, env.action_space.n, (ACTIONS, n))
-        step = env.step
-        pos = 0
-
-        def body(k: int) -> None:
-            nonlocal pos
-            for i in range(pos, pos + k):
-                step(acts[i % ACTIONS])
-            pos += k
-
-        body(64)
-        r = run_for(duration, body, chunk=16)
-        r["rate"] *= n
-        r["frames_rate"] = r["rate"] * int(env.config["frame_skip"])
-        return r
+        return time_vector_steps(env.step, acts, n, duration, int(env.config["frame_skip"]))
     finally:
         env.close()
 

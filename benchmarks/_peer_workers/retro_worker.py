@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import answer, rss_mb, run_for, serve, spin  # type: ignore[import-not-found]
+from common import answer, rss_mb, run_for, serve, spin, time_vector_steps  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -155,20 +155,7 @@ def vector(game: str, n: int, duration: float, mode: str = "thread", frameskip: 
         env.reset(seed=0)
         nb = env.single_action_space.n
         acts = np.random.default_rng(0).integers(0, 2, (ACTIONS, n, nb), dtype=np.int8)
-        step = env.step
-        pos = 0
-
-        def body(k: int) -> None:
-            nonlocal pos
-            for i in range(pos, pos + k):
-                step(acts[i % ACTIONS])
-            pos += k
-
-        body(64)
-        r = run_for(duration, body, chunk=16)
-        r["rate"] *= n
-        r["frames_rate"] = r["rate"] * frameskip
-        return r
+        return time_vector_steps(env.step, acts, n, duration, frameskip)
     finally:
         env.close()
 
