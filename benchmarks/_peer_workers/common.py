@@ -72,6 +72,25 @@ def time_vector_steps(step: Callable[[Any], Any], actions: Any, num_envs: int, d
     return r
 
 
+def run_processes(child: Callable[..., None], game: str, n: int, duration: float) -> dict[str, float]:
+    """``n`` forked workers, each running ``child(game, duration, index, barrier, conn)`` and sending
+    back its ``run_for`` result; returns the summed rate."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    barrier = ctx.Barrier(n)
+    pipes = [ctx.Pipe(duplex=False) for _ in range(n)]
+    procs = [ctx.Process(target=child, args=(game, duration, i, barrier, w), daemon=True)
+             for i, (_, w) in enumerate(pipes)]
+    for p in procs:
+        p.start()
+    results = [r.recv() for r, _ in pipes]
+    for p in procs:
+        p.join()
+    return {"rate": sum(r["rate"] for r in results), "steps": sum(r["steps"] for r in results),
+            "seconds": max(r["seconds"] for r in results)}
+
+
 def _status_kb(field: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:

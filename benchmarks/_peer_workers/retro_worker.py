@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import answer, rss_mb, run_for, serve, spin, time_vector_steps  # type: ignore[import-not-found]
+from common import answer, rss_mb, run_for, run_processes, serve, spin, time_vector_steps  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -96,20 +96,7 @@ def _proc_child(game: str, duration: float, seed: int, barrier: Any, conn: Any) 
 
 def free_processes(game: str, n: int, duration: float) -> dict:
     """``n`` worker processes, each stepping its own ``retro.make`` env as fast as it can (no lock-step)."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork")
-    barrier = ctx.Barrier(n)
-    pipes = [ctx.Pipe(duplex=False) for _ in range(n)]
-    procs = [ctx.Process(target=_proc_child, args=(game, duration, i, barrier, w), daemon=True)
-             for i, (_, w) in enumerate(pipes)]
-    for p in procs:
-        p.start()
-    results = [r.recv() for r, _ in pipes]
-    for p in procs:
-        p.join()
-    return {"rate": sum(r["rate"] for r in results), "steps": sum(r["steps"] for r in results),
-            "seconds": max(r["seconds"] for r in results)}
+    return run_processes(_proc_child, game, n, duration)
 
 
 def _default_state(game: str) -> bytes | None:

@@ -11,11 +11,10 @@ each stepping its own env, or Gymnasium's ``AsyncVectorEnv``.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import sys
 import time
 
-from common import answer, pss_mb, rss_mb, run_for, serve  # type: ignore[import-not-found]
+from common import answer, pss_mb, rss_mb, run_for, run_processes, serve, time_vector_steps  # type: ignore[import-not-found]
 
 import numpy as np  # noqa: E402
 
@@ -79,18 +78,7 @@ def _child(game: str, duration: float, seed: int, barrier, conn) -> None:
 
 def processes(game: str, duration: float, n: int = 2) -> dict:
     """``n`` worker processes, each stepping its own env as fast as it can; summed env-steps/s."""
-    ctx = mp.get_context("fork")
-    barrier = ctx.Barrier(n)
-    pipes = [ctx.Pipe(duplex=False) for _ in range(n)]
-    procs = [ctx.Process(target=_child, args=(game, duration, i, barrier, w), daemon=True)
-             for i, (_, w) in enumerate(pipes)]
-    for p in procs:
-        p.start()
-    results = [r.recv() for r, _ in pipes]
-    for p in procs:
-        p.join()
-    return {"rate": sum(r["rate"] for r in results), "steps": sum(r["steps"] for r in results),
-            "seconds": max(r["seconds"] for r in results)}
+    return run_processes(_child, game, n, duration)
 
 
 def async_vector(game: str, duration: float, n: int = 2) -> dict:
@@ -102,19 +90,7 @@ def async_vector(game: str, duration: float, n: int = 2) -> dict:
         env.reset(seed=0)
         nb = env.single_action_space.n
         acts = np.random.default_rng(0).integers(0, 2, (ACTIONS, n, nb), dtype=np.int8)
-        step = env.step
-        pos = 0
-
-        def body(k: int) -> None:
-            nonlocal pos
-            for i in range(pos, pos + k):
-                step(acts[i % ACTIONS])
-            pos += k
-
-        body(64)
-        r = run_for(duration, body, chunk=16)
-        r["rate"] *= n
-        return r
+        return time_vector_steps(env.step, acts, n, duration, 1)
     finally:
         env.close()
 
