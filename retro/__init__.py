@@ -34,7 +34,7 @@ from retro.errors import (
     StateError,
     UnknownSystemError,
 )
-from retro.emulator import RetroEmulator
+from retro.emulator import RetroEmulator, StepPool
 from retro.enums import Actions, Observations, State
 from retro.systems import EMU_CORES, EMU_EXTENSIONS, EMU_INFO, get_system_info, system_for_rom
 
@@ -54,6 +54,7 @@ __all__ = [
     "Observations",
     "data",
     "RetroEmulator",
+    "StepPool",
     "RetroError",
     "CoreNotFoundError",
     "CoreLoadError",

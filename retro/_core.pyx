@@ -44,6 +44,14 @@ cdef extern from "_frontend.h" nogil:
     void retro_fe_log_free(retro_fe_log *log)
     void *retro_fe_dlopen_private(const char *path, const char *tmpdir, char *err, size_t errlen)
 
+cdef extern from "_workers.h" nogil:
+    ctypedef struct retro_workers:
+        pass
+    ctypedef void (*retro_job_fn)(void *arg, int job) noexcept nogil
+    retro_workers *retro_workers_new(int nthreads, long spin_ns)
+    void retro_workers_run(retro_workers *w, retro_job_fn fn, void *arg, int njobs)
+    void retro_workers_free(retro_workers *w)
+
 cdef extern from * nogil:
     int retro_guard_unserialize(retro_unserialize_fn fn, const void *data, size_t size)
     int retro_guard_serialize(retro_serialize_fn fn, void *data, size_t size)
@@ -101,9 +109,17 @@ cdef struct CoreOption:
 
 cdef struct Frontend:
     CoreApi api
-    # video: one RGB24 buffer of out_h x out_w, converted in the callback
+    # video: one RGB24 picture of out_h x out_w, converted in the callback.
+    # `frame` is where the current picture lives: the emulator's own buffer
+    # (`own_frame`) or an array handed to step(out=...).
     int pixel_format
     uint8_t *frame
+    uint8_t *own_frame
+    # while a step converts into a new target: the picture before it, for a
+    # core that repeats its last frame (or shows none) before presenting one
+    const uint8_t *frame_before
+    bint frame_pending
+    bint running              # inside step()'s retro_run calls
     unsigned out_w
     unsigned out_h
     unsigned last_w
@@ -164,11 +180,15 @@ cdef void convert_frame(Frontend *fe, const uint8_t *src, unsigned width, unsign
     cdef const uint32_t *p32
     cdef const uint16_t *p16
     cdef uint32_t p
-    if width != fe.last_w or height != fe.last_h:
-        # the picture changed size: clear what the new frame will not cover
-        memset(fe.frame, 0, row_bytes * fe.out_h)
-        fe.last_w = width
-        fe.last_h = height
+    fe.frame_pending = False
+    fe.last_w = width
+    fe.last_h = height
+    if w < fe.out_w or h < fe.out_h:
+        # a smaller picture: what it does not cover is black
+        for y in range(h):
+            memset(fe.frame + y * row_bytes + <size_t>w * 3, 0, row_bytes - <size_t>w * 3)
+        if h < fe.out_h:
+            memset(fe.frame + h * row_bytes, 0, row_bytes * (fe.out_h - h))
     if fe.pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
         for y in range(h):
             p32 = <const uint32_t *>(src + y * pitch)
@@ -201,6 +221,14 @@ cdef void convert_frame(Frontend *fe, const uint8_t *src, unsigned width, unsign
                 dst += 3
 
 
+cdef inline void finish_frame(Frontend *fe) noexcept nogil:
+    """The step's target gets the picture from before the step (the core showed no new one)."""
+    if fe.frame_pending:
+        if fe.frame_before != NULL and fe.frame_before != fe.frame:
+            memcpy(fe.frame, fe.frame_before, <size_t>fe.out_w * fe.out_h * 3)
+        fe.frame_pending = False
+
+
 cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
                            size_t pitch) noexcept nogil:
     cdef Frontend *fe = current()
@@ -208,13 +236,58 @@ cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
         return
     if data == NULL or data == RETRO_HW_FRAME_BUFFER_VALID:
         fe.frames_duped += 1
+        if fe.frame_pending:
+            finish_frame(fe)
         return
     fe.frames_presented += 1
     fe.last_pitch = pitch
     fe.last_src_w = width
-    if fe.skip_video:
+    if fe.skip_video or not fe.running:
+        # a picture outside retro_run (no core should show one) never
+        # lands in an array a step handed out
         return
     convert_frame(fe, <const uint8_t *>data, width, height, pitch)
+
+
+cdef struct StepJob:
+    Frontend *fe
+    int head            # frames before the last
+    int tail            # 1 if there is a last frame
+    bint pool
+    bint observe_last
+    int rc              # 0, or what retro_guard_run returned on failure
+
+
+cdef void run_step_job(StepJob *job) noexcept nogil:
+    """The frames of one ``Emulator.step`` call; plain C, on any thread."""
+    cdef Frontend *fe = job.fe
+    cdef int rc = 0
+    cdef int head = job.head
+    cdef bint was_skipping = fe.skip_video
+    retro_fe_enter(fe, &fe.log)
+    fe.running = True
+    if job.observe_last and head > (1 if job.pool else 0):
+        fe.skip_video = True
+        rc = retro_guard_run(fe.api.run, head - (1 if job.pool else 0))
+        fe.skip_video = was_skipping
+        head = 1 if job.pool else 0
+    if rc == 0 and head:
+        rc = retro_guard_run(fe.api.run, head)
+    if rc == 0 and job.tail:
+        if job.pool:
+            finish_frame(fe)
+            memcpy(fe.prev, fe.frame, <size_t>fe.out_w * fe.out_h * 3)
+            fe.prev_valid = True
+        rc = retro_guard_run(fe.api.run, job.tail)
+    finish_frame(fe)
+    fe.frame_before = NULL
+    fe.running = False
+    retro_fe_leave()
+    job.rc = rc
+
+
+cdef void run_step_jobs(void *jobs, int j) noexcept nogil:
+    run_step_job(&(<StepJob *>jobs)[j])
 
 
 cdef bint audio_reserve(Frontend *fe, size_t frames) noexcept nogil:
@@ -759,6 +832,7 @@ cdef class Emulator:
     cdef readonly unsigned long long frame_count
     cdef unsigned cheat_index
     cdef dict _plans
+    cdef object _frame_obj    # the array the current picture lives in, if not our own buffer
 
     def __cinit__(self, *args, **kwargs):
         self.fe = <Frontend *>calloc(1, sizeof(Frontend))
@@ -911,9 +985,10 @@ cdef class Emulator:
             raise ContentLoadError(f"the core reported an unusable picture size {w}x{h}")
         fe.out_w = w
         fe.out_h = h
-        fe.frame = <uint8_t *>calloc(<size_t>w * h * 3, 1)
-        if fe.frame == NULL:
+        fe.own_frame = <uint8_t *>calloc(<size_t>w * h * 3, 1)
+        if fe.own_frame == NULL:
             raise MemoryError()
+        fe.frame = fe.own_frame
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -951,7 +1026,10 @@ cdef class Emulator:
         if fe == NULL:
             return
         self._unload_core()
-        free(fe.frame)
+        fe.frame = NULL
+        free(fe.own_frame)
+        fe.own_frame = NULL
+        self._frame_obj = None
         free(fe.prev)
         free(fe.audio)
         free(fe.descs)
@@ -1101,53 +1179,79 @@ cdef class Emulator:
 
     # -- running ---------------------------------------------------------------
 
-    def step(self, int n=1, *, bint pool=False, bint observe_last=False):
+    def step(self, int n=1, *, bint pool=False, bint observe_last=False, out=None):
         """Run ``n`` frames (one ``retro_run`` each) with the GIL released.
 
         ``pool=True`` keeps the frame before the last one, for
         ``get_observation(pool=True)`` (max-pooling over a frame skip).
         ``observe_last=True`` converts only the frames that can be observed
         (the last, and the one before with ``pool``): cheaper frame skips.
+
+        ``out``, a writable C-contiguous uint8 array of the screen's shape
+        (H, W, 3), receives the new picture straight from the core's frame
+        conversion, with no copy, and is returned. It then holds the
+        emulator's current picture (what ``screen``, ``get_screen()`` and
+        ``get_observation()`` read) until the next step; the emulator never
+        writes into it again. Without ``out`` the picture goes to the
+        emulator's own buffer, and ``step`` returns None.
         """
+        cdef StepJob job
+        self._check_step(n, pool, out)
+        self._prepare_step(&job, n, pool, observe_last, out)
+        with nogil:
+            run_step_job(&job)
+        return self._finish_step(&job, n, out)
+
+    cdef int _check_step(self, int n, bint pool, object out) except -1:
+        """Everything that can refuse a step, before anything changes."""
         cdef Frontend *fe = self.fe
-        cdef int rc = 0
-        cdef int head, tail
-        cdef bint was_skipping
-        cdef size_t frame_bytes
         self._check()
         if n < 0:
             raise ValueError(f"step() takes a frame count >= 0, got {n}")
-        frame_bytes = <size_t>fe.out_w * fe.out_h * 3
+        if out is not None:
+            shape = (fe.out_h, fe.out_w, 3)
+            if (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != shape
+                    or not out.flags.c_contiguous or not out.flags.writeable):
+                raise ValueError(
+                    f"out must be a writable C-contiguous uint8 array of shape {shape}, got "
+                    f"{getattr(out, 'dtype', type(out).__name__)} {getattr(out, 'shape', '')}")
         if pool and fe.prev == NULL:
-            fe.prev = <uint8_t *>calloc(frame_bytes, 1)
+            fe.prev = <uint8_t *>calloc(<size_t>fe.out_w * fe.out_h * 3, 1)
             if fe.prev == NULL:
                 raise MemoryError()
-        tail = 1 if n >= 1 else 0
-        head = n - tail
-        was_skipping = fe.skip_video
+        return 0
+
+    cdef void _prepare_step(self, StepJob *job, int n, bint pool, bint observe_last, object out):
+        cdef Frontend *fe = self.fe
+        cdef uint8_t *target = fe.own_frame
+        cdef uint8_t[:, :, ::1] dst
+        if out is not None:
+            dst = out
+            target = &dst[0, 0, 0]
+        if target != fe.frame:
+            # the picture moves to a new place; until the core presents a
+            # frame, the one from before the step is the current picture
+            fe.frame_before = fe.frame
+            fe.frame = target
+            fe.frame_pending = True
+        job.fe = fe
+        job.tail = 1 if n >= 1 else 0
+        job.head = n - job.tail
+        job.pool = pool
+        job.observe_last = observe_last
+        job.rc = 0
         self.busy = True
         fe.audio_frames = 0
-        with nogil:
-            retro_fe_enter(fe, &fe.log)
-            if observe_last and head > (1 if pool else 0):
-                fe.skip_video = True
-                rc = retro_guard_run(fe.api.run, head - (1 if pool else 0))
-                fe.skip_video = was_skipping
-                head = 1 if pool else 0
-            if rc == 0 and head:
-                rc = retro_guard_run(fe.api.run, head)
-            if rc == 0 and tail:
-                if pool:
-                    memcpy(fe.prev, fe.frame, frame_bytes)
-                    fe.prev_valid = True
-                rc = retro_guard_run(fe.api.run, tail)
-            retro_fe_leave()
+
+    cdef object _finish_step(self, StepJob *job, int n, object out):
         self.busy = False
-        if rc != 0:
+        self._frame_obj = out
+        if job.rc != 0:
             self._fail("retro_run")
         self.frame_count += n
-        if fe.log.len or fe.log.dropped:
+        if self.fe.log.len or self.fe.log.dropped:
             self.drain_log()
+        return out
 
     def set_controller_port_device(self, unsigned port, unsigned device=RETRO_DEVICE_JOYPAD):
         """Plug a device into a port (``retro_set_controller_port_device``; 1 = joypad)."""
@@ -1205,10 +1309,16 @@ cdef class Emulator:
     def screen(self):
         """Read-only zero-copy view of the frame buffer, shape (H, W, 3).
 
-        It changes in place on every step: copy it to keep a frame.
+        It changes in place on every step: copy it to keep a frame. (After a
+        ``step(out=arr)`` it is a view of ``arr``, which later steps leave
+        alone: take ``screen`` again after such a step.)
         """
         self._check_open()
         cdef Frontend *fe = self.fe
+        if self._frame_obj is not None:
+            view = self._frame_obj.view()
+            view.flags.writeable = False
+            return view
         return make_view(self, fe.frame, <size_t>fe.out_w * fe.out_h * 3, True).reshape(
             fe.out_h, fe.out_w, 3)
 
@@ -1587,6 +1697,95 @@ cdef class Emulator:
         if self._closed or self.fe == NULL:
             raise EmulatorClosedError("this emulator is closed")
         return 0
+
+
+cdef class StepPool:
+    """Steps many emulators at once on C worker threads, with the GIL released.
+
+    ``StepPool(threads)`` starts ``threads - 1`` worker threads (default:
+    one per CPU); the calling thread is the first worker. ``step(emulators,
+    ...)`` runs ``Emulator.step`` on every emulator, spread over the
+    threads, and returns when all are done. Workers spin for ``spin_us``
+    microseconds after a round before they sleep, so back-to-back rounds do
+    not pay for a thread wake-up. One call at a time per pool.
+    """
+    cdef retro_workers *w
+    cdef readonly int threads
+    cdef bint busy
+
+    def __cinit__(self, threads=None, double spin_us=200.0):
+        import os
+
+        n = (os.cpu_count() or 1) if threads is None else int(threads)
+        if n < 1:
+            raise ValueError(f"threads must be >= 1, got {n}")
+        if spin_us < 0:
+            raise ValueError(f"spin_us must be >= 0, got {spin_us}")
+        self.w = retro_workers_new(n - 1, <long>(spin_us * 1000))
+        if self.w == NULL:
+            raise RetroError(f"cannot start {n - 1} worker threads")
+        self.threads = n
+
+    def step(self, emulators, *, int n=1, bint pool=False, bint observe_last=False, outs=None):
+        """``em.step(n, pool=, observe_last=, out=outs[i])`` for every emulator, in parallel.
+
+        ``outs`` is None or one array (or None) per emulator, as ``out`` of
+        :meth:`Emulator.step`. If a core fails, every other emulator still
+        finishes its step and the first error is raised.
+        """
+        cdef list ems = list(emulators)
+        cdef list targets
+        cdef Py_ssize_t k = len(ems), i
+        cdef StepJob *jobs
+        cdef Emulator em
+        if self.w == NULL:
+            raise RetroError("this StepPool is closed")
+        if self.busy:
+            raise RetroError("this StepPool is already stepping on another thread")
+        targets = [None] * k if outs is None else list(outs)
+        if len(targets) != k:
+            raise ValueError(f"outs has {len(targets)} entries for {k} emulators")
+        if len({id(e) for e in ems}) != k:
+            raise ValueError("an emulator appears twice; each can run one step at a time")
+        for i in range(k):
+            if not isinstance(ems[i], Emulator):
+                raise TypeError(f"expected Emulator objects, got {type(ems[i]).__name__}")
+            (<Emulator>ems[i])._check_step(n, pool, targets[i])
+        if k == 0:
+            return
+        jobs = <StepJob *>calloc(<size_t>k, sizeof(StepJob))
+        if jobs == NULL:
+            raise MemoryError()
+        self.busy = True
+        try:
+            for i in range(k):
+                (<Emulator>ems[i])._prepare_step(&jobs[i], n, pool, observe_last, targets[i])
+            with nogil:
+                retro_workers_run(self.w, run_step_jobs, jobs, <int>k)
+            error = None
+            for i in range(k):
+                try:
+                    (<Emulator>ems[i])._finish_step(&jobs[i], n, targets[i])
+                except BaseException as e:
+                    if error is None:
+                        error = e
+            if error is not None:
+                raise error
+        finally:
+            self.busy = False
+            free(jobs)
+
+    def close(self):
+        """Stop the worker threads (also done when the pool is collected)."""
+        if self.busy:
+            raise RetroError("cannot close a StepPool while it steps")
+        retro_workers_free(self.w)
+        self.w = NULL
+
+    def __dealloc__(self):
+        if self.w != NULL:
+            retro_workers_free(self.w)
+            self.w = NULL
 
 
 def _private_copy_dirs():

@@ -258,6 +258,8 @@ class RetroEnv(gymnasium.Env):
         self._crops = [self.data.crop_info(p) for p in range(self.players)]
         # the step path's shortcut: an uncropped screen is just a copy of the frame
         self._plain_image = self._obs_type == Observations.IMAGE and not any(self._crops[0])
+        width, height = self.em.get_resolution()
+        self._screen_shape = (height, width, 3)
         obs = self._observe()
         self.observation_space = spaces.Box(low=0, high=255, shape=obs.shape, dtype=np.uint8)
         self.img = self.ram = None
@@ -353,13 +355,14 @@ class RetroEnv(gymnasium.Env):
             em.set_button_mask(m, p)
         if self.movie is not None:
             self._record_masks(masks)
-        em.step()
+        if self._plain_image:
+            # the core's frame is converted straight into the new observation
+            obs = self.img = em.step(out=np.empty(self._screen_shape, np.uint8))
+        else:
+            em.step()
+            obs = self._observe()
         data = self.data
         data.update_ram()
-        if self._plain_image:
-            obs = self.img = em.get_screen()
-        else:
-            obs = self._observe()
         if self.players == 1:
             rew: Any = float(data.current_reward(0))
         else:

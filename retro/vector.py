@@ -3,10 +3,12 @@
 ``RetroVectorEnv`` follows Gymnasium's ``VectorEnv`` API (``num_envs``,
 batched ``reset``/``step``, next-step autoreset). In the default thread mode
 every emulator lives in this process (each loads a private copy of its
-core), emulation runs with the GIL released on a thread pool, and
-observations are written straight into one preallocated batch array. Frame
-skipping with max-pooling, grayscale and resizing are done in C on the
-emulator's frame buffer, so per-step Python work stays flat as N grows.
+core) and all of them play their frame together on C worker threads
+(:class:`retro.StepPool`) with the GIL released; the cores' pictures
+are converted straight into the rows of the batch of observations that
+``step`` returns. Frame skipping with max-pooling, grayscale and resizing
+are done in C on the emulator's frame buffer, so per-step Python work stays
+flat as N grows.
 ``mode="process"`` runs each env in a worker process instead (Gymnasium's
 ``AsyncVectorEnv`` with shared memory), for isolation.
 """
@@ -14,7 +16,6 @@ emulator's frame buffer, so per-step Python work stays flat as N grows.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 import gymnasium
@@ -23,6 +24,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from retro.emulator import StepPool
 from retro.enums import Actions, Observations, State
 from retro.env import RetroEnv
 from retro.errors import ConfigurationError
@@ -46,6 +48,10 @@ class _Preprocessor:
         self.shape: tuple[int, ...] = (h, w) if grayscale else (h, w, 3)
         self.raw = not (grayscale or resize or self.max_pool) and env._obs_type == Observations.IMAGE
         self.uncropped = not any(env.data.crop_info(0))
+        #: the emulator can convert its picture straight into the observation
+        self.direct = self.raw and self.uncropped and frameskip == 1
+        self.image = env._obs_type == Observations.IMAGE
+        self.last_seen = frameskip - (2 if self.max_pool else 1)  # first frame an observation sees
         if env._obs_type == Observations.RAM:
             self.shape = tuple(env.observation_space.shape or ())
 
@@ -53,13 +59,18 @@ class _Preprocessor:
     def observation_space(self) -> spaces.Box:
         return spaces.Box(0, 255, self.shape, np.uint8)
 
+    def press(self, masks: list[int]) -> None:
+        env = self.env
+        em = env.em
+        for p, m in enumerate(env._route(masks) if env._routes else masks):
+            em.set_button_mask(m, p)
+
     def step(self, masks: list[int]) -> tuple[float | list[float], bool, dict[str, Any]]:
         """Play one agent step (``frameskip`` frames); reward summed, stops early when done."""
         env = self.env
         em = env.em
         data = env.data
-        for p, m in enumerate(env._route(masks) if env._routes else masks):
-            em.set_button_mask(m, p)
+        self.press(masks)
         players = env.players
         total = [0.0] * players
         done = False
@@ -193,20 +204,9 @@ class RetroVectorEnv(VectorEnv):
         self._infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
         threads = min(num_threads or os.cpu_count() or 1, num_envs)
         self.num_threads = threads
-        self._chunks = [list(range(num_envs))[t::threads] for t in range(threads)]
-        self._pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="retro-vec") if threads > 1 else None
+        self._steps = StepPool(threads)
 
     # -- thread mode ------------------------------------------------------------------------
-
-    def _map(self, fn: Any) -> None:
-        """Run ``fn`` on every chunk of envs: the first on this thread, the others on the pool."""
-        if self._pool is None:
-            fn(self._chunks[0])
-            return
-        futures = [self._pool.submit(fn, chunk) for chunk in self._chunks[1:]]
-        fn(self._chunks[0])
-        for f in futures:
-            f.result()
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -220,45 +220,87 @@ class RetroVectorEnv(VectorEnv):
         else:
             seeds = list(seed)
         mask = (options or {}).get("reset_mask")
-
-        def work(chunk: list[int]) -> None:
-            for i in chunk:
-                if mask is not None and not mask[i]:
-                    continue
-                _, info = self.envs[i].reset(seed=seeds[i])
-                self._pre[i].observe(self._obs[i], pooled=False)
-                self._infos[i] = info
-
-        self._map(work)
-        self._needs_autoreset[:] = False
-        return self._obs.copy(), self._batch_infos()
+        obs = self._obs.copy()
+        for i, env in enumerate(self.envs):
+            if mask is not None and not mask[i]:
+                continue
+            _, self._infos[i] = env.reset(seed=seeds[i])
+            self._pre[i].observe(obs[i], pooled=False)
+            self._rewards[i] = 0
+            self._terminated[i] = self._truncated[i] = self._needs_autoreset[i] = False
+        self._obs = obs
+        return obs.copy(), self._batch_infos()
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """One agent step of every env: the emulators play together on the step pool.
+
+        The returned observations are a new array each step (the cores'
+        pictures are converted into it), so earlier batches stay as they were.
+        """
         if self._async is not None:
             return self._async.step(actions)
+        envs, pre = self.envs, self._pre
+        n = self.num_envs
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
-        masks = [self.envs[i]._action_masks(actions[i]) for i in range(self.num_envs)]
-
-        def work(chunk: list[int]) -> None:
-            for i in chunk:
-                env = self.envs[i]
-                if self._needs_autoreset[i]:
-                    _, info = env.reset()
-                    self._pre[i].observe(self._obs[i], pooled=False)
-                    self._rewards[i] = 0
-                    self._terminated[i] = False
-                    self._infos[i] = info
-                    continue
-                rew, done, info = self._pre[i].step(masks[i])
-                self._pre[i].observe(self._obs[i], pooled=True)
-                self._rewards[i] = rew
-                self._terminated[i] = done
-                self._infos[i] = info
-
-        self._map(work)
+        masks = [envs[i]._action_masks(actions[i]) for i in range(n)]
+        obs = np.empty_like(self._obs)
+        resetting = [i for i in range(n) if self._needs_autoreset[i]]
+        stepping = [i for i in range(n) if not self._needs_autoreset[i]]
+        for i in stepping:
+            if envs[i]._needs_reset:
+                envs[i].step(actions[i])  # raises the env's own error
+            pre[i].press(masks[i])
+        if stepping:
+            self._play(stepping, obs)
+        for i in resetting:
+            _, self._infos[i] = envs[i].reset()
+            pre[i].observe(obs[i], pooled=False)
+            self._rewards[i] = 0
+            self._terminated[i] = False
+        self._obs = obs
         self._needs_autoreset[:] = self._terminated | self._truncated
-        return (self._obs.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy(),
-                self._batch_infos())
+        return obs, self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), self._batch_infos()
+
+    def _play(self, stepping: list[int], obs: np.ndarray) -> None:
+        """``frameskip`` frames of the envs in ``stepping``; rewards summed, an env stops when done."""
+        envs, pre = self.envs, self._pre
+        players = envs[0].players
+        first = pre[stepping[0]]
+        k = first.frameskip
+        totals = {i: [0.0] * players for i in stepping}
+        active = list(stepping)
+        for f in range(k):
+            ems = [envs[i].em for i in active]
+            if k == 1:
+                outs = [obs[i] if pre[i].direct else None for i in active]
+                self._steps.step(ems, outs=outs)
+            else:
+                for em in ems:
+                    em.video_enabled = first.image and f >= first.last_seen
+                self._steps.step(ems, pool=first.max_pool and f == k - 1)
+            still = []
+            for i in active:
+                data = envs[i].data
+                data.update_ram()
+                total = totals[i]
+                for p in range(players):
+                    total[p] += data.current_reward(p)
+                if data.is_done():
+                    self._terminated[i] = True
+                else:
+                    self._terminated[i] = False
+                    still.append(i)
+            active = still
+            if not active:
+                break
+        for i in stepping:
+            env = envs[i]
+            env.em.video_enabled = True
+            total = totals[i]
+            self._rewards[i] = total[0] if players == 1 else total
+            self._infos[i] = env.data.lookup_all()
+            if not pre[i].direct:
+                pre[i].observe(obs[i], pooled=True)
 
     def _batch_infos(self) -> dict[str, Any]:
         """Gymnasium's batched info: per key an array over envs and a ``_key`` mask."""
@@ -286,8 +328,7 @@ class RetroVectorEnv(VectorEnv):
         if self._async is not None:
             self._async.close()
             return
-        if self._pool is not None:
-            self._pool.shutdown()
+        self._steps.close()
         for env in self.envs:
             env.close()
 

@@ -130,6 +130,167 @@ def test_dupe_keeps_previous_frame(open_core: OpenCore) -> None:
 
 # -- memory ---------------------------------------------------------------------------------
 
+def test_step_out_converts_into_the_array(open_core: OpenCore) -> None:
+    """``step(out=arr)`` puts the picture in ``arr`` and leaves arrays it handed out alone."""
+    em = open_core("xrgb8888")
+    first = np.full((48, 64, 3), 0xEE, np.uint8)
+    assert em.step(out=first) is first
+    assert_frame(first, "xrgb8888", 1)
+    assert np.array_equal(em.get_screen(), first) and np.array_equal(em.screen, first)
+    assert not em.screen.flags.writeable
+    second = np.full((48, 64, 3), 0xEE, np.uint8)
+    em.step(out=second)
+    assert_frame(first, "xrgb8888", 1)
+    assert_frame(second, "xrgb8888", 2)
+    assert em.step() is None  # back to the emulator's own buffer
+    assert_frame(em.get_screen(), "xrgb8888", 3)
+    assert_frame(second, "xrgb8888", 2)
+    em.step(2, out=second)  # the same array again is fine
+    assert_frame(second, "xrgb8888", 5)
+    assert_frame(em.get_screen(), "xrgb8888", 5)
+
+
+def test_step_out_keeps_the_picture_over_dupes(open_core: OpenCore) -> None:
+    """A frame the core repeats lands in the new array too, whichever buffer held it."""
+    em = open_core("dupe")
+    garbage = lambda: np.full((48, 64, 3), 0xEE, np.uint8)  # noqa: E731
+    out = em.step(out=garbage())  # frame 1: a dupe before any picture
+    assert not out.any()
+    for frame in range(2, 9):
+        if frame % 3:
+            out = em.step(out=garbage())
+        else:
+            em.step()
+            out = em.get_screen()
+        assert_frame(out, "dupe", frame)  # odd frames keep frame - 1
+    out = em.step(3, out=garbage())  # 9 (dupe), 10, 11 (dupe)
+    assert_frame(out, "dupe", 10)
+
+
+def test_step_out_with_a_smaller_picture(open_core: OpenCore) -> None:
+    """Outside a smaller picture the array is black, whatever it held before."""
+    em = open_core("options")
+    em.step(2)
+    for frame in (3, 4):
+        out = em.step(out=np.full((48, 64, 3), 0xEE, np.uint8))
+        assert_frame(out[:24, :32], "options", frame)
+        assert not out[24:].any() and not out[:, 32:].any()
+
+
+def test_step_out_pooling_matches_the_own_buffer(open_core: OpenCore) -> None:
+    a, b = open_core("xrgb8888"), open_core("xrgb8888")
+    out = np.empty((48, 64, 3), np.uint8)
+    for _ in range(3):
+        a.step(4, pool=True, observe_last=True)
+        b.step(4, pool=True, observe_last=True, out=out)
+        assert np.array_equal(a.get_screen(), out)
+        for gray in (False, True):
+            assert np.array_equal(a.get_observation(gray=gray, size=(20, 30), pool=True),
+                                  b.get_observation(gray=gray, size=(20, 30), pool=True))
+
+
+@pytest.mark.parametrize("out", [
+    np.zeros((48, 64), np.uint8),
+    np.zeros((48, 64, 3), np.int16),
+    np.zeros((48, 128, 3), np.uint8)[:, ::2],
+    np.zeros((64, 48, 3), np.uint8),
+    [[0]],
+])
+def test_step_out_rejects_unusable_arrays(open_core: OpenCore, out: Any) -> None:
+    em = open_core("xrgb8888")
+    with pytest.raises(ValueError, match="writable C-contiguous uint8 array of shape"):
+        em.step(out=out)
+    readonly = np.zeros((48, 64, 3), np.uint8)
+    readonly.flags.writeable = False
+    with pytest.raises(ValueError):
+        em.step(out=readonly)
+    assert em.frame_count == 0
+
+
+# -- many emulators at once -------------------------------------------------------------
+
+def test_step_pool_matches_stepping_one_by_one(open_core: OpenCore) -> None:
+    """Five emulators on a 2-thread StepPool end exactly where stepping them one by one does."""
+    pooled = [open_core("input") for _ in range(5)] + [open_core("xrgb8888")]
+    alone = [open_core("input") for _ in range(5)] + [open_core("xrgb8888")]
+    steps = retro.StepPool(2)
+    rng = random.Random(7)
+    outs = [None] * 5 + [np.empty((48, 64, 3), np.uint8)]
+    for frame in range(1, 31):
+        for a, b in zip(pooled, alone):
+            mask = rng.randrange(1 << 16)
+            a.set_button_mask(mask)
+            b.set_button_mask(mask)
+        steps.step(pooled, outs=outs)
+        for b in alone:
+            b.step()
+        for a, b in zip(pooled[:5], alone[:5]):
+            assert ram_of(a) == ram_of(b)
+            assert np.array_equal(a.get_audio(), b.get_audio())
+        assert_frame(outs[5], "xrgb8888", frame)
+        assert np.array_equal(pooled[5].get_screen(), alone[5].get_screen())
+    assert [em.frame_count for em in pooled] == [30] * 6
+    steps.step(pooled[:3], n=4)
+    assert [em.frame_count for em in pooled] == [34, 34, 34, 30, 30, 30]
+    steps.close()
+
+
+def test_step_pool_releases_the_gil_and_spreads_the_work(open_core: OpenCore) -> None:
+    """Two slow emulators on a 2-thread pool: the GIL is free meanwhile; the speed-up is printed."""
+    ems = [open_core("slow") for _ in range(2)]
+    steps = retro.StepPool(2)
+    frames = 40
+    start = time.perf_counter()
+    for _ in range(frames):
+        steps.step(ems)
+    pooled = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(frames):
+        for em in ems:
+            em.step()
+    alone = time.perf_counter() - start
+    print(f"2 slow emulators: one by one {alone:.3f} s, on a 2-thread pool {pooled:.3f} s "
+          f"({alone / pooled:.2f}x)")
+    finished = threading.Event()
+
+    def run() -> None:
+        steps.step(ems, n=frames)
+        finished.set()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    ticks = 0
+    while not finished.is_set():
+        ticks += 1
+    worker.join()
+    print(f"the main thread counted to {ticks} while the pool played {frames} frames")
+    assert ticks > 10_000
+    assert [em.frame_count for em in ems] == [3 * frames] * 2
+
+
+def test_step_pool_refuses_bad_calls(open_core: OpenCore) -> None:
+    a, b, c = (open_core("xrgb8888") for _ in range(3))
+    steps = retro.StepPool(2)
+    with pytest.raises(ValueError, match="appears twice"):
+        steps.step([a, b, a])
+    with pytest.raises(ValueError, match="outs has 1 entries for 2 emulators"):
+        steps.step([a, b], outs=[None])
+    with pytest.raises(TypeError, match="Emulator"):
+        steps.step([a, "b"])
+    with pytest.raises(ValueError, match="shape"):
+        steps.step([a, b], outs=[None, np.zeros((2, 2, 3), np.uint8)])
+    c.close()
+    with pytest.raises(retro.EmulatorClosedError):
+        steps.step([a, b, c])
+    assert (a.frame_count, b.frame_count) == (0, 0), "a refused call steps nobody"
+    with pytest.raises(ValueError):
+        retro.StepPool(0)
+    steps.step([])
+    steps.close()
+    with pytest.raises(retro.RetroError, match="closed"):
+        steps.step([a])
+
+
 def test_core_without_ram(open_core: OpenCore) -> None:
     em = open_core("xrgb8888")
     em.step()

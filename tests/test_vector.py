@@ -33,6 +33,32 @@ def test_batches_match_single_envs():
             env.close()
 
 
+def test_more_envs_than_threads_and_batches_are_kept():
+    """8 envs on 2 threads match single envs; a batch returned earlier is not changed by later steps."""
+    venv = RetroVectorEnv("Pong-Atari2600", 8, num_threads=2)
+    singles = [retro.make("Pong-Atari2600", api="gymnasium") for _ in range(8)]
+    try:
+        obs, _ = venv.reset(seed=0)
+        for env in singles:
+            env.reset()
+        kept = []
+        rng = np.random.default_rng(3)
+        for t in range(60):
+            actions = rng.integers(0, 2, (8, venv.single_action_space.n))
+            obs, rewards, terminated, _, infos = venv.step(actions)
+            kept.append((obs, obs.copy()))
+            for i, env in enumerate(singles):
+                o, r, te, _, info = env.step(actions[i])
+                assert np.array_equal(obs[i], o), f"step {t}, env {i}"
+                assert rewards[i] == r and terminated[i] == te and infos["score"][i] == info["score"]
+        assert all(np.array_equal(batch, copy) for batch, copy in kept)
+        assert len({id(batch) for batch, _ in kept}) == len(kept)
+    finally:
+        venv.close()
+        for env in singles:
+            env.close()
+
+
 def test_autoreset_next_step():
     venv = RetroVectorEnv("Pong-Atari2600", 2, num_threads=2)
     try:
