@@ -44,6 +44,7 @@ extensions = [
         extra_compile_args=compile_args,
         define_macros=macros,
     ),
+    Extension("retro._values", ["retro/_values.pyx"], extra_compile_args=compile_args, define_macros=macros),
 ]
 
 class BuildPy(build_py):

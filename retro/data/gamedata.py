@@ -6,11 +6,15 @@ to a running emulator with :meth:`GameData.configure` (Gym Retro's
 every frame and read :meth:`current_reward`, :meth:`is_done` and
 :meth:`lookup_all`.
 
-The per-frame path does no whole-RAM copy: each variable is compiled once
-into a closure that reads just its own bytes (see
-:mod:`retro.data.memory`), the scenario keeps the previous value of each
-variable it reads to form deltas, and the compiled readers are rebuilt only
-when variables change or the emulator power-cycles.
+The per-frame path does no whole-RAM copy and makes no Python call per
+variable: the variables are compiled once into tables of byte pointers
+(:class:`retro._values.ValueTable`, one for the scenario's variables and one
+for all of them) that :meth:`GameData.update_ram` and
+:meth:`GameData.lookup_all` read in one C loop; the scenario keeps the
+previous value of each variable it reads to form deltas. Single variables
+(:meth:`GameData.lookup_value`, writes) use closures that read or write just
+their own bytes (see :mod:`retro.data.memory`). Tables and closures are
+rebuilt only when variables change or the emulator power-cycles.
 
 Differences from Gym Retro, on purpose:
 
@@ -31,13 +35,15 @@ import base64
 import json
 import os
 from dataclasses import dataclass
+from operator import sub
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
+from retro._values import ValueTable
 from retro.data.integrations import Integrations, get_file_path
 from retro.data.lua import LuaContext, LuaScriptError
-from retro.data.memory import NO_MAPPING, Memory, Reader, Writer
+from retro.data.memory import NO_MAPPING, Memory, Reader, ValueSpec, Writer
 from retro.data.ops import get_op
 from retro.data.scenario import Scenario, _check_player
 from retro.data.search import Search
@@ -90,8 +96,7 @@ def _not_mapped() -> int:
     raise IndexError(NO_MAPPING)
 
 
-def _zero() -> int:
-    return 0
+_EMPTY_TABLE = ValueTable((), ())
 
 
 class GameData:
@@ -137,25 +142,44 @@ class GameData:
         """Variables, scenario or memory changed: rebuild readers before the next read."""
         self._compiled_generation = -1
         self._readers: dict[str, Reader] = {}
-        self._all_readers: list[tuple[str, Reader]] = []
         self._writers: dict[str, Writer] = {}
-        self._watch_readers: list[Reader] = []
+        # every mapped variable, in definition order: names and one table reading them all
+        self._all_names: tuple[str, ...] = ()
+        self._all_table: ValueTable = _EMPTY_TABLE
+        # the scenario's variables: one table reading the mapped ones, in watched order;
+        # _watch_slots is None when every watched name is a mapped variable, else for each
+        # watched name its index in the table or None (not a variable: reads as 0)
+        self._watch_table: ValueTable = _EMPTY_TABLE
+        self._watch_slots: Optional[list[Optional[int]]] = None
+        self._watch_unmapped = False
         self._watch_unknown: list[tuple[int, str]] = []
         self._prev: Optional[list[int]] = None
 
     def _compile(self) -> None:
         mem = self._memory
         readers: dict[str, Reader] = {}
+        specs: dict[str, ValueSpec] = {}
         for name, var in self._vars.items():
             try:
                 readers[name] = mem.reader(var.address, var.type, var.mask)
+                specs[name] = mem.value_spec(var.address, var.type, var.mask)
             except IndexError:
                 readers[name] = _not_mapped
         self._readers = readers
-        self._all_readers = [(n, r) for n, r in readers.items() if r is not _not_mapped]
         self._writers = {}
+        buffers = mem.buffers
+        self._all_names = tuple(specs)
+        self._all_table = ValueTable(buffers, list(specs.values()))
         watched = self._scenario.watched
-        self._watch_readers = [readers.get(n, _zero) for n in watched]
+        mapped = [n for n in watched if n in specs]
+        self._watch_table = ValueTable(buffers, [specs[n] for n in mapped])
+        if len(mapped) == len(watched):
+            self._watch_slots = None
+        else:
+            slot = {n: j for j, n in enumerate(mapped)}
+            self._watch_slots = [slot.get(n) for n in watched]
+        # a watched variable whose address no block holds fails every update_ram, as its reader does
+        self._watch_unmapped = any(n in readers and n not in specs for n in watched)
         self._watch_unknown = [(i, n) for i, n in enumerate(watched) if n not in readers]
         self._watched = watched
         self._compiled_generation = mem.generation
@@ -284,13 +308,17 @@ class GameData:
         mem = self._memory
         if mem.refresh() or self._compiled_generation != mem.generation:
             self._compile()
-        current = [read() for read in self._watch_readers]
+        current = self._watch_table.read()
+        if self._watch_slots is not None:
+            if self._watch_unmapped:
+                raise IndexError(NO_MAPPING)
+            current = [0 if j is None else current[j] for j in self._watch_slots]
         prev = self._prev
         self._prev = current
         if prev is None:
             deltas: list[int] = [0] * len(current)
         else:
-            deltas = [a - b for a, b in zip(current, prev)]
+            deltas = list(map(sub, current, prev))
         if self._custom or self._watch_unknown:
             values = self._with_custom(current)
         else:
@@ -363,7 +391,7 @@ class GameData:
         mem = self._memory
         if mem.refresh() or self._compiled_generation != mem.generation:
             self._compile()
-        out = {name: read() for name, read in self._all_readers}
+        out = self._all_table.read_dict(self._all_names)
         if self._custom:
             for name, value in self._custom.items():
                 out[name] = _as_int(value)

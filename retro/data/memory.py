@@ -17,6 +17,10 @@ bytes, with one ``struct`` call when they are contiguous in RAM. Closures hold
 views of the blocks of the moment: after :attr:`Memory.generation` changes
 (the emulator power-cycled and :meth:`Memory.refresh` re-took its blocks),
 compile them again.
+
+For many variables at once, :meth:`Memory.value_table` compiles them into a
+:class:`retro._values.ValueTable`, which reads them all in one C loop (one
+Python call for all of them instead of one closure call each).
 """
 
 from __future__ import annotations
@@ -24,15 +28,20 @@ from __future__ import annotations
 import bisect
 import struct
 from operator import itemgetter
-from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Sequence
 
 import numpy as np
 
+from retro._values import ValueTable
 from retro.data.types import DataType, parse_type
 
-__all__ = ["Memory", "Overlay", "NO_MAPPING"]
+__all__ = ["Memory", "Overlay", "NO_MAPPING", "ValueSpec"]
 
 NO_MAPPING = "No known mapping"
+ALL_ONES = (1 << 64) - 1
+
+#: ``(locations, format, mask)``: a value as :class:`retro._values.ValueTable` reads it
+ValueSpec = tuple[list[tuple[int, int]], str, Optional[int]]
 
 Reader = Callable[[], int]
 Writer = Callable[[int], None]
@@ -273,6 +282,35 @@ class Memory:
         def read_decoded() -> int:
             return decode(raw_read())
         return read_decoded
+
+    def value_spec(self, address: int, type: str | DataType, mask: int | None = None) -> ValueSpec:
+        """``(locations, format, mask)`` of a value, for :class:`retro._values.ValueTable`.
+
+        Locations index :attr:`buffers`. A table built from it reads what
+        ``reader(address, type, mask)`` reads (a mask of ``2**64 - 1`` means
+        no mask, as there). Raises ``IndexError('No known mapping')`` if any
+        byte is unmapped.
+        """
+        dtype = parse_type(type)
+        locs = self.byte_locations(address, dtype)
+        if mask is not None and mask == ALL_ONES:
+            mask = None
+        return locs, dtype.format, mask
+
+    @property
+    def buffers(self) -> list[memoryview]:
+        """The raw blocks' buffers as readers use them, in the order locations index them."""
+        return list(self._mvs)
+
+    def value_table(self, values: Sequence[tuple[int, str | DataType, int | None]]) -> ValueTable:
+        """One :class:`~retro._values.ValueTable` reading ``(address, type, mask)`` values.
+
+        ``table.read()`` returns what the :meth:`reader` of each would. Like
+        readers, the table holds the blocks of the moment: build it again
+        after :attr:`generation` changes. ``IndexError('No known mapping')``
+        if a value has an unmapped byte.
+        """
+        return ValueTable(self._mvs, [self.value_spec(a, t, m) for a, t, m in values])
 
     def writer(self, address: int, type: str | DataType) -> Writer:
         """A closure storing a value of ``type`` at ``address`` (wrapped to its range)."""
