@@ -351,8 +351,12 @@ class RetroEnv(gymnasium.Env):
             raise ResetNeededError("Please call env.reset() before env.step()")
         masks = self._action_masks(a)
         em = self.em
-        for p, m in enumerate(self._route(masks) if self._routes else masks):
-            em.set_button_mask(m, p)
+        ports = self._route(masks) if self._routes else masks
+        if len(ports) == 1:
+            em.set_button_mask(ports[0], 0)
+        else:
+            for p, m in enumerate(ports):
+                em.set_button_mask(m, p)
         if self.movie is not None:
             self._record_masks(masks)
         if self._plain_image:
@@ -363,12 +367,7 @@ class RetroEnv(gymnasium.Env):
             obs = self._observe()
         data = self.data
         data.update_ram()
-        if self.players == 1:
-            rew: Any = float(data.current_reward(0))
-        else:
-            rew = [float(data.current_reward(p)) for p in range(self.players)]
-        done = bool(data.is_done())
-        info = data.lookup_all()
+        rew, done, info = data.outcome(self.players)
         if self.render_mode == "human":
             self.render()
         if self.api == "classic":
@@ -404,12 +403,7 @@ class RetroEnv(gymnasium.Env):
 
     def compute_step(self) -> tuple[float | list[float], bool, dict[str, Any]]:
         """``(reward, done, info)`` of the frame just played."""
-        data = self.data
-        if self.players == 1:
-            rew: float | list[float] = float(data.current_reward(0))
-        else:
-            rew = [float(data.current_reward(p)) for p in range(self.players)]
-        return rew, bool(data.is_done()), data.lookup_all()
+        return self.data.outcome(self.players)
 
     def _observe(self) -> np.ndarray:
         if self._obs_type == Observations.RAM:

@@ -353,6 +353,20 @@ class GameData:
     def is_done(self) -> bool:
         return self._scenario.is_done
 
+    def outcome(self, players: int = 1) -> tuple[float | list[float], bool, dict[str, int]]:
+        """``(reward, done, info)`` of the last :meth:`update_ram`, in one call (an env's step).
+
+        ``reward`` is a float with one player, else one float per player;
+        ``info`` is :meth:`lookup_all`.
+        """
+        scenario = self._scenario
+        if players == 1:
+            reward: float | list[float] = float(scenario.reward[0])
+        else:
+            _check_player(players - 1)
+            reward = [float(r) for r in scenario.reward[:players]]
+        return reward, bool(scenario.is_done), self.lookup_all()
+
     def crop_info(self, player: int = 0) -> tuple[int, int, int, int]:
         """``(x, y, width, height)`` of the observation crop; 0 width/height means "to the edge"."""
         return self._scenario.crop(player)
