@@ -10,8 +10,9 @@ private copy of its core, so many emulators can live and run in one process.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
-from cpython.buffer cimport PyBUF_WRITABLE
-from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t
+from cpython.buffer cimport (PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_Release,
+                             PyObject_CheckBuffer, PyObject_GetBuffer)
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy, memset, strcmp, strlen, strchr
 from posix.dlfcn cimport dlclose, dlsym
@@ -1697,6 +1698,90 @@ cdef class Emulator:
         if self._closed or self.fe == NULL:
             raise EmulatorClosedError("this emulator is closed")
         return 0
+
+
+def pack_buttons(action, int width, int players):
+    """Button bitmasks, one per player, of a flat 0/1 action vector; None if it is not one.
+
+    ``action`` is a 1-D buffer (a numpy array of bools, ints or floats) of
+    ``width * players`` values, player after player; bit ``i`` of player
+    ``p``'s mask is set when value ``p * width + i`` is 1. Anything else (not
+    a buffer, another shape, a value other than 0 and 1) gives None, for the
+    caller to explain.
+    """
+    cdef Py_buffer view
+    cdef const char *fmt
+    cdef char code
+    cdef Py_ssize_t i, n
+    cdef const char *item
+    cdef int64_t iv
+    cdef uint64_t uv
+    cdef double dv
+    cdef float fv
+    cdef int8_t b8
+    cdef int16_t i16
+    cdef int32_t i32
+    cdef uint64_t mask = 0
+    cdef bint one, ok = True
+    cdef list masks
+    if players < 1 or width < 1 or width > 64 or not PyObject_CheckBuffer(action):
+        return None
+    try:
+        PyObject_GetBuffer(action, &view, PyBUF_FORMAT | PyBUF_STRIDES)
+    except (BufferError, TypeError, ValueError):
+        return None
+    try:
+        n = <Py_ssize_t>width * players
+        if view.ndim != 1 or view.shape[0] != n:
+            return None
+        fmt = view.format
+        if fmt == NULL:
+            fmt = b"B"
+        while fmt[0] == b"@" or fmt[0] == b"=" or fmt[0] == b"<" or fmt[0] == b"!" or fmt[0] == b">":
+            if (fmt[0] == b">" or fmt[0] == b"!") and view.itemsize > 1:
+                return None  # big-endian data
+            fmt += 1
+        code = fmt[0]
+        if fmt[0] == 0 or fmt[1] != 0:
+            return None
+        masks = []
+        for i in range(n):
+            item = <const char *>view.buf + i * view.strides[0]
+            if code == b"?" or code == b"B" or code == b"b":
+                one = item[0] == 1
+                ok = one or item[0] == 0
+            elif code == b"f" and view.itemsize == 4:
+                memcpy(&fv, item, 4)
+                one = fv == 1
+                ok = one or fv == 0
+            elif code == b"d" and view.itemsize == 8:
+                memcpy(&dv, item, 8)
+                one = dv == 1
+                ok = one or dv == 0
+            elif code in b"hHiIlLqQ" and view.itemsize in (2, 4, 8):
+                uv = 0
+                if view.itemsize == 2:
+                    memcpy(&i16, item, 2)
+                    uv = <uint16_t>i16
+                elif view.itemsize == 4:
+                    memcpy(&i32, item, 4)
+                    uv = <uint32_t>i32
+                else:
+                    memcpy(&uv, item, 8)
+                one = uv == 1
+                ok = one or uv == 0
+            else:
+                return None
+            if not ok:
+                return None
+            if one:
+                mask |= (<uint64_t>1) << (i % width)
+            if i % width == width - 1:
+                masks.append(mask)
+                mask = 0
+        return masks
+    finally:
+        PyBuffer_Release(&view)
 
 
 cdef class StepPool:

@@ -14,12 +14,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from retro import paths
-from retro._core import Emulator, StepPool
+from retro._core import Emulator, StepPool, pack_buttons
 from retro.cores import CoreLocation, core_for_system
 from retro.errors import ContentLoadError, RomNotFoundError, UnknownSystemError
 from retro.systems import SYSTEMS, SystemInfo, system_for_rom
 
-__all__ = ["RetroEmulator", "CoreDescription", "StepPool"]
+__all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
 
 #: Per-core behaviour, keyed by the core's library name. Stella keeps state
 #: outside its save states (paddle positions), so a restore starts from a

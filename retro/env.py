@@ -27,7 +27,7 @@ from gymnasium import spaces
 
 from retro import data as retro_data
 from retro.actions import ComboGroups, discrete_table, filter_table, multi_discrete_table
-from retro.emulator import RetroEmulator
+from retro.emulator import RetroEmulator, pack_buttons
 from retro.enums import Actions, Observations, State
 from retro.errors import (
     ConfigurationError,
@@ -212,6 +212,8 @@ class RetroEnv(gymnasium.Env):
         self._valid_mask = sum(1 << i for i, name in enumerate(self.buttons) if name)
         self._action_cache: dict[Any, list[int]] = {}
         self._filter = filter_table(groups, self.num_buttons) if kind == Actions.FILTERED else None
+        self._filter_list: list[int] | None = self._filter.tolist() if self._filter is not None else None
+        self._packable = kind in (Actions.ALL, Actions.FILTERED)
         n = self.num_buttons * self.players
         if kind in (Actions.ALL, Actions.FILTERED):
             self.action_space = spaces.MultiBinary(n)
@@ -272,6 +274,16 @@ class RetroEnv(gymnasium.Env):
         Decoded actions are remembered by their bytes, so the step path pays
         for decoding and validation once per distinct action.
         """
+        if self._packable:
+            # MultiBinary: one C call packs the 0/1 values into each player's bits
+            packed = pack_buttons(a, self.num_buttons, self.players)
+            if packed is not None:
+                table = self._filter_list
+                if table is not None:
+                    return [table[bits] for bits in packed]
+                valid = self._valid_mask
+                return [bits & valid for bits in packed]
+            return self._decode_action(a)
         if isinstance(a, np.ndarray):
             key: Any = (a.dtype.char, a.shape, a.tobytes())
         elif isinstance(a, (int, np.integer)) and not isinstance(a, bool):

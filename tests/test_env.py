@@ -212,6 +212,35 @@ def test_filtered_actions_drop_what_no_group_allows():
     env.close()
 
 
+_DTYPES = [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.int64, np.uint64,
+           np.float16, np.float32, np.float64, ">i4", "<u2"]
+
+
+@pytest.fixture(scope="module")
+def two_player_pong():
+    env = retro.make("Pong-Atari2600", players=2)
+    env_all = retro.make("Pong-Atari2600", players=2, use_restricted_actions=retro.Actions.ALL)
+    yield env, env_all
+    env.close()
+    env_all.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.sampled_from([0, 1, 1, 0, 2, -1, 0.5]), min_size=15, max_size=17),
+       dtype=st.sampled_from(_DTYPES), step=st.sampled_from([1, 2]))
+def test_multibinary_packing_matches_the_reference_decoder(two_player_pong, values, dtype, step):
+    """The C packing of MultiBinary actions gives the Python decoder's masks, or its error."""
+    for env in two_player_pong:
+        action = np.repeat(np.array(values), step).astype(dtype)[::step]
+        try:
+            expected = env._decode_action(action)
+        except retro.InvalidActionError:
+            with pytest.raises(retro.InvalidActionError):
+                env._action_masks(action)
+        else:
+            assert env._action_masks(action) == expected
+
+
 # -- stepping, determinism, observations -----------------------------------------------------
 
 def test_step_types_and_info():
