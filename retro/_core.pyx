@@ -9,6 +9,7 @@ thread-local pointer set around every core call, and each emulator loads a
 private copy of its core, so many emulators can live and run in one process.
 """
 
+cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.buffer cimport (PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_Release,
                              PyObject_CheckBuffer, PyObject_GetBuffer)
@@ -788,6 +789,9 @@ cdef tuple _SYMBOLS = (
 )
 
 
+# The garbage collector must not clear the core copy before __dealloc__ unloads
+# the core (an emulator in a reference cycle would call into an unmapped library).
+@cython.no_gc_clear
 cdef class Emulator:
     """One running libretro core with one loaded game.
 
