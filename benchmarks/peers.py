@@ -417,8 +417,7 @@ class Report:
         out.append("### `env.reset()` in ms (lower is better) and memory\n")
         out.append(f"Back to back: one step between resets, median of {self.args.resets} per round. After "
                    f"{RESET_GAP} frames: {RESET_GAP} steps (not timed) before each reset, median of "
-                   f"{max(5, self.args.resets // 5)} per round; this gives a core reloaded in the background "
-                   "time to be ready.\n")
+                   f"{max(5, self.args.resets // 5)} per round.\n")
         out.append("| | " + " | ".join(g) + " |")
         out.append("|---|" + "---:|" * len(g))
         out.append("| retro `env.reset()` ms, back to back | " + " | ".join(
@@ -572,10 +571,10 @@ class Report:
             "Reading the numbers: retro and stable-retro run the same libretro core binaries (retro provisions "
             "the cores of the stable-retro 1.0.1 wheel), so their single-env rows compare the frontends. The "
             "ALE and EnvPool emulate Pong with their own Stella, not with the libretro stella core, so on "
-            "Pong they compare emulators as much as frontends. For Pong, retro reloads the stella core on "
-            "every reset from a state (a fresh core is loaded on a background thread in advance), so a reset "
-            "right after the previous one waits for that load; the 'after 300 frames' row is the usual case "
-            "in training, where episodes last longer.",
+            "Pong they compare emulators as much as frontends. The stella core keeps some state outside its "
+            "save states; stable-retro reloads the game on every reset from a state, retro puts that state "
+            "back to its power-on values in place (for the pinned core build), so its resets cost a restore "
+            "and one frame.",
             "",
             "## Headline",
             "",
