@@ -244,8 +244,9 @@ class RetroVectorEnv(VectorEnv):
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
         masks = [envs[i]._action_masks(actions[i]) for i in range(n)]
         obs = np.empty_like(self._obs)
-        resetting = [i for i in range(n) if self._needs_autoreset[i]]
-        stepping = [i for i in range(n) if not self._needs_autoreset[i]]
+        autoreset = self._needs_autoreset.tolist()
+        resetting = [i for i in range(n) if autoreset[i]]
+        stepping = [i for i in range(n) if not autoreset[i]]
         for i in stepping:
             if envs[i]._needs_reset:
                 envs[i].step(actions[i])  # raises the env's own error
