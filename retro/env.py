@@ -244,9 +244,11 @@ class RetroEnv(gymnasium.Env):
         for route in routes:
             try:
                 player, button, port, target = route
-                self._routes.append((int(player), self.buttons.index(button), int(port), self.buttons.index(target)))
+                parsed = (int(player), self.buttons.index(button), int(port), self.buttons.index(target))
             except (ValueError, TypeError) as e:
                 raise ConfigurationError(f"{meta_path}: bad input route {route!r}: {e}") from e
+            if parsed[0] < self.players:  # routes of players not playing cost nothing per step
+                self._routes.append(parsed)
 
     def _route(self, masks: list[int]) -> list[int]:
         ports = list(masks) + [0] * max(0, max(r[2] for r in self._routes) + 1 - len(masks))

@@ -317,6 +317,55 @@ def _eval_done(node: _DoneTree, values: Sequence[int], deltas: Sequence[int]) ->
     return is_all
 
 
+def _generate_update(done: Optional[_DoneTree], players: list[Any]) -> Callable[..., bool]:
+    """One Python function doing what :meth:`Scenario.update` does for a scenario without scripts.
+
+    ``update(values, deltas, reward, total)`` evaluates the done tree and
+    each player's reward terms as straight-line code (no loops over term
+    tuples, no recursion), stores each player's reward in ``reward[p]``, adds
+    it to ``total[p]`` and returns done. It computes exactly what the general
+    path computes, in the same order, so rewards are bit-identical.
+    """
+    names: dict[str, Any] = {}
+
+    def term(i: int, use_delta: bool, op: Optional[Op], ref: int) -> str:
+        source = f"deltas[{i}]" if use_delta else f"values[{i}]"
+        if op is None:
+            return source
+        k = len(names)
+        names[f"op{k}"], names[f"ref{k}"] = op, ref
+        return f"op{k}({source}, ref{k})"
+
+    def done_expr(node: _DoneTree) -> str:
+        is_all, terms, subnodes = node
+        parts = [f"({term(i, d, op, ref)}) > 0" for i, d, op, ref in terms]
+        parts += [f"({done_expr(sub)})" for sub in subnodes]
+        if not parts:
+            return "True" if is_all else "False"
+        return (" and " if is_all else " or ").join(parts)
+
+    lines = ["def update(values, deltas, reward, total):",
+             f"    done = {done_expr(done) if done is not None else 'False'}"]
+    for p, _script, time, terms in players:
+        if time is None:
+            lines.append(f"    r = 0.0")
+        else:
+            names[f"time{p}"] = time
+            lines.append(f"    r = time{p}.calculate(1, 1)")
+        for i, use_delta, op, ref, rew, pen in terms:
+            k = len(names)
+            names[f"rew{k}"], names[f"pen{k}"] = rew, pen
+            lines += [f"    m = {term(i, use_delta, op, ref)}",
+                      "    if m > 0:",
+                      f"        r += m * rew{k}",
+                      "    elif m < 0:",
+                      f"        r += m * pen{k}"]
+        lines += [f"    reward[{p}] = r", f"    total[{p}] += r"]
+    lines.append("    return done")
+    exec("\n".join(lines), names)  # noqa: S102  (code built above from numbers and names only)
+    return names["update"]  # type: ignore[no-any-return]
+
+
 class Scenario:
     """A loaded scenario plus its running state (frame, rewards, done).
 
@@ -472,6 +521,7 @@ class Scenario:
         self._players = [(p, self.rewards[p].script, self._time_terms[p], self._reward_terms[p])
                          for p in range(MAX_PLAYERS)
                          if self.rewards[p].script or self._time_terms[p] or self._reward_terms[p]]
+        self._fast_update = None if self.script_refs() else _generate_update(self._done_tree, self._players)
 
     # -- running ---------------------------------------------------------------------------
 
@@ -488,6 +538,10 @@ class Scenario:
         ``values[i]``/``deltas[i]`` belong to ``watched[i]``; ``call(scope,
         function)`` runs a script function.
         """
+        if self._fast_update is not None:
+            self.is_done = self._fast_update(values, deltas, self.reward, self.total_reward)
+            self.frame += 1
+            return
         if self.done_script:
             self.is_done = _truth(_run(call, self.done_script))
         else:
