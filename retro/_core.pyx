@@ -1840,7 +1840,7 @@ cdef class StepPool:
             if not isinstance(ems[i], Emulator):
                 raise TypeError(f"expected Emulator objects, got {type(ems[i]).__name__}")
             (<Emulator>ems[i])._check_step(n, pool, targets[i])
-        if k == 0:
+        if k <= 0:
             return
         jobs = <StepJob *>calloc(<size_t>k, sizeof(StepJob))
         if jobs == NULL:

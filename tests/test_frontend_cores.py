@@ -73,6 +73,29 @@ def ram_of(em: retro.RetroEmulator) -> bytes:
     return bytes(mem)
 
 
+def ticks_while(work: Callable[[], None]) -> int:
+    """How far the main thread counts while ``work`` runs on another thread.
+
+    If ``work`` held the GIL, the count could not advance until it returned.
+    """
+    inside = threading.Event()
+    finished = threading.Event()
+
+    def run() -> None:
+        inside.set()
+        work()
+        finished.set()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    inside.wait()
+    ticks = 0
+    while not finished.is_set():
+        ticks += 1
+    worker.join()
+    return ticks
+
+
 # -- identity, rates, picture size -------------------------------------------------
 
 def test_core_description_and_rates(open_core: OpenCore, cores: dict[str, pathlib.Path]) -> None:
@@ -251,18 +274,7 @@ def test_step_pool_releases_the_gil_and_spreads_the_work(open_core: OpenCore) ->
     alone = time.perf_counter() - start
     print(f"2 slow emulators: one by one {alone:.3f} s, on a 2-thread pool {pooled:.3f} s "
           f"({alone / pooled:.2f}x)")
-    finished = threading.Event()
-
-    def run() -> None:
-        steps.step(ems, n=frames)
-        finished.set()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    ticks = 0
-    while not finished.is_set():
-        ticks += 1
-    worker.join()
+    ticks = ticks_while(lambda: steps.step(ems, n=frames))
     print(f"the main thread counted to {ticks} while the pool played {frames} frames")
     assert ticks > 10_000
     assert [em.frame_count for em in ems] == [3 * frames] * 2
@@ -631,21 +643,7 @@ def test_step_releases_the_gil(open_core: OpenCore) -> None:
     frames = 150
     a = open_core("slow")
     a.step(5)
-    inside = threading.Event()
-    finished = threading.Event()
-
-    def run() -> None:
-        inside.set()
-        a.step(frames)
-        finished.set()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    inside.wait()
-    ticks = 0
-    while not finished.is_set():
-        ticks += 1
-    worker.join()
+    ticks = ticks_while(lambda: a.step(frames))
     print(f"the main thread counted to {ticks} while step({frames}) ran")
     assert ticks > 10_000
     assert a.frame_count == frames + 5
