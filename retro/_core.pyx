@@ -21,6 +21,7 @@ from posix.dlfcn cimport dlclose, dlsym
 from retro._libretro cimport *
 
 import logging
+import os
 
 import numpy as np
 
@@ -1801,19 +1802,21 @@ cdef class StepPool:
     cdef retro_workers *w
     cdef readonly int threads
     cdef bint busy
+    cdef long spin_ns
+    cdef object pid   # the process whose threads these are
 
     def __cinit__(self, threads=None, double spin_us=200.0):
-        import os
-
         n = (os.cpu_count() or 1) if threads is None else int(threads)
         if n < 1:
             raise ValueError(f"threads must be >= 1, got {n}")
         if spin_us < 0:
             raise ValueError(f"spin_us must be >= 0, got {spin_us}")
-        self.w = retro_workers_new(n - 1, <long>(spin_us * 1000))
+        self.spin_ns = <long>(spin_us * 1000)
+        self.w = retro_workers_new(n - 1, self.spin_ns)
         if self.w == NULL:
             raise RetroError(f"cannot start {n - 1} worker threads")
         self.threads = n
+        self.pid = os.getpid()
 
     def step(self, emulators, *, int n=1, bint pool=False, bint observe_last=False, outs=None):
         """``em.step(n, pool=, observe_last=, out=outs[i])`` for every emulator, in parallel.
@@ -1831,6 +1834,13 @@ cdef class StepPool:
             raise RetroError("this StepPool is closed")
         if self.busy:
             raise RetroError("this StepPool is already stepping on another thread")
+        if self.pid != os.getpid():
+            # a forked child has the pool but not its threads: start its own (the
+            # parent's structure is left alone, its lock may be in any state)
+            self.w = retro_workers_new(self.threads - 1, self.spin_ns)
+            self.pid = os.getpid()
+            if self.w == NULL:
+                raise RetroError(f"cannot start {self.threads - 1} worker threads")
         targets = [None] * k if outs is None else list(outs)
         if len(targets) != k:
             raise ValueError(f"outs has {len(targets)} entries for {k} emulators")

@@ -280,6 +280,37 @@ def test_step_pool_releases_the_gil_and_spreads_the_work(open_core: OpenCore) ->
     assert [em.frame_count for em in ems] == [3 * frames] * 2
 
 
+def test_step_pool_works_in_a_forked_child(open_core: OpenCore) -> None:
+    """A child forked from a process with a pool (as multiprocessing's fork start does) steps
+    with threads of its own instead of waiting forever for the parent's."""
+    import os
+
+    ems = [open_core("xrgb8888") for _ in range(3)]
+    steps = retro.StepPool(2)
+    steps.step(ems)
+    pid = os.fork()
+    if pid == 0:  # the child: exit code 0 only if the pool stepped every emulator
+        code = 1
+        try:
+            steps.step(ems, n=2)
+            code = 0 if [em.frame_count for em in ems] == [3, 3, 3] else 2
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 60
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child's StepPool.step() hung")
+        time.sleep(0.01)
+    assert os.waitstatus_to_exitcode(status) == 0
+    steps.step(ems)
+    assert [em.frame_count for em in ems] == [2, 2, 2]
+
+
 def test_step_pool_refuses_bad_calls(open_core: OpenCore) -> None:
     a, b, c = (open_core("xrgb8888") for _ in range(3))
     steps = retro.StepPool(2)
