@@ -11,6 +11,7 @@ import pytest
 
 import retro
 from retro import RetroEmulator
+from tests.gil import ticks_while
 
 # libretro joypad ids
 B, Y, SELECT, START, UP, DOWN, LEFT, RIGHT, A, X, L, R = range(12)
@@ -257,22 +258,7 @@ def test_step_releases_the_gil(airstriker_rom):
     """While one thread is inside step(), Python code on another thread keeps running."""
     with RetroEmulator(airstriker_rom) as em:
         em.step(10)
-        inside = threading.Event()
-        done = threading.Event()
-
-        def run():
-            inside.set()
-            em.step(600)
-            done.set()
-
-        t = threading.Thread(target=run)
-        t.start()
-        inside.wait()
-        ticks = 0
-        while not done.is_set():
-            ticks += 1
-            time.sleep(0)
-        t.join()
+        ticks = ticks_while(lambda: em.step(600))
         assert ticks > 50, f"the main thread ran only {ticks} times while step(600) ran"
 
 

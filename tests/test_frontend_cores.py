@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import pathlib
 import random
-import threading
 import time
 from typing import Any, Callable, Iterator
 
@@ -23,6 +22,7 @@ import pytest
 
 import retro
 from tests.cores import build
+from tests.gil import ticks_while
 
 OpenCore = Callable[..., retro.RetroEmulator]
 
@@ -71,29 +71,6 @@ def ram_of(em: retro.RetroEmulator) -> bytes:
     mem = em.get_memory(2)
     assert mem is not None
     return bytes(mem)
-
-
-def ticks_while(work: Callable[[], None]) -> int:
-    """How far the main thread counts while ``work`` runs on another thread.
-
-    If ``work`` held the GIL, the count could not advance until it returned.
-    """
-    inside = threading.Event()
-    finished = threading.Event()
-
-    def run() -> None:
-        inside.set()
-        work()
-        finished.set()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    inside.wait()
-    ticks = 0
-    while not finished.is_set():
-        ticks += 1
-    worker.join()
-    return ticks
 
 
 # -- identity, rates, picture size -------------------------------------------------
