@@ -300,6 +300,16 @@ class RetroEnv(gymnasium.Env):
             self._action_cache[key] = masks
         return masks
 
+    def _press(self, masks: list[int]) -> None:
+        """Hold each player's buttons on the joypads (through the game's input routes)."""
+        em = self.em
+        ports = self._route(masks) if self._routes else masks
+        if len(ports) == 1:
+            em.set_button_mask(ports[0], 0)
+        else:
+            for p, m in enumerate(ports):
+                em.set_button_mask(m, p)
+
     def _decode_action(self, a: Any) -> list[int]:
         kind = self.use_restricted_actions
         players = self.players
@@ -365,12 +375,7 @@ class RetroEnv(gymnasium.Env):
             raise ResetNeededError("Please call env.reset() before env.step()")
         masks = self._action_masks(a)
         em = self.em
-        ports = self._route(masks) if self._routes else masks
-        if len(ports) == 1:
-            em.set_button_mask(ports[0], 0)
-        else:
-            for p, m in enumerate(ports):
-                em.set_button_mask(m, p)
+        self._press(masks)
         if self.movie is not None:
             self._record_masks(masks)
         if self._plain_image:

@@ -60,41 +60,7 @@ class _Preprocessor:
         return spaces.Box(0, 255, self.shape, np.uint8)
 
     def press(self, masks: list[int]) -> None:
-        env = self.env
-        em = env.em
-        for p, m in enumerate(env._route(masks) if env._routes else masks):
-            em.set_button_mask(m, p)
-
-    def step(self, masks: list[int]) -> tuple[float | list[float], bool, dict[str, Any]]:
-        """Play one agent step (``frameskip`` frames); reward summed, stops early when done."""
-        env = self.env
-        em = env.em
-        data = env.data
-        self.press(masks)
-        players = env.players
-        total = [0.0] * players
-        done = False
-        k = self.frameskip
-        if k == 1:
-            em.step()
-            data.update_ram()
-            total = [data.current_reward(p) for p in range(players)]
-            done = data.is_done()
-        else:
-            image = env._obs_type == Observations.IMAGE
-            last_seen = k - (2 if self.max_pool else 1)
-            for i in range(k):
-                em.video_enabled = image and i >= last_seen
-                em.step(1, pool=self.max_pool and i == k - 1)
-                data.update_ram()
-                for p in range(players):
-                    total[p] += data.current_reward(p)
-                if data.is_done():
-                    done = True
-                    break
-            em.video_enabled = True
-        rew: float | list[float] = float(total[0]) if players == 1 else [float(t) for t in total]
-        return rew, bool(done), data.lookup_all()
+        self.env._press(masks)
 
     def observe(self, out: np.ndarray, pooled: bool) -> None:
         env = self.env
@@ -109,6 +75,54 @@ class _Preprocessor:
             env.em.get_observation(out, gray=self.grayscale, size=self.resize, pool=pooled and self.max_pool)
 
 
+def _play(pres: Sequence[_Preprocessor], steps: StepPool,
+          rows: Sequence[np.ndarray]) -> list[tuple[float | list[float], bool, dict[str, Any]]]:
+    """One agent step (``frameskip`` frames) of several envs, their emulators stepping together.
+
+    The joypads are already pressed. Each env's reward is summed over its
+    frames and it stops at the frame it is done; ``rows[j]`` receives env
+    ``j``'s observation (converted straight from the core where it can be).
+    Returns ``(reward, done, info)`` per env.
+    """
+    first = pres[0]
+    k = first.frameskip
+    players = first.env.players
+    totals = [[0.0] * players for _ in pres]
+    done = [False] * len(pres)
+    active = list(range(len(pres)))
+    for f in range(k):
+        ems = [pres[j].env.em for j in active]
+        if k == 1:
+            steps.step(ems, outs=[rows[j] if pres[j].direct else None for j in active])
+        else:
+            for em in ems:
+                em.video_enabled = first.image and f >= first.last_seen
+            steps.step(ems, pool=first.max_pool and f == k - 1)
+        still = []
+        for j in active:
+            data = pres[j].env.data
+            data.update_ram()
+            total = totals[j]
+            for p in range(players):
+                total[p] += data.current_reward(p)
+            if data.is_done():
+                done[j] = True
+            else:
+                still.append(j)
+        active = still
+        if not active:
+            break
+    results: list[tuple[float | list[float], bool, dict[str, Any]]] = []
+    for j, pre in enumerate(pres):
+        pre.env.em.video_enabled = True
+        if not pre.direct:
+            pre.observe(rows[j], pooled=True)
+        total = totals[j]
+        reward: float | list[float] = float(total[0]) if players == 1 else [float(t) for t in total]
+        results.append((reward, done[j], pre.env.data.lookup_all()))
+    return results
+
+
 class Preprocessing(gymnasium.Wrapper):
     """The vector env's native preprocessing for a single ``RetroEnv`` (Gymnasium API)."""
 
@@ -118,6 +132,7 @@ class Preprocessing(gymnasium.Wrapper):
         if env.api != "gymnasium":
             raise ConfigurationError('Preprocessing needs a RetroEnv made with api="gymnasium"')
         self._pre = _Preprocessor(env, frameskip, max_pool, grayscale, resize)
+        self._steps = StepPool(1)
         self.observation_space = self._pre.observation_space
 
     def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
@@ -130,9 +145,9 @@ class Preprocessing(gymnasium.Wrapper):
         env: RetroEnv = self.env  # type: ignore[assignment]
         if env._needs_reset:
             env.step(action)  # raises the env's own error
-        rew, done, info = self._pre.step(env._action_masks(action))
+        self._pre.press(env._action_masks(action))
         obs = np.empty(self._pre.shape, np.uint8)
-        self._pre.observe(obs, pooled=True)
+        [(rew, done, info)] = _play([self._pre], self._steps, [obs])
         return obs, rew, done, False, info
 
 
@@ -252,7 +267,11 @@ class RetroVectorEnv(VectorEnv):
                 envs[i].step(actions[i])  # raises the env's own error
             pre[i].press(masks[i])
         if stepping:
-            self._play(stepping, obs)
+            results = _play([pre[i] for i in stepping], self._steps, [obs[i] for i in stepping])
+            for i, (rew, done, info) in zip(stepping, results):
+                self._rewards[i] = rew
+                self._terminated[i] = done
+                self._infos[i] = info
         for i in resetting:
             _, self._infos[i] = envs[i].reset()
             pre[i].observe(obs[i], pooled=False)
@@ -261,47 +280,6 @@ class RetroVectorEnv(VectorEnv):
         self._obs = obs
         self._needs_autoreset[:] = self._terminated | self._truncated
         return obs, self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), self._batch_infos()
-
-    def _play(self, stepping: list[int], obs: np.ndarray) -> None:
-        """``frameskip`` frames of the envs in ``stepping``; rewards summed, an env stops when done."""
-        envs, pre = self.envs, self._pre
-        players = envs[0].players
-        first = pre[stepping[0]]
-        k = first.frameskip
-        totals = {i: [0.0] * players for i in stepping}
-        active = list(stepping)
-        for f in range(k):
-            ems = [envs[i].em for i in active]
-            if k == 1:
-                outs = [obs[i] if pre[i].direct else None for i in active]
-                self._steps.step(ems, outs=outs)
-            else:
-                for em in ems:
-                    em.video_enabled = first.image and f >= first.last_seen
-                self._steps.step(ems, pool=first.max_pool and f == k - 1)
-            still = []
-            for i in active:
-                data = envs[i].data
-                data.update_ram()
-                total = totals[i]
-                for p in range(players):
-                    total[p] += data.current_reward(p)
-                if data.is_done():
-                    self._terminated[i] = True
-                else:
-                    self._terminated[i] = False
-                    still.append(i)
-            active = still
-            if not active:
-                break
-        for i in stepping:
-            env = envs[i]
-            env.em.video_enabled = True
-            total = totals[i]
-            self._rewards[i] = total[0] if players == 1 else total
-            self._infos[i] = env.data.lookup_all()
-            if not pre[i].direct:
-                pre[i].observe(obs[i], pooled=True)
 
     def _batch_infos(self) -> dict[str, Any]:
         """Gymnasium's batched info: per key an array over envs and a ``_key`` mask."""
