@@ -168,6 +168,20 @@ def _decode_state(data: bytes, path: str) -> bytes:
     return data
 
 
+def _encode_state(state: bytes) -> bytes:
+    """``Core.bin`` bytes for a state: raw, as Gym Retro writes, unless that would read back as zstd.
+
+    A reader takes a ``Core.bin`` that starts with the zstd magic for a
+    compressed state (BizHawk compresses them), so a state whose own bytes
+    start with the magic is stored compressed; it then reads back exactly.
+    """
+    if not state.startswith(ZSTD_MAGIC):
+        return state
+    import zstandard
+
+    return zstandard.ZstdCompressor(write_content_size=True).compress(state)
+
+
 class Movie:
     """A movie being read (``record=False``) or recorded (``record=True``).
 
@@ -526,7 +540,7 @@ class Movie:
             ("SHA1", self._sha1), ("Core", "?"), ("rerecordCount", "1")])
         members = [("Input Log.txt", log), ("Header.txt", header.encode())]
         if self._state:
-            members.append(("Core.bin", self._state))
+            members.append(("Core.bin", _encode_state(self._state)))
         return members
 
     def _bizhawk_members(self, info: SystemInfo, frames: np.ndarray) -> list[tuple[str, bytes]]:
@@ -555,7 +569,7 @@ class Movie:
         members = [("Header.txt", header.encode()), ("Input Log.txt", log), ("Comments.txt", b""),
                    ("Subtitles.txt", b""), ("SyncSettings.json", b"{}\r\n")]
         if self._state:
-            members.append(("Core.bin", self._state))
+            members.append(("Core.bin", _encode_state(self._state)))
         return members
 
     def __enter__(self) -> "Movie":

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from retro import paths
 from tests.roms.build import build_rom
+
+# CI runs property tests derandomized: the same examples on every run, so a
+# run fails only on a real change. Locally they explore new examples.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 SETUP_HINT = "run `bash scripts/setup.sh` (it provisions cores and ROMs from package registries)"
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import retro
 from retro import RetroEmulator
 from retro.errors import MovieFormatError
-from retro.movie import Movie
+from retro.movie import ZSTD_MAGIC, Movie
 from retro.systems import SYSTEMS
 
 
@@ -33,6 +33,34 @@ def fake_emulator(system: str, tmp_path: Path) -> SimpleNamespace:
 def recordable_mask(system: str, mask: int) -> int:
     """The part of a mask a movie carries: every button the system has."""
     return mask & sum(1 << i for i, name in enumerate(SYSTEMS[system].buttons) if name)
+
+
+@pytest.mark.parametrize("dialect", ["gym", "bizhawk"])
+@pytest.mark.parametrize("state", [ZSTD_MAGIC, ZSTD_MAGIC + b"\x00" * 60, ZSTD_MAGIC + bytes(range(200))],
+                         ids=["magic", "magic-zeros", "magic-bytes"])
+def test_state_starting_with_zstd_magic_round_trips(tmp_path, dialect, state):
+    """A raw state that happens to start with the zstd magic is stored compressed and reads back as itself."""
+    path = tmp_path / "m.bk2"
+    with Movie(path, True, 1, dialect=dialect) as m:
+        m.configure("Some-Game", fake_emulator("Genesis", tmp_path))
+        m.set_state(state)
+        m.step()
+    with zipfile.ZipFile(path) as zf:
+        stored = zf.read("Core.bin")
+    assert stored != state and stored.startswith(ZSTD_MAGIC)
+    assert Movie(path).get_state() == state
+
+
+def test_ordinary_state_is_stored_raw(tmp_path):
+    """Gym Retro's readers take Core.bin raw: a state without the magic is not compressed."""
+    path = tmp_path / "m.bk2"
+    state = b"\x01" * 100
+    with Movie(path, True, 1) as m:
+        m.configure("Some-Game", fake_emulator("Genesis", tmp_path))
+        m.set_state(state)
+        m.step()
+    with zipfile.ZipFile(path) as zf:
+        assert zf.read("Core.bin") == state
 
 
 @settings(max_examples=60, deadline=None)
