@@ -6,6 +6,7 @@ site-packages:
 
 - ``cores/``: libretro cores provisioned from package registries;
 - ``roms/``: ROMs extracted from registry packages that carry them;
+- ``library/``: stable-retro's game library (its integration folders, read-only);
 - ``system/``: BIOS files handed to cores;
 - ``saves/``: battery saves cores write;
 - ``cache/``: downloaded packages.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["retro_home", "cores_dir", "roms_dir", "system_dir", "saves_dir", "cache_dir"]
+__all__ = ["retro_home", "cores_dir", "roms_dir", "library_dir", "system_dir", "saves_dir", "cache_dir"]
 
 
 def retro_home() -> Path:
@@ -34,6 +35,11 @@ def cores_dir() -> Path:
 
 def roms_dir() -> Path:
     return retro_home() / "roms"
+
+
+def library_dir() -> Path:
+    """stable-retro's integration folders (``stable/``, ``experimental/``, ``contrib/``), as set-up provisions them."""
+    return retro_home() / "library"
 
 
 def system_dir() -> Path:

@@ -4,7 +4,8 @@ Reads ``vendor/libretro-cores/manifest.json``, downloads the pinned PyPI
 wheels with pip (``pip download``, never ``pip install``: the stable-retro
 wheel ships a top-level ``retro`` package that would shadow this one),
 verifies every sha256, and extracts only what the manifest names into
-``RETRO_HOME`` (``cores/``, ``roms/``). Debian's libretro packages are
+``RETRO_HOME`` (``cores/``, ``roms/``, and ``library/``: stable-retro's game
+library, its integration folders with data files only). Debian's libretro packages are
 installed by the set-up script (``scripts/setup.sh``) and only verified here.
 
 Idempotent: files already in place with the right sha256 are left alone.
@@ -16,7 +17,11 @@ import argparse
 import fnmatch
 import hashlib
 import json
+import os
+import shutil
+import stat
 import subprocess
+import tempfile
 import sys
 import zipfile
 from pathlib import Path
@@ -26,7 +31,10 @@ from retro._fileutil import atomic_write
 from retro import paths
 from retro.errors import ProvisionError
 
-__all__ = ["manifest_path", "load_manifest", "provision", "main"]
+__all__ = ["manifest_path", "load_manifest", "provision", "provision_library", "main"]
+
+#: The file in ``RETRO_HOME/library`` that says which wheel it came from.
+LIBRARY_STAMP = "PROVENANCE.json"
 
 
 def manifest_path() -> Path:
@@ -99,7 +107,78 @@ def _extract(zf: zipfile.ZipFile, member: str, target: Path, sha256: str | None)
     return True
 
 
-def provision(cores: bool = True, roms: bool = True, log: Any = print) -> dict[str, Any]:
+def _library_stamp(source: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    return {"package": source["package"], "version": source["version"], "wheel_sha256": source["sha256"],
+            "prefix": spec["prefix"], "kinds": spec["kinds"], "exclude": spec.get("exclude", [])}
+
+
+def _make_writable(root: Path) -> None:
+    for dirpath, _dirs, _files in os.walk(root):
+        os.chmod(dirpath, 0o755)
+
+
+def provision_library(zf: zipfile.ZipFile, source: dict[str, Any], spec: dict[str, Any],
+                      log: Any = print) -> dict[str, int]:
+    """Extract stable-retro's integration folders into ``RETRO_HOME/library``, read-only.
+
+    Only members under ``spec["prefix"]`` of the listed kinds are taken, and
+    no file matching ``spec["exclude"]`` (its Python). The folder is built
+    beside its target and renamed into place, so it is whole or absent; a
+    library already stamped with the same wheel is left alone. Returns the
+    number of integration folders per kind.
+    """
+    target = paths.library_dir()
+    stamp = _library_stamp(source, spec)
+    stamp_path = target / LIBRARY_STAMP
+    if stamp_path.is_file():
+        try:
+            have = json.loads(stamp_path.read_text())
+        except (OSError, ValueError):
+            have = None
+        if isinstance(have, dict) and all(have.get(k) == v for k, v in stamp.items()):
+            return {k: int(v) for k, v in have.get("folders", {}).items()}
+    prefix, kinds, exclude = spec["prefix"], tuple(spec["kinds"]), spec.get("exclude", [])
+    folders: dict[str, set[str]] = {k: set() for k in kinds}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".library-", dir=target.parent))
+    try:
+        for info in zf.infolist():
+            name = info.filename
+            if not name.startswith(prefix) or name.endswith("/"):
+                continue
+            parts = name[len(prefix):].split("/")
+            if len(parts) != 3 or parts[0] not in kinds or any(fnmatch.fnmatch(parts[2], p) for p in exclude):
+                continue
+            kind, game, file = parts
+            if not game or game.startswith(".") or not file or file.startswith(".") or "\\" in name:
+                raise ProvisionError(f"{zf.filename}: unexpected member {name!r}")
+            out = staging / kind / game / file
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(zf.read(info))
+            os.chmod(out, 0o444)
+            folders[kind].add(game)
+        counts = {k: len(v) for k, v in folders.items()}
+        expected = spec.get("folders")
+        if expected and counts != expected:
+            raise ProvisionError(f"{zf.filename} holds {counts} integration folders, the manifest expects {expected}")
+        (staging / LIBRARY_STAMP).write_text(json.dumps({**stamp, "folders": counts}, indent=2) + "\n")
+        for dirpath, _dirs, _files in os.walk(staging):
+            os.chmod(dirpath, stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=".library-old-", dir=target.parent))
+            os.rename(target, old / "library")
+            _make_writable(old)
+            shutil.rmtree(old, ignore_errors=True)
+        os.rename(staging, target)
+        log(f"  library: {sum(counts.values())} integration folders ({counts}) in {target}")
+        return counts
+    except BaseException:
+        _make_writable(staging)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def provision(cores: bool = True, roms: bool = True, log: Any = print, library: bool = True) -> dict[str, Any]:
     """Install the manifest's cores and ROMs into ``RETRO_HOME``; returns a report."""
     manifest = load_manifest()
     sources = manifest["sources"]
@@ -127,6 +206,9 @@ def provision(cores: bool = True, roms: bool = True, log: Any = print) -> dict[s
                 target = paths.cores_dir() / f"{core['name']}_libretro.so"
                 wrote = _extract(wheel(core["source"]), core["member"], target, core["sha256"])
                 report["cores"][core["name"]] = "installed" if wrote else "ok"
+        if library and "library" in manifest:
+            spec = manifest["library"]
+            report["library"] = provision_library(wheel(spec["source"]), sources[spec["source"]], spec, log)
         if roms:
             for entry in manifest["roms"]:
                 zf = wheel(entry["source"])
@@ -152,11 +234,14 @@ def main(argv: list[str] | None = None) -> int:
         description="Install retro's pinned libretro cores and registry-carried ROMs into RETRO_HOME.")
     parser.add_argument("--cores-only", action="store_true", help="only the cores")
     parser.add_argument("--roms-only", action="store_true", help="only the ROMs")
+    parser.add_argument("--no-library", action="store_true", help="not stable-retro's game library")
     parser.add_argument("--quiet", "-q", action="store_true")
     args = parser.parse_args(argv)
     log = (lambda *a: None) if args.quiet else print
     try:
-        report = provision(cores=not args.roms_only, roms=not args.cores_only, log=log)
+        only = args.roms_only or args.cores_only
+        report = provision(cores=not args.roms_only, roms=not args.cores_only, log=log,
+                           library=not (only or args.no_library))
     except ProvisionError as e:
         print(f"retro.provision: {e}", file=sys.stderr)
         return 1
@@ -166,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, status in sorted(report["debian"].items()):
         log(f"  core {name:<22} (Debian) {status}")
     log(f"  ROMs: {report['roms']} in {paths.roms_dir()}")
+    if "library" in report:
+        log(f"  game library: {sum(report['library'].values())} integration folders in {paths.library_dir()}")
     return 0
 
 
