@@ -29,11 +29,9 @@ import os
 import platform
 import queue
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -96,21 +94,37 @@ def ensure_venv(name: str, requirement: str, probe: str, log: Path) -> str:
     return str(python)
 
 
-def ensure_stable_retro(log: Path) -> str:
-    python = ensure_venv("stable-retro", STABLE_RETRO,
+def _stable_retro_requirement() -> str:
+    """The pinned wheel that set-up already downloaded (sha256-checked), else the release by name."""
+    from retro import provision
+
+    source = provision.load_manifest()["sources"]["stable-retro"]
+    wheel = paths.cache_dir() / source["filename"]
+    if wheel.is_file() and provision.sha256_file(wheel) == source["sha256"]:
+        return str(wheel)
+    return STABLE_RETRO
+
+
+def ensure_stable_retro(log: Path, games: tuple[str, ...] = ("Pong-Atari2600-v0",)) -> str:
+    """stable-retro 1.0.1 in its own virtualenv, with the ROMs set-up provisions imported for ``games``."""
+    python = ensure_venv("stable-retro", _stable_retro_requirement(),
                          "from importlib.metadata import version; import stable_retro; "
                          "assert version('stable-retro') == '1.0.1'; print('ok')", log)
-    check = "import stable_retro; print(stable_retro.data.get_romfile_path('Pong-Atari2600-v0'))"
-    if not _probe(python, check):
-        rom = paths.roms_dir() / "ale-py" / "pong.a26"
-        if not rom.exists():
-            raise SetupError(f"{rom} is missing (python3 -m retro.provision fetches it); "
-                             "stable-retro's Pong cannot be imported")
-        with tempfile.TemporaryDirectory(prefix="peers-pong-") as tmp:
-            shutil.copy(rom, tmp)
-            _run([python, "-m", "stable_retro.import", tmp], log, cwd=BUILD)
-        if not _probe(python, check):
-            raise SetupError(f"stable_retro.import did not import {rom} (see {log})")
+    check = ("import sys, stable_retro\n"
+             "for g in sys.argv[1:]: stable_retro.data.get_romfile_path(g)\n"
+             "print('ok')")
+
+    def imported() -> bool:
+        r = subprocess.run([python, "-c", check, *games], capture_output=True, text=True, cwd=BUILD)
+        return r.returncode == 0
+
+    if not imported():
+        roms = paths.roms_dir()
+        if not roms.is_dir():
+            raise SetupError(f"{roms} is missing (python3 -m retro.provision fetches the ROMs)")
+        _run([python, "-m", "stable_retro.import", str(roms)], log, cwd=BUILD)
+        if not imported():
+            raise SetupError(f"stable_retro.import did not import the ROMs of {games} from {roms} (see {log})")
     return python
 
 

@@ -33,22 +33,45 @@ def _rom_path(game: str) -> Optional[str]:
         return None
 
 
+def _rom_status(game: str, rom: Optional[str]) -> str:
+    """``present`` (the dump the integration was made for), ``other dump`` or ``missing``."""
+    from retro import data
+
+    if rom is None:
+        return "missing"
+    return "present" if not data.verify_hash(game, inttype=data.Integrations.ALL) else "other dump"
+
+
+def _sources(game: str) -> str:
+    from retro import data
+
+    order = {"custom": 0, "library": 1, "retro": 2}
+    found = {source for source, _ in data.game_dirs(game, data.Integrations.ALL)}
+    return "+".join(sorted(found, key=order.__getitem__)) or "-"
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from retro import data
 
     games = data.list_games(data.Integrations.ALL)
     if args.system:
         games = [g for g in games if g.endswith("-" + args.system)]
-    present = 0
+    counts = {"present": 0, "other dump": 0, "missing": 0}
+    in_library = 0
     width = max([len(g) for g in games], default=4)
-    print(f"{'game':<{width}}  {'ROM':<8} states")
+    print(f"{'game':<{width}}  {'ROM':<10} {'source':<14} states")
     for game in games:
-        rom = _rom_path(game)
-        present += rom is not None
+        status = _rom_status(game, _rom_path(game))
+        counts[status] += 1
+        sources = _sources(game)
+        in_library += "library" in sources
         states = ", ".join(data.list_states(game, inttype=data.Integrations.ALL)) or "-"
-        print(f"{game:<{width}}  {'present' if rom else 'missing':<8} {states}")
-    print(f"{len(games)} game{'s' if len(games) != 1 else ''}, {present} with a ROM", end="")
-    if present < len(games):
+        print(f"{game:<{width}}  {status:<10} {sources:<14} {states}")
+    print(f"{len(games)} game{'s' if len(games) != 1 else ''} ({in_library} from stable-retro's library), "
+          f"{counts['present']} with their ROM", end="")
+    if counts["other dump"]:
+        print(f", {counts['other dump']} with another dump of it", end="")
+    if counts["present"] < len(games):
         print("; import the others' ROMs with `python3 -m retro import PATH`", end="")
     print()
     return 0
@@ -100,7 +123,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"game:        {game}")
     print(f"system:      {system}")
     print(f"integration: {folder}")
-    print(f"ROM:         {rom or 'missing: import it with `python3 -m retro import PATH`'}")
+    for source, d in data.game_dirs(game, inttype):
+        if d != folder:
+            print(f"             {d} ({'variants' if source == 'retro' else source})")
+    status = _rom_status(game, rom)
+    if rom is None:
+        print("ROM:         missing: import it with `python3 -m retro import PATH`")
+    else:
+        print(f"ROM:         {rom}" + ("" if status == "present" else f" ({status}: not in rom.sha)"))
     shas = [line.strip() for line in open(os.path.join(folder, "rom.sha"), encoding="ascii", errors="replace")
             if line.strip()] if folder else []
     print(f"ROM SHA-1:   {', '.join(shas) or '-'}")

@@ -16,7 +16,7 @@ import numpy as np
 from retro import paths
 from retro._core import Emulator, StepPool, pack_buttons
 from retro.cores import CoreLocation, core_for_system
-from retro.errors import ContentLoadError, RomNotFoundError, UnknownSystemError
+from retro.errors import ContentLoadError, RomNotFoundError, StateError, UnknownSystemError
 from retro.systems import SYSTEMS, SystemInfo, system_for_rom
 
 __all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
@@ -357,6 +357,8 @@ class RetroEmulator(Emulator):
         Raises ``StateError`` if the state has the wrong size for this core and
         game or the core rejects it. Returns True for compatibility.
         """
+        if not isinstance(state, str):
+            state = self._unpadded(state)
         fix = self._fresh_restore
         if fix is not None and not isinstance(state, str):
             try:
@@ -367,6 +369,29 @@ class RetroEmulator(Emulator):
             if size > 0 and size == self.get_state_size() and not fix.prepare(self):
                 self._reload_on_restore()
         return super().set_state(state)
+
+    def _unpadded(self, state: Any) -> Any:
+        """The core's state within ``state``: a state followed by zero bytes is the state.
+
+        stable-retro and Gym Retro keep Stella states padded with zeros to
+        512 bytes and accept them; any other size mismatch, or a tail that is
+        not all zeros, is left for ``set_state`` to refuse before the core
+        sees it.
+        """
+        try:
+            view = memoryview(state).cast("B")
+        except (TypeError, ValueError):
+            return state
+        expected = self.get_state_size()
+        n = view.nbytes
+        if expected <= 0 or n <= expected:
+            return state
+        if view[expected:] != bytes(n - expected):
+            raise StateError(
+                f"state has {n} bytes but the {self.library_name} core expects {expected} for this game, "
+                f"and the {n - expected} bytes past them are not zero padding: it was made by another core, "
+                f"core version or game, or it is corrupt")
+        return view[:expected]
 
     def _plug_joypads(self) -> None:
         if self._quirks.get("plug_joypads"):

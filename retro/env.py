@@ -33,6 +33,7 @@ from retro.errors import (
     ConfigurationError,
     GameNotFoundError,
     InvalidActionError,
+    IntegrationError,
     ResetNeededError,
     StateError,
 )
@@ -44,8 +45,11 @@ _RENDER_MODES = (None, "human", "rgb_array")
 
 
 def resolve_game(game: str, inttype: Any = None) -> str:
-    """The integration name of ``game``; ``-v0`` suffixed ids are aliases."""
+    """The id to look ``game`` up by: as given when an integration has it (either spelling of
+    ``-v0`` finds it), else without a ``-v<N>`` suffix if that names one."""
     inttype = retro_data.Integrations.DEFAULT if inttype is None else inttype
+    if retro_data.get_file_path(game, "rom.sha", inttype) is not None:
+        return game
     base, _, version = game.rpartition("-v")
     if base and version.isdigit() and retro_data.get_file_path(base, "rom.sha", inttype) is not None:
         return base
@@ -56,7 +60,9 @@ def make(game: str, state: State | str | None = State.DEFAULT, inttype: Any = No
     """Create a ``RetroEnv`` for ``game`` (Gym Retro's ``retro.make``).
 
     Raises ``GameNotFoundError`` (a ``FileNotFoundError``) saying whether the
-    game is unknown or only its ROM is missing, with how to import it.
+    game is unknown or only its ROM is missing, with how to import it, and
+    ``RomMismatchError`` if the ROM is not the dump the integration was made
+    for (``check_rom_hash=False`` skips that check).
     """
     inttype = retro_data.Integrations.DEFAULT if inttype is None else inttype
     name = resolve_game(game, inttype)
@@ -73,6 +79,44 @@ def make(game: str, state: State | str | None = State.DEFAULT, inttype: Any = No
     return RetroEnv(name, state, inttype=inttype, **kwargs)
 
 
+def _read_object(path: str) -> dict[str, Any]:
+    """A JSON file that must hold an object (``IntegrationError`` otherwise)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise IntegrationError(f"cannot read {path}: {e.strerror or e}") from e
+    except (ValueError, RecursionError) as e:
+        raise IntegrationError(f"{path}: not valid JSON: {e}") from e
+    if not isinstance(doc, dict):
+        raise IntegrationError(f"{path}: expected a JSON object, got {type(doc).__name__}")
+    return doc
+
+
+#: Largest save state read from a file (after decompression).
+MAX_STATE_FILE_BYTES = 64 << 20
+
+
+def read_state_file(path: str) -> bytes:
+    """A ``.state`` file's bytes: gzip (as Gym Retro writes) or raw (as stable-retro also reads)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+            f.seek(0)
+            if head == b"\x1f\x8b":
+                with gzip.GzipFile(fileobj=f) as g:
+                    data = g.read(MAX_STATE_FILE_BYTES + 1)
+            else:
+                data = f.read(MAX_STATE_FILE_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        raise StateError(f"{path} is not a save state (gzip or raw): {e}") from e
+    if len(data) > MAX_STATE_FILE_BYTES:
+        raise StateError(f"{path}: larger than {MAX_STATE_FILE_BYTES} bytes; not a save state")
+    if not data:
+        raise StateError(f"{path} is empty; not a save state")
+    return data
+
+
 class RetroEnv(gymnasium.Env):
     """A game as an environment: one ``step`` plays one frame.
 
@@ -82,7 +126,17 @@ class RetroEnv(gymnasium.Env):
     ``use_restricted_actions`` (an ``Actions``), ``record``, ``players``,
     ``inttype``, ``obs_type`` (an ``Observations``), ``render_mode``
     (None, ``"rgb_array"`` or ``"human"``); plus ``api`` (``"classic"`` or
-    ``"gymnasium"``) and ``core`` (a core name or path, for an alternate core).
+    ``"gymnasium"``), ``core`` (a core name or path, for an alternate core)
+    and ``check_rom_hash`` (default True: refuse a ROM whose SHA-1 the
+    integration's ``rom.sha`` does not list).
+
+    A scenario file may carry what a variant of a game needs besides its
+    rewards: ``info`` (variables, used when ``info=`` is not given),
+    ``input_routes``, ``default_state`` and ``default_player_state``; these
+    take the place of ``data.json``'s and ``metadata.json``'s. ROMs are
+    checked against the ``rom.sha`` beside the scenario file in use, else
+    the game's. This project's own integrations of games in stable-retro's
+    library are such variants, named ``retro`` (``scenario="retro"``).
     """
 
     metadata = {
@@ -106,6 +160,7 @@ class RetroEnv(gymnasium.Env):
         render_mode: str | None = None,
         api: str = "classic",
         core: str | None = None,
+        check_rom_hash: bool = True,
     ) -> None:
         inttype = retro_data.Integrations.STABLE if inttype is None else inttype
         if api not in _APIS:
@@ -138,9 +193,32 @@ class RetroEnv(gymnasium.Env):
         self._routes: list[tuple[int, int, int, int]] = []
 
         rom_path = retro_data.get_romfile_path(self.gamename, inttype)
-        self._resolve_state(state)
-        info_path = self._json_path(info or "data")
         scenario_path = self._json_path(scenario or "scenario")
+        if scenario is not None and scenario_path is None:
+            known = retro_data.list_scenarios(self.gamename, inttype)
+            raise GameNotFoundError(f"unknown scenario {scenario!r} for {self.gamename}; its scenarios are {known}")
+        variant = _read_object(scenario_path) if scenario_path else {}
+        meta_path = retro_data.get_file_path(self.gamename, "metadata.json", inttype)
+        self._metadata = dict(_read_object(meta_path) if meta_path else {})
+        for key in ("input_routes", "default_state", "default_player_state"):
+            if key in variant:
+                self._metadata[key] = variant[key]
+        if info is None and "info" in variant:
+            info_path: str | None = scenario_path
+        else:
+            info_path = self._json_path(info or "data")
+            if info is not None and info_path is None:
+                raise GameNotFoundError(f"no data file {info!r} for {self.gamename}")
+        if info_path is None and scenario_path is None:
+            raise IntegrationError(
+                f"{self.gamename} has no data.json or scenario.json in {self._folders()}; if it is a game of "
+                f"stable-retro's library, `python3 -m retro.provision` provisions the library")
+        if check_rom_hash:
+            beside = os.path.join(os.path.dirname(scenario_path), "rom.sha") if scenario_path else None
+            sha_path = beside if beside and os.path.isfile(beside) else retro_data.get_file_path(
+                self.gamename, "rom.sha", inttype)
+            retro_data.check_rom(self.gamename, rom_path, sha_path)
+        self._resolve_state(state)
 
         self.data = retro_data.GameData()
         self.em = RetroEmulator(rom_path, core=core)
@@ -168,6 +246,9 @@ class RetroEnv(gymnasium.Env):
 
     # -- construction ---------------------------------------------------------
 
+    def _folders(self) -> list[str]:
+        return [d for _source, d in retro_data.integrations.game_dirs(self.gamename, self.inttype)]
+
     def _json_path(self, name: str) -> str | None:
         if name.endswith(".json"):
             return name
@@ -179,19 +260,12 @@ class RetroEnv(gymnasium.Env):
             self._power_on_reset = True
             return
         if state == State.DEFAULT:
-            name = None
-            meta_path = retro_data.get_file_path(self.gamename, "metadata.json", self.inttype)
-            if meta_path:
-                try:
-                    with open(meta_path) as f:
-                        meta = json.load(f)
-                except (OSError, ValueError):
-                    meta = {}
-                per_player = meta.get("default_player_state")
-                if per_player and self.players <= len(per_player):
-                    name = per_player[self.players - 1]
-                else:
-                    name = meta.get("default_state")
+            meta = self._metadata
+            per_player = meta.get("default_player_state")
+            if isinstance(per_player, list) and per_player and self.players <= len(per_player):
+                name = per_player[self.players - 1]
+            else:
+                name = meta.get("default_state")
             if name:
                 self.load_state(name, self.inttype)
             else:
@@ -226,27 +300,22 @@ class RetroEnv(gymnasium.Env):
             self.action_space = spaces.MultiDiscrete(list(groups.sizes) * self.players)
 
     def _load_routes(self) -> None:
-        """Input routes from ``metadata.json``'s ``input_routes``.
+        """Input routes from ``input_routes`` (the scenario's, else ``metadata.json``'s).
 
         Some games read a player's controls from another port (in Atari
         paddle games both paddles hang off port 0: player 2's knob is port
         0's LEFT/RIGHT). A route ``[player, button, port, button]`` moves a
         player's button press to a port's button.
         """
-        meta_path = retro_data.get_file_path(self.gamename, "metadata.json", self.inttype)
-        if not meta_path:
-            return
-        try:
-            with open(meta_path) as f:
-                routes = json.load(f).get("input_routes", [])
-        except (OSError, ValueError):
-            return
+        routes = self._metadata.get("input_routes") or []
+        if not isinstance(routes, list):
+            raise ConfigurationError(f"{self.gamename}: input_routes must be a list, got {routes!r}")
         for route in routes:
             try:
                 player, button, port, target = route
                 parsed = (int(player), self.buttons.index(button), int(port), self.buttons.index(target))
             except (ValueError, TypeError) as e:
-                raise ConfigurationError(f"{meta_path}: bad input route {route!r}: {e}") from e
+                raise ConfigurationError(f"{self.gamename}: bad input route {route!r}: {e}") from e
             if parsed[0] < self.players:  # routes of players not playing cost nothing per step
                 self._routes.append(parsed)
 
@@ -449,7 +518,7 @@ class RetroEnv(gymnasium.Env):
         return self.em.get_ram()
 
     def load_state(self, statename: str, inttype: Any = None) -> None:
-        """Load a ``.state`` (gzip of the core's state) to start from at the next reset."""
+        """Load a ``.state`` (the core's state, gzipped or raw) to start from at the next reset."""
         inttype = self.inttype if inttype is None else inttype
         if not statename.endswith(".state"):
             statename += ".state"
@@ -461,11 +530,7 @@ class RetroEnv(gymnasium.Env):
                 known = retro_data.list_states(self.gamename, inttype)
                 raise GameNotFoundError(
                     f"unknown state {statename[:-6]!r} for {self.gamename}; its states are {known}")
-        try:
-            with gzip.open(path, "rb") as f:
-                self.initial_state = f.read()
-        except (OSError, EOFError, zlib.error) as e:
-            raise StateError(f"{path} is not a gzipped save state: {e}") from e
+        self.initial_state = read_state_file(path)
         self.statename = statename
         self._power_on_reset = False
 

@@ -23,6 +23,7 @@ __all__ = [
     "ConfigurationError",
     "InvalidActionError",
     "ResetNeededError",
+    "RomMismatchError",
 ]
 
 
@@ -84,3 +85,7 @@ class InvalidActionError(RetroError, ValueError):
 
 class ResetNeededError(RetroError, RuntimeError):
     """``step()`` was called before ``reset()``."""
+
+
+class RomMismatchError(RetroError, ValueError):
+    """The ROM's SHA-1 is not one the integration was made for."""

@@ -21,8 +21,10 @@ SCORE = 0xFF024E
 
 
 @pytest.fixture(autouse=True)
-def clean_integrations(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clean_integrations(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Only this project's integrations: an empty game library (tests/test_library.py has the real one)."""
     monkeypatch.delenv("RETRO_DATA_PATH", raising=False)
+    monkeypatch.setenv("RETRO_LIBRARY_PATH", str(tmp_path / "no-library"))
     Integrations.clear_custom_paths()
     rd.DefaultIntegrations.reset()
     yield
@@ -141,18 +143,19 @@ def test_custom_paths_relative_or_absolute(tmp_path: Path, monkeypatch: pytest.M
 def test_listings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_root(tmp_path)
     monkeypatch.setenv("RETRO_DATA_PATH", str(root))
-    assert rd.list_games() == ["Baz-Atari2600-v0", "Foo-Genesis"]
-    assert rd.list_games(Integrations.ALL) == ["Bar-Nes", "Baz-Atari2600-v0", "Foo-Genesis"]
+    assert rd.list_games() == ["Baz-Atari2600", "Foo-Genesis"]
+    assert rd.list_games(Integrations.ALL) == ["Bar-Nes", "Baz-Atari2600", "Foo-Genesis"]
     assert rd.list_states("Foo-Genesis") == ["Start"]
     assert rd.list_states("Foo-Genesis", Integrations.CONTRIB) == ["Level2", "Start"]
     assert rd.list_scenarios("Foo-Genesis") == ["contest", "scenario"]
     assert rd.list_states("Nothing-Genesis") == []
 
 
-def test_repository_ships_airstriker() -> None:
+def test_repository_ships_airstriker_variant() -> None:
+    """Airstriker is a game of stable-retro's library: this project ships its own variant, named retro."""
     assert GAME in rd.list_games()
-    assert "Level1" in rd.list_states(GAME)
-    assert rd.list_scenarios(GAME) == ["scenario"]
+    assert rd.list_states(GAME) == ["retro.Level1"]
+    assert rd.list_scenarios(GAME) == ["retro"]
 
 
 def test_reexports_core_info() -> None:
@@ -236,7 +239,7 @@ def test_groom_rom(tmp_path: Path) -> None:
 # -- GameData without an emulator -----------------------------------------------------------------
 
 def test_gamedata_without_memory() -> None:
-    data = GameData(GAME)
+    data = GameData(GAME, data="retro", scenario="retro")
     assert data.valid_actions() == []
     with pytest.raises(IndexError, match="No known mapping"):
         data.lookup_value("lives")
@@ -251,7 +254,7 @@ def test_gamedata_without_memory() -> None:
 
 
 def test_variables_view_and_save_round_trip(tmp_path: Path) -> None:
-    data = GameData(GAME)
+    data = GameData(GAME, data="retro", scenario="retro")
     assert dict(data.vars)["score"] == {"address": SCORE, "type": ">u4"}
     assert "lives" in data.vars and "nope" not in data.vars
     data.vars["hiscore"] = {"address": 0xFF0234, "type": ">u4"}
@@ -276,7 +279,7 @@ def test_variables_view_and_save_round_trip(tmp_path: Path) -> None:
 def test_bad_data_files_name_file_and_key(tmp_path: Path, doc: str, key: str) -> None:
     path = tmp_path / "data.json"
     path.write_text(doc)
-    data = GameData(GAME)
+    data = GameData(GAME, data="retro", scenario="retro")
     with pytest.raises(IntegrationError) as info:
         data.load(path)
     assert str(path) in str(info.value) and key in str(info.value)
@@ -287,7 +290,7 @@ def test_bad_scenario_via_gamedata_names_file_and_key(tmp_path: Path) -> None:
     path = tmp_path / "scenario.json"
     path.write_text(json.dumps({"done": {"variables": {"lives": {"op": "equals"}}}}))
     with pytest.raises(IntegrationError) as info:
-        GameData(GAME).load(scenario=path)
+        GameData(GAME, data="retro", scenario="retro").load(scenario=path)
     assert str(path) in str(info.value) and "done.variables.lives.op" in str(info.value)
 
 
@@ -295,10 +298,10 @@ def test_bad_scenario_via_gamedata_names_file_and_key(tmp_path: Path) -> None:
 
 @pytest.fixture
 def airstriker(airstriker_rom: Path) -> Iterator[tuple[retro.RetroEmulator, GameData, bytes]]:
-    state = gzip.decompress(Path(rd.get_file_path(GAME, "Level1.state")).read_bytes())
+    state = gzip.decompress(Path(rd.get_file_path(GAME, "retro.Level1.state")).read_bytes())
     em = retro.RetroEmulator(airstriker_rom)
     em.set_state(state)
-    data = GameData(GAME)
+    data = GameData(GAME, data="retro", scenario="retro")
     data.configure(em)
     data.reset()
     data.update_ram()
@@ -408,7 +411,7 @@ def test_searches_save_and_load(airstriker: Any, tmp_path: Path) -> None:
     em, data, _ = airstriker
     data.searches["lives"].search(3)
     data.searches.save(tmp_path / "searches.json")
-    other = GameData(GAME)
+    other = GameData(GAME, data="retro", scenario="retro")
     other.configure(em)
     other.searches.load(tmp_path / "searches.json")
     assert other.get_search("lives").typed_results() == data.get_search("lives").typed_results()
@@ -434,7 +437,7 @@ def test_views_follow_a_power_cycle(airstriker: Any) -> None:
 
 
 def test_v0_alias_loads_the_integration() -> None:
-    assert GameData(GAME + "-v0").list_variables() == GameData(GAME).list_variables()
+    assert GameData(GAME + "-v0", data="retro", scenario="retro").list_variables() == GameData(GAME, data="retro", scenario="retro").list_variables()
 
 
 def test_rom_sha_matches_the_provisioned_rom(airstriker_rom: Path) -> None:

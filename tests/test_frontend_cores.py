@@ -382,14 +382,15 @@ def test_state_round_trip(open_core: OpenCore) -> None:
                               + build.lcg_after(11).to_bytes(4, "little") + build.pattern_ram(11))
 
 
-@pytest.mark.parametrize("how", ["truncated", "extended", "empty", "wrong magic"])
+@pytest.mark.parametrize("how", ["truncated", "extended", "zero padding then not", "empty", "wrong magic"])
 def test_state_rejected(open_core: OpenCore, how: str) -> None:
     em = open_core("state")
     em.step(4)
     state = em.get_state()
     bad = {
         "truncated": state[:-1],
-        "extended": state + b"\0",
+        "extended": state + b"\1",
+        "zero padding then not": state + b"\0" * 20 + b"\1",
         "empty": b"",
         "wrong magic": b"RTSTATE0" + state[8:],
     }[how]
@@ -400,6 +401,16 @@ def test_state_rejected(open_core: OpenCore, how: str) -> None:
     em.step()
     assert bytes(em.get_ram()) == build.pattern_ram(5)
     assert em.set_state(state) is True
+    assert bytes(em.get_ram()) == build.pattern_ram(4)
+
+
+def test_state_with_zero_padding_loads(open_core: OpenCore) -> None:
+    """A state followed by zeros is the state: only the core's own bytes reach the core."""
+    em = open_core("state")
+    em.step(4)
+    state = em.get_state()
+    em.step(3)
+    assert em.set_state(state + b"\0" * 31) is True
     assert bytes(em.get_ram()) == build.pattern_ram(4)
 
 

@@ -48,7 +48,10 @@ def breakout(ale_dir: Path) -> bytes:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ale_dir: Path) -> Path:
-    """A fresh, empty RETRO_HOME."""
+    """A fresh RETRO_HOME with no ROMs, and the game library set-up provisioned."""
+    from retro.data import library_path
+
+    monkeypatch.setenv("RETRO_LIBRARY_PATH", library_path())
     h = tmp_path / "home"
     h.mkdir()
     monkeypatch.setenv("RETRO_HOME", str(h))
@@ -247,13 +250,13 @@ def test_from_packages(home: Path, ale_dir: Path, capsys: pytest.CaptureFixture[
     monkeypatch.setattr(ip.importlib.util, "find_spec", lambda name, *a: None)
     provisioned = home / "roms" / "ale-py"
     provisioned.mkdir(parents=True)
-    for name in ("pong.a26", "tennis.a26", "adventure.a26"):
+    for name in ("pong.a26", "tennis.a26", "basic_math.a26"):
         (provisioned / name).symlink_to(ale_dir / name)
     assert ip.main(["--from-packages"]) == 0
     out = capsys.readouterr().out
     assert (store(home) / "Pong-Atari2600" / "rom.a26").is_file()
     assert (store(home) / "Tennis-Atari2600" / "rom.a26").is_file()
-    assert "adventure.a26: SHA-1" in out  # no integration for it
+    assert "basic_math.a26: SHA-1" in out  # no integration for it, in the library or this project
     assert out.strip().splitlines()[-1] == "Imported 2 games; skipped 1 file (1 unknown)"
     assert ip.main(["--from-packages", "--quiet"]) == 0
     assert capsys.readouterr().out == "Imported 0 games, 2 files already present; skipped 1 file (1 unknown)\n"
@@ -313,22 +316,26 @@ def test_console_list_and_info(home: Path, tmp_path: Path, pong: bytes, capsys: 
     assert main(["list", "--system", "Atari2600"]) == 0
     out = capsys.readouterr().out
     assert "Pong-Atari2600" in out and "missing" in out and "Airstriker" not in out
+    assert "64 games (64 from stable-retro's library), 0 with their ROM" in out
     src = tmp_path / "pong.a26"
     src.write_bytes(pong)
     assert main(["import", "-q", str(src)]) == 0
     capsys.readouterr()
     assert main(["list"]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Pong-Atari2600"))
-    assert line.split()[1:] == ["present", "Start,", "Start.2P"]
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("Pong-Atari2600"))
+    assert line.split()[1:] == ["present", "library+retro", "Start,", "Start.2P,", "retro.Start,", "retro.Start.2P"]
+    assert "1030 games (1030 from stable-retro's library), 2 with their ROM" in out  # Airstriker's is in it
 
     assert main(["info", "Pong-Atari2600-v0"]) == 0
     out = capsys.readouterr().out
     assert "system:      Atari2600" in out
-    assert f"ROM:         {store(home) / 'Pong-Atari2600' / 'rom.a26'}" in out
-    assert "states:      Start (default), Start.2P" in out
-    assert "score" in out and "0x8e |u1" in out
-    assert "reward P2: score reward=-1.0" in out
-    assert "done (any): score op=equal reference=21" in out
+    assert f"ROM:         {store(home) / 'Pong-Atari2600' / 'rom.a26'}\n" in out
+    assert "states:      Start (default), Start.2P, retro.Start, retro.Start.2P" in out
+    assert "scenarios:   retro, scenario" in out
+    assert "score1" in out and "0x8d |u1" in out
+    assert "reward P2: score1 reward=1.0" in out
+    assert "done (any): score1 op=greater-than reference=20" in out
 
     assert main(["info", "Ponk-Atari2600"]) == 1
     assert "did you mean Pong-Atari2600" in capsys.readouterr().err

@@ -1,6 +1,11 @@
 """The shipped Atari 2600 integrations, checked against the real games.
 
-Every integration in ``integrations/stable/*-Atari2600`` must be well formed
+These games are in stable-retro's game library too, so this project ships
+each as a named variant: ``retro.json`` (its variables under ``info``, its
+reward and done, its default states and input routes), ``retro.*.state``
+states, the ``rom.sha`` of the ale-py dumps they were made for, and the
+states' recipes in ``metadata.json``. Every variant in
+``integrations/stable/*-Atari2600`` must be well formed
 (a schema written here), have its ROM present after set-up, load its states,
 and give, frame by frame, the rewards and done flag that the Arcade Learning
 Environment's per-game logic gives for the same RAM (re-stated below from
@@ -47,8 +52,8 @@ OPS = {"equal", "negative-equal", "not-equal", "less-than", "greater-than", "les
        "greater-or-equal", "nonzero", "zero", "positive", "negative", "sign"}
 REWARD_SPEC_KEYS = {"measurement", "op", "reference", "reward", "penalty"}
 SCENARIO_KEYS = {"reward", "rewards", "done", "actions", "scripts", "crop", "crops"}
-METADATA_KEYS = {"default_state", "default_player_state", "state_recipes", "whitelist", "states", "tags",
-                 "input_routes"}
+VARIANT_KEYS = {"info", "default_state", "default_player_state", "input_routes"}
+METADATA_KEYS = {"state_recipes"}
 ATARI_RAM = range(0x80, 0x100)
 
 
@@ -82,7 +87,7 @@ def _check_reward(reward: Any, where: str, variables: dict[str, Any], errors: li
         return
     for name, spec in reward["variables"].items():
         if name not in variables:
-            errors.append(f"{where}: variable {name!r} is not in data.json")
+            errors.append(f"{where}: variable {name!r} is not in info")
         _check_spec(spec, f"{where}.{name}", variables, errors, done=False)
 
 
@@ -98,7 +103,7 @@ def _check_done(node: Any, where: str, variables: dict[str, Any], errors: list[s
         errors.append(f"{where}: an empty condition")
     for name, spec in node.get("variables", {}).items():
         if name not in variables:
-            errors.append(f"{where}: variable {name!r} is not in data.json")
+            errors.append(f"{where}: variable {name!r} is not in info")
         _check_spec(spec, f"{where}.{name}", variables, errors, done=True)
     for name, sub in node.get("nodes", {}).items():
         _check_done(sub, f"{where}.{name}", variables, errors)
@@ -115,15 +120,31 @@ def validate_integration(folder: Path) -> list[str]:
             errors.append(f"{name}: {e}")
             return None
 
-    data = load("data.json")
+    variant = load("retro.json")
+    data = scen = None
+    meta: Any = None
+    if variant is not None:
+        if not isinstance(variant, dict):
+            errors.append("retro.json: expected an object")
+        else:
+            if set(variant) - SCENARIO_KEYS - VARIANT_KEYS:
+                errors.append(f"retro.json: unknown keys {sorted(set(variant) - SCENARIO_KEYS - VARIANT_KEYS)}")
+            data = {"info": variant.get("info")}
+            scen = {k: v for k, v in variant.items() if k in SCENARIO_KEYS}
+            meta = {k: v for k, v in variant.items() if k in VARIANT_KEYS - {"info"}}
+    recipes_doc = load("metadata.json")
+    if meta is not None and isinstance(recipes_doc, dict):
+        if set(recipes_doc) - METADATA_KEYS:
+            errors.append(f"metadata.json: unknown keys {sorted(set(recipes_doc) - METADATA_KEYS)}")
+        meta["state_recipes"] = recipes_doc.get("state_recipes", {})
     variables: dict[str, Any] = {}
     if data is not None:
-        if not isinstance(data, dict) or set(data) != {"info"} or not isinstance(data["info"], dict):
-            errors.append("data.json: expected exactly {'info': {...}}")
+        if not isinstance(data["info"], dict):
+            errors.append("retro.json: expected info, an object of variables")
         else:
             variables = data["info"]
             for name, var in variables.items():
-                where = f"data.json: {name}"
+                where = f"retro.json: info.{name}"
                 if not isinstance(var, dict) or set(var) - {"address", "type", "mask"} or {"address", "type"} - set(var):
                     errors.append(f"{where}: expected address, type and an optional mask")
                     continue
@@ -137,43 +158,39 @@ def validate_integration(folder: Path) -> list[str]:
                 if "mask" in var and (not isinstance(var["mask"], int) or not 0 < var["mask"] < 1 << (8 * width)):
                     errors.append(f"{where}: mask {var['mask']!r} does not fit the type")
 
-    scen = load("scenario.json")
     if scen is not None:
         if not isinstance(scen, dict):
-            errors.append("scenario.json: expected an object")
+            errors.append("retro.json: expected an object")
         else:
             if set(scen) - SCENARIO_KEYS:
-                errors.append(f"scenario.json: unknown keys {sorted(set(scen) - SCENARIO_KEYS)}")
+                errors.append(f"retro.json: unknown keys {sorted(set(scen) - SCENARIO_KEYS)}")
             if "reward" not in scen and "rewards" not in scen:
-                errors.append("scenario.json: no reward")
+                errors.append("retro.json: no reward")
             if "done" not in scen:
-                errors.append("scenario.json: no done condition")
+                errors.append("retro.json: no done condition")
             if "reward" in scen:
-                _check_reward(scen["reward"], "scenario.json: reward", variables, errors)
+                _check_reward(scen["reward"], "retro.json: reward", variables, errors)
             if "rewards" in scen:
                 if not isinstance(scen["rewards"], list) or not 1 <= len(scen["rewards"]) <= 2:
-                    errors.append("scenario.json: rewards must list one or two players' specs")
+                    errors.append("retro.json: rewards must list one or two players' specs")
                 else:
                     for i, spec in enumerate(scen["rewards"]):
-                        _check_reward(spec, f"scenario.json: rewards[{i}]", variables, errors)
+                        _check_reward(spec, f"retro.json: rewards[{i}]", variables, errors)
                     if "reward" in scen and scen["rewards"][0] != scen["reward"]:
-                        errors.append("scenario.json: rewards[0] and reward differ")
+                        errors.append("retro.json: rewards[0] and reward differ")
             if "done" in scen:
-                _check_done(scen["done"], "scenario.json: done", variables, errors)
+                _check_done(scen["done"], "retro.json: done", variables, errors)
 
-    meta = load("metadata.json")
     states = {p.name[: -len(".state")] for p in folder.glob("*.state")}
+    if any(not s.startswith("retro.") for s in states):
+        errors.append(f"states must be named retro.*: {sorted(states)}")
     if meta is not None:
-        if not isinstance(meta, dict):
-            errors.append("metadata.json: expected an object")
-        else:
-            if set(meta) - METADATA_KEYS:
-                errors.append(f"metadata.json: unknown keys {sorted(set(meta) - METADATA_KEYS)}")
+        if True:
             if meta.get("default_state") not in states:
-                errors.append(f"metadata.json: default_state {meta.get('default_state')!r} is not one of {sorted(states)}")
+                errors.append(f"retro.json: default_state {meta.get('default_state')!r} is not one of {sorted(states)}")
             for s in meta.get("default_player_state", []):
                 if s not in states:
-                    errors.append(f"metadata.json: default_player_state {s!r} is not a state")
+                    errors.append(f"retro.json: default_player_state {s!r} is not a state")
             recipes = meta.get("state_recipes", {})
             for s in states:
                 if s not in recipes:
@@ -359,6 +376,16 @@ def _sha1(path: Path) -> str:
     return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
+def state_file(game: str, state: str) -> Path:
+    """The file of one of the variant's states (``Start`` or ``retro.Start``)."""
+    name = state if state.startswith("retro.") else f"retro.{state}"
+    return STABLE / game / f"{name}.state"
+
+
+def variant(game: str) -> dict[str, Any]:
+    return json.loads((STABLE / game / "retro.json").read_text())
+
+
 def _shas(game: str) -> list[str]:
     return (STABLE / game / "rom.sha").read_text().split()
 
@@ -389,9 +416,9 @@ class Player:
 
     def __init__(self, game: str, state: str, rom: Path) -> None:
         self.em = retro.RetroEmulator(rom)
-        self.data = rdata.GameData(game, inttype=rdata.Integrations.ALL)
+        self.data = rdata.GameData(game, data="retro", scenario="retro", inttype=rdata.Integrations.ALL)
         self.data.configure(self.em)
-        self.em.set_state(load_state_bytes(STABLE / game / f"{state}.state"))
+        self.em.set_state(load_state_bytes(state_file(game, state)))
         self.data.reset()
         self.data.update_ram()
         self.ref = AleReference(game, self.em)
@@ -429,15 +456,16 @@ def test_the_required_games_are_shipped() -> None:
     names = {g.split("-")[0] for g in GAMES}
     assert REQUIRED <= names, f"missing: {sorted(REQUIRED - names)}"
     for game in TWO_PLAYER:
-        assert (STABLE / game / "Start.2P.state").is_file()
+        assert state_file(game, "Start.2P").is_file()
 
 
 @pytest.mark.parametrize("game", GAMES)
 def test_integration_is_well_formed(game: str) -> None:
     assert validate_integration(STABLE / game) == []
-    data = rdata.GameData(game, inttype=rdata.Integrations.ALL)  # retro's own loader accepts it too
-    assert set(data.list_variables()) == set(json.loads((STABLE / game / "data.json").read_text())["info"])
-    assert rdata.list_scenarios(game, inttype=rdata.Integrations.ALL) == ["scenario"]
+    # retro's own loader accepts it too, as the data and the scenario
+    data = rdata.GameData(game, data="retro", scenario="retro", inttype=rdata.Integrations.ALL)
+    assert set(data.list_variables()) == set(variant(game)["info"])
+    assert "retro" in rdata.list_scenarios(game, inttype=rdata.Integrations.ALL)
 
 
 def test_validator_catches_mistakes(tmp_path: Path) -> None:
@@ -450,10 +478,11 @@ def test_validator_catches_mistakes(tmp_path: Path) -> None:
         if d.exists():
             shutil.rmtree(d)
         shutil.copytree(folder, d)
-        docs = [json.loads((d / f).read_text()) for f in ("data.json", "scenario.json", "metadata.json")]
-        edit(*docs)
-        for f, doc in zip(("data.json", "scenario.json", "metadata.json"), docs):
-            (d / f).write_text(json.dumps(doc))
+        doc = json.loads((d / "retro.json").read_text())
+        data = {"info": doc.pop("info")}
+        meta = {k: doc.pop(k) for k in ("default_state", "default_player_state", "input_routes") if k in doc}
+        edit(data, doc, meta)
+        (d / "retro.json").write_text(json.dumps({**data, **doc, **meta}))
         errors = validate_integration(d)
         assert any(re.search(pattern, e) for e in errors), errors
 
@@ -461,12 +490,13 @@ def test_validator_catches_mistakes(tmp_path: Path) -> None:
     broken(lambda d, s, m: d["info"]["score"].update(type=">d9"), "type grammar")
     broken(lambda d, s, m: d["info"]["score"].update(address=0x7F), "outside")
     broken(lambda d, s, m: d["info"]["score"].update(address=0xFF, type="<u2"), "outside")
-    broken(lambda d, s, m: s["reward"]["variables"].update(lives={"reward": 1}), "'lives' is not in data.json")
+    broken(lambda d, s, m: s["reward"]["variables"].update(lives={"reward": 1}), "'lives' is not in info")
     broken(lambda d, s, m: s["done"]["variables"]["score"].update(op="equals"), "unknown op")
     broken(lambda d, s, m: s["done"]["variables"]["score"].pop("op"), "needs an op")
     broken(lambda d, s, m: s["rewards"][0]["variables"]["score"].update(reward=2.0), "differ")
     broken(lambda d, s, m: m.update(default_state="Level1"), "default_state")
-    broken(lambda d, s, m: m.update(default_player_state=["Start", "Start.3P"]), "Start.3P")
+    broken(lambda d, s, m: m.update(default_player_state=["retro.Start", "retro.Start.3P"]), "Start.3P")
+    broken(lambda d, s, m: s.update(unknown=1), "unknown keys")
     (folder / "rom.sha").write_text("1FFE89D79D55\n")
     assert any("rom.sha" in e for e in validate_integration(folder))
 
@@ -484,15 +514,15 @@ def test_rom_is_imported_after_setup(game: str) -> None:
         pytest.fail(f"{game}'s ROM is not imported: {SETUP_HINT} "
                     f"(it runs `python3 -m retro.import --from-packages`)")
     assert _sha1(rom) in _shas(game)
-    assert rdata.verify_hash(game, inttype=rdata.Integrations.ALL) == []
+    retro.make(game, scenario="retro").close()  # the variant's rom.sha vouches for this dump
 
 
 @pytest.mark.parametrize("game", GAMES)
 def test_states_load(game: str, ale_roms: dict[str, Path]) -> None:
     rom = rom_for(game, ale_roms)
     states = rdata.list_states(game, inttype=rdata.Integrations.ALL)
-    meta = json.loads((STABLE / game / "metadata.json").read_text())
-    assert meta["default_state"] == "Start" and "Start" in states
+    assert variant(game)["default_state"] == "retro.Start" and "retro.Start" in states
+    states = [s for s in states if s.startswith("retro.")]
     for state in states:
         p = Player(game, state, rom)
         try:
@@ -561,7 +591,7 @@ def test_done_fires_at_game_over(game: str, ale_roms: dict[str, Path]) -> None:
 
 def _screen_after(game: str, state: str, rom: Path, port: int, mask: int, frames: int = 60) -> np.ndarray:
     with retro.RetroEmulator(rom) as em:
-        em.set_state(load_state_bytes(STABLE / game / f"{state}.state"))
+        em.set_state(load_state_bytes(state_file(game, state)))
         em.set_button_mask(mask, port)
         em.step(frames)
         return em.get_screen()
@@ -570,8 +600,7 @@ def _screen_after(game: str, state: str, rom: Path, port: int, mask: int, frames
 @pytest.mark.parametrize("game", TWO_PLAYER)
 def test_two_player_state(game: str, ale_roms: dict[str, Path]) -> None:
     rom = rom_for(game, ale_roms)
-    meta = json.loads((STABLE / game / "metadata.json").read_text())
-    assert meta["default_player_state"] == ["Start", "Start.2P"]
+    assert variant(game)["default_player_state"] == ["retro.Start", "retro.Start.2P"]
     # Player 2's controls work in Start.2P and not in Start (where the computer plays).
     # Pong's two paddles both hang on the left controller port: with this Stella core,
     # player 2's paddle turns with the first joypad's LEFT/RIGHT.
@@ -718,7 +747,7 @@ def test_states_are_reproducible_from_their_recipes(game: str, state: str, ale_r
     presses, frames = ms.recipes(STABLE / game)[state]
     rom = rom_for(game, ale_roms)
     made = ms.make_state(rom, presses, frames, system="Atari2600")
-    shipped = load_state_bytes(STABLE / game / f"{state}.state")
+    shipped = load_state_bytes(state_file(game, state))
     assert len(made) == len(shipped)
     assert_same_game(rom, made, shipped)
 
@@ -759,7 +788,7 @@ def test_make_state_command(tmp_path: Path, ale_roms: dict[str, Path], capsys: p
     assert "Serve.state" in capsys.readouterr().out
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["state_recipes"]["Serve"] == {"press": ["RESET@60:5", "UP@70:20"], "frames": 100}
-    assert meta["default_state"] == "Start"  # the rest of metadata.json is kept
+    assert "retro.Start" in meta["state_recipes"]  # the other recipes are kept
     made = load_state_bytes(folder / "Serve.state")
     without_up = ms.make_state(rom, [ms.parse_press("RESET@60:5")], 100)
     with retro.RetroEmulator(rom) as em:  # the recipe ran: holding UP moved player 1's paddle (0xb3) up
@@ -773,7 +802,7 @@ def test_make_state_command(tmp_path: Path, ale_roms: dict[str, Path], capsys: p
     assert ms.main(["Pong-Atari2600", "--all", "--rom", rom, "--dir", str(folder)]) == 0
     assert capsys.readouterr().out.count("unchanged") == 3
     assert (folder / "Serve.state").read_bytes() == serve_file
-    for state in ("Start", "Start.2P"):
+    for state in ("retro.Start", "retro.Start.2P"):
         assert (folder / f"{state}.state").read_bytes() == (STABLE / "Pong-Atari2600" / f"{state}.state").read_bytes()
     # A different recipe makes a different state, and it is written.
     assert ms.main(["Pong-Atari2600", "Serve", "--rom", rom, "--dir", str(folder), "--press", "RESET@60:5",

@@ -29,7 +29,7 @@ LEFT, RIGHT, UP, DOWN, FIRE = 1 << 6, 1 << 7, 1 << 4, 1 << 5, 1 << 0
 
 
 def integration_state(game: str, name: str) -> bytes:
-    with gzip.open(INTEGRATIONS / game / f"{name}.state", "rb") as f:
+    with gzip.open(INTEGRATIONS / game / f"retro.{name}.state", "rb") as f:
         return f.read()
 
 

@@ -35,8 +35,8 @@ def test_batches_match_single_envs():
 
 def test_more_envs_than_threads_and_batches_are_kept():
     """8 envs on 2 threads match single envs; a batch returned earlier is not changed by later steps."""
-    venv = RetroVectorEnv("Pong-Atari2600", 8, num_threads=2)
-    singles = [retro.make("Pong-Atari2600", api="gymnasium") for _ in range(8)]
+    venv = RetroVectorEnv("Pong-Atari2600", 8, num_threads=2, scenario="retro")
+    singles = [retro.make("Pong-Atari2600", api="gymnasium", scenario="retro") for _ in range(8)]
     try:
         obs, _ = venv.reset(seed=0)
         for env in singles:
@@ -60,7 +60,7 @@ def test_more_envs_than_threads_and_batches_are_kept():
 
 
 def test_autoreset_next_step():
-    venv = RetroVectorEnv("Pong-Atari2600", 2, num_threads=2)
+    venv = RetroVectorEnv("Pong-Atari2600", 2, num_threads=2, scenario="retro")
     try:
         start, _ = venv.reset(seed=0)
         env = venv.envs[0]

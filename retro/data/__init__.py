@@ -26,7 +26,9 @@ from retro.data.integrations import (
     add_custom_integration,
     add_integrations,
     get_file_path,
+    game_dirs,
     get_romfile_path,
+    library_path,
     list_games,
     list_scenarios,
     list_states,
@@ -34,7 +36,7 @@ from retro.data.integrations import (
 )
 from retro.data.lua import LuaScriptError
 from retro.data.memory import Memory, Overlay
-from retro.data.roms import get_known_hashes, groom_rom, merge, parse_smd, verify_hash
+from retro.data.roms import check_rom, get_known_hashes, groom_rom, merge, parse_smd, rom_sha1, verify_hash
 from retro.data.scenario import Scenario
 from retro.data.search import Search
 from retro.data.types import DataType
@@ -48,11 +50,15 @@ __all__ = [
     "path",
     "get_file_path",
     "get_romfile_path",
+    "game_dirs",
+    "library_path",
     "list_games",
     "list_states",
     "list_scenarios",
     "merge",
     "verify_hash",
+    "check_rom",
+    "rom_sha1",
     "get_known_hashes",
     "groom_rom",
     "parse_smd",

@@ -1,27 +1,45 @@
 """Where integrations live and how games, states and scenarios are found.
 
 An integration is a directory ``<Game>-<System>`` holding ``data.json``,
-``scenario.json``, ``metadata.json``, ``rom.sha`` and ``*.state`` files. The
-data root (:func:`path`) has one folder per kind: ``stable``,
-``experimental`` and ``contrib``; custom integrations live anywhere
-(:meth:`Integrations.add_custom_path`). The data root is ``RETRO_DATA_PATH``
-if set, else the ``integrations`` folder of a source checkout (next to the
-``retro`` package), else one inside the package.
+``scenario.json``, ``metadata.json``, ``rom.sha`` and ``*.state`` files.
+Integrations come from three sources, searched in this order for each game:
 
-Which kinds are searched is an :class:`Integrations` flag. The search order
-is always contrib, experimental, custom paths (in the order added), stable;
-the first hit wins. ``Integrations.DEFAULT`` stands for the process default
-(initially ``STABLE``), resolved whenever it is used, so it works as a
-default argument; :func:`add_integrations`, :func:`add_custom_integration`
-and :meth:`DefaultIntegrations.reset` change it.
+1. custom paths (:meth:`Integrations.add_custom_path`), when the flag
+   includes ``CUSTOM_ONLY``;
+2. the game library: stable-retro's integration folders, which set-up
+   provisions read-only into ``RETRO_HOME/library`` (``stable/<Game>-v0``,
+   ``experimental/<Game>``, ``contrib/<Game>``). A game id finds its folders
+   exactly as stable-retro's ``get_file_path`` does (kinds in the order
+   contrib, experimental, stable, as the flag allows), by its exact name
+   first; the folders of the other spelling (``-v0`` added or removed)
+   follow, for files the exact ones lack. So ``Pong-Atari2600-v0`` and
+   ``Pong-Atari2600`` name the same game, and a stable-retro id never reads
+   an experimental folder's files in place of its own. (38 experimental
+   folders hold only a ``data.json`` for a stable game: the Gym Retro
+   spelling with experimental integrations searched reads it, over the
+   stable game's other files, as Gym Retro layered them);
+3. this project's own integrations: the data root (:func:`path`, with
+   ``stable``, ``experimental`` and ``contrib`` folders). For a game the
+   library has, they are named variants (files whose names the library's
+   folder does not use, such as a ``retro.json`` scenario and
+   ``retro.*.state`` states): the library's ``data.json``,
+   ``scenario.json``, ``metadata.json`` and ``rom.sha`` are never replaced
+   by this project's. For other games they are the integration.
 
-Game ids may carry stable-retro's ``-v0`` suffix (``Airstriker-Genesis-v0``):
-it is an alias of the plain id, and a directory of either spelling is found.
+The data root is ``RETRO_DATA_PATH`` if set, else the ``integrations`` folder
+of a source checkout (next to the ``retro`` package), else one inside the
+package; the library is ``RETRO_LIBRARY_PATH`` if set, else
+``RETRO_HOME/library``.
+
+Which kinds are searched is an :class:`Integrations` flag.
+``Integrations.DEFAULT`` stands for the process default (initially
+``STABLE``), resolved whenever it is used, so it works as a default
+argument; :func:`add_integrations`, :func:`add_custom_integration` and
+:meth:`DefaultIntegrations.reset` change it.
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 from enum import Flag
@@ -35,7 +53,12 @@ __all__ = [
     "Integrations", "DefaultIntegrations", "add_integrations", "add_custom_integration",
     "path", "DATA_PATH", "get_file_path", "get_romfile_path", "list_games", "list_states",
     "list_scenarios", "canonical_game", "game_system", "imported_games_dir", "integration_dirs",
+    "library_path", "game_dirs", "STANDARD_FILES",
 ]
+
+#: The files that define an integration; for a game the library has, only its folders supply them.
+STANDARD_FILES = frozenset({"data.json", "scenario.json", "metadata.json", "rom.sha"})
+_KINDS = (("contrib", 4), ("experimental", 2), ("stable", 1))
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _DEFAULT_BIT = 16
@@ -230,23 +253,67 @@ def game_system(game: str) -> Optional[str]:
     return None
 
 
-def integration_dirs(inttype: Integrations = Integrations.DEFAULT) -> list[str]:
-    """Absolute folders searched for ``inttype``, in search order."""
+def library_path() -> str:
+    """The game library's root: ``RETRO_LIBRARY_PATH``, else ``RETRO_HOME/library``."""
+    env = os.environ.get("RETRO_LIBRARY_PATH")
+    if env:
+        return env
+    from retro import paths
+
+    return str(paths.library_dir())
+
+
+def _custom_roots(value: int) -> list[str]:
+    if not value & Integrations.CUSTOM_ONLY._value_:
+        return []
     root = path()
-    return [os.path.join(root, p) for p in inttype.paths]
+    return [p if os.path.isabs(p) else os.path.join(root, p) for p in _CUSTOM_PATHS]
 
 
-def _game_dirs(game: str, inttype: Integrations) -> Iterator[str]:
-    for base in integration_dirs(inttype):
-        for name in _spellings(game):
-            d = os.path.join(base, name)
-            if os.path.isdir(d):
-                yield d
+def integration_dirs(inttype: Integrations = Integrations.DEFAULT) -> list[str]:
+    """Absolute folders of integrations searched for ``inttype``, in search order.
+
+    Custom paths, then the library's kinds, then this project's own kinds.
+    """
+    value = inttype.resolve()._value_
+    library, own = library_path(), path()
+    kinds = [kind for kind, bit in _KINDS if value & bit]
+    return (_custom_roots(value) + [os.path.join(library, k) for k in kinds]
+            + [os.path.join(own, k) for k in kinds])
+
+
+def _library_dirs(game: str, value: int) -> list[str]:
+    root = library_path()
+    kinds = [kind for kind, bit in _KINDS if value & bit]
+    # the exact name first, as stable-retro looks it up; the other spelling only after it
+    return [d for name in _spellings(game) for d in (os.path.join(root, k, name) for k in kinds)
+            if os.path.isdir(d)]
+
+
+def game_dirs(game: str, inttype: Integrations = Integrations.DEFAULT) -> list[tuple[str, str]]:
+    """``[(source, folder)]`` of ``game`` in search order; source is ``custom``, ``library`` or ``retro``."""
+    value = inttype.resolve()._value_
+    out = [("custom", d) for base in _custom_roots(value) for name in _spellings(game)
+           if os.path.isdir(d := os.path.join(base, name))]
+    out += [("library", d) for d in _library_dirs(game, value)]
+    own = path()
+    out += [("retro", d) for kind, bit in _KINDS if value & bit for name in _spellings(game)
+            if os.path.isdir(d := os.path.join(own, kind, name))]
+    return out
+
+
+def _game_dirs(game: str, inttype: Integrations, file: Optional[str] = None) -> Iterator[str]:
+    dirs = game_dirs(game, inttype)
+    in_library = any(source == "library" for source, _ in dirs)
+    for source, d in dirs:
+        if source == "retro" and in_library and file in STANDARD_FILES:
+            continue  # the library's integration is the game's; this project's files are variants
+        yield d
 
 
 def get_file_path(game: str, file: str, inttype: Integrations = Integrations.DEFAULT) -> Optional[str]:
-    """The path of ``file`` in the first integration of ``game`` that has it, else None."""
-    for d in _game_dirs(game, inttype):
+    """The path of ``file`` in the first integration folder of ``game`` that has it, else None."""
+    for d in _game_dirs(game, inttype, file):
         candidate = os.path.join(d, file)
         if os.path.exists(candidate):
             return candidate
@@ -288,11 +355,17 @@ def get_romfile_path(game: str, inttype: Integrations = Integrations.DEFAULT) ->
 
 
 def list_games(inttype: Integrations = Integrations.DEFAULT) -> list[str]:
-    """Sorted ids of the integrations (folders with a ``rom.sha``); ROMs need not be present."""
+    """Sorted ids of the integrations (folders with a ``rom.sha``), in Gym Retro's spelling (no ``-v0``).
+
+    ROMs need not be present. Each id is listed once, whichever sources have it.
+    """
     games = set()
     for base in integration_dirs(inttype):
-        for sha in glob.glob(os.path.join(glob.escape(base), "*", "rom.sha")):
-            games.add(os.path.basename(os.path.dirname(sha)))
+        if not os.path.isdir(base):
+            continue
+        for name in os.listdir(base):
+            if os.path.isfile(os.path.join(base, name, "rom.sha")):
+                games.add(canonical_game(name))
     return sorted(games)
 
 

@@ -20,9 +20,11 @@ from typing import BinaryIO, Optional
 from retro._fileutil import atomic_write
 from retro.data.integrations import (Integrations, canonical_game, game_system, get_file_path,
                                      get_romfile_path, imported_games_dir, integration_dirs)
+from retro.errors import IntegrationError, RomMismatchError
 from retro.systems import EMU_EXTENSIONS
 
-__all__ = ["parse_smd", "groom_rom", "verify_hash", "get_known_hashes", "merge", "MAX_ROM_SIZE"]
+__all__ = ["parse_smd", "groom_rom", "verify_hash", "get_known_hashes", "merge", "MAX_ROM_SIZE", "rom_sha1",
+           "check_rom"]
 
 #: Largest ROM the importer reads (Gym Retro's cap).
 MAX_ROM_SIZE = 32 << 20
@@ -87,18 +89,45 @@ def _read_shas(sha_path: str) -> list[str]:
         return [line.strip().lower() for line in f if line.strip()]
 
 
+_SHA1_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+def rom_sha1(path: str) -> str:
+    """The SHA-1 an integration's ``rom.sha`` knows a ROM file by (an NES file's without its iNES header)."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+    sha = _SHA1_CACHE.get(key)
+    if sha is None:
+        with open(path, "rb") as f:
+            _data, sha = groom_rom(path, f)
+        _SHA1_CACHE[key] = sha
+    return sha
+
+
+def check_rom(game: str, rom_path: str, sha_path: str | None) -> None:
+    """Raise ``RomMismatchError`` unless the ROM's SHA-1 is listed in ``sha_path`` (a ``rom.sha``)."""
+    if sha_path is None:
+        return
+    try:
+        expected = _read_shas(sha_path)
+    except OSError as e:
+        raise IntegrationError(f"cannot read {sha_path}: {e.strerror or e}") from e
+    got = rom_sha1(rom_path)
+    if got not in expected:
+        raise RomMismatchError(
+            f"the ROM of {game} ({rom_path}) has SHA-1 {got}, but its integration ({sha_path}) was made "
+            f"for {', '.join(expected) or 'no ROM'}: variables, rewards and states may be wrong for this "
+            f"dump. Import the matching ROM with `python3 -m retro.import PATH`, or pass "
+            f"check_rom_hash=False if you know this dump plays the same")
+
+
 def verify_hash(game: str, inttype: Integrations = Integrations.DEFAULT) -> list[tuple[str, str]]:
     """``[(game, 'sha mismatch')]`` if the ROM's SHA-1 is not in ``rom.sha``, else ``[]``."""
     rom = get_romfile_path(game, inttype=inttype)
     sha_path = get_file_path(game, "rom.sha", inttype=inttype | Integrations.STABLE)
     if sha_path is None:
         return [(game, "missing rom.sha")]
-    expected = _read_shas(sha_path)
-    with open(rom, "rb") as f:
-        if EMU_EXTENSIONS.get(os.path.splitext(rom)[1].lower()) == "Nes":
-            f.read(16)
-        real = hashlib.sha1(f.read()).hexdigest()
-    return [] if real in expected else [(game, "sha mismatch")]
+    return [] if rom_sha1(rom) in _read_shas(sha_path) else [(game, "sha mismatch")]
 
 
 def get_known_hashes() -> dict[str, tuple[str, str, str]]:

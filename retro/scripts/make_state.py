@@ -14,8 +14,8 @@ power-on, starting at 0) for ``FRAMES`` frames (default 1). Button names are
 the system's (``retro/systems/*.json``: ``RESET``, ``SELECT``, ``BUTTON``, ...)
 or libretro's joypad names (``START``, ``B``, ``A``, ...). Examples::
 
-    python3 -m retro.scripts.make_state Pong-Atari2600 Start --press RESET@60:5 --frames 120
-    python3 -m retro.scripts.make_state Boxing-Atari2600 Start.2P \\
+    python3 -m retro.scripts.make_state Pong-Atari2600 retro.Start --press RESET@60:5 --frames 120
+    python3 -m retro.scripts.make_state Boxing-Atari2600 retro.Start.2P \\
         --press SELECT@30:5 --press RESET@60:5 --frames 120
     python3 -m retro.scripts.make_state Pong-Atari2600 --all
 
@@ -136,18 +136,24 @@ def _system_of(game: str) -> str:
 
 
 def integration_dir(game: str) -> Path:
-    """The folder of ``game``'s integration (it holds ``rom.sha``)."""
+    """The folder of ``game``'s integration that states are written to.
+
+    The first of the game's custom or this project's folders; stable-retro's
+    library is read-only, so a game only it has needs ``--dir``.
+    """
     try:
         import retro.data as rdata
     except ImportError:
         rdata = None  # type: ignore[assignment]
     if rdata is not None:
-        try:
-            found = rdata.get_file_path(game, "rom.sha", inttype=rdata.Integrations.ALL)
-        except Exception:  # noqa: BLE001 - fall back to this checkout's folders
-            found = None
-        if found:
-            return Path(found).parent
+        dirs = rdata.integrations.game_dirs(game, rdata.Integrations.ALL)
+        for source, folder in dirs:
+            if source != "library":
+                return Path(folder)
+        if dirs:
+            raise GameNotFoundError(
+                f"{game}'s integration is stable-retro's library ({dirs[0][1]}), which is read-only; "
+                f"pass --dir to write states into a folder of your own")
     for kind in ("stable", "experimental", "contrib"):
         d = REPO_INTEGRATIONS / kind / game
         if (d / "rom.sha").is_file():
