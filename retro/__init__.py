@@ -98,8 +98,9 @@ def _register_gymnasium_envs() -> None:
     for game in data.list_games(data.Integrations.ALL):
         env_id = f"retro/{game}-v0"
         if env_id not in gymnasium.registry:
+            # by stable-retro's id, so a stable game is never given an experimental folder's data
             gymnasium.register(id=env_id, entry_point="retro.env:RetroEnv",
-                               kwargs={"game": game, "api": "gymnasium",
+                               kwargs={"game": f"{game}-v0", "api": "gymnasium",
                                        "inttype": data.Integrations.ALL})
 
 

@@ -250,16 +250,17 @@ def test_from_packages(home: Path, ale_dir: Path, capsys: pytest.CaptureFixture[
     monkeypatch.setattr(ip.importlib.util, "find_spec", lambda name, *a: None)
     provisioned = home / "roms" / "ale-py"
     provisioned.mkdir(parents=True)
-    for name in ("pong.a26", "tennis.a26", "basic_math.a26"):
+    for name in ("pong.a26", "tennis.a26", "adventure.a26", "basic_math.a26"):
         (provisioned / name).symlink_to(ale_dir / name)
     assert ip.main(["--from-packages"]) == 0
     out = capsys.readouterr().out
     assert (store(home) / "Pong-Atari2600" / "rom.a26").is_file()
     assert (store(home) / "Tennis-Atari2600" / "rom.a26").is_file()
+    assert (store(home) / "Adventure-Atari2600" / "rom.a26").is_file()  # a game only stable-retro's library has
     assert "basic_math.a26: SHA-1" in out  # no integration for it, in the library or this project
-    assert out.strip().splitlines()[-1] == "Imported 2 games; skipped 1 file (1 unknown)"
+    assert out.strip().splitlines()[-1] == "Imported 3 games; skipped 1 file (1 unknown)"
     assert ip.main(["--from-packages", "--quiet"]) == 0
-    assert capsys.readouterr().out == "Imported 0 games, 2 files already present; skipped 1 file (1 unknown)\n"
+    assert capsys.readouterr().out == "Imported 0 games, 3 files already present; skipped 1 file (1 unknown)\n"
 
 
 def test_dry_run_writes_nothing(home: Path, roms_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -302,8 +302,14 @@ def test_provisioned_games_play_identically_to_stable_retro(stable_retro_python:
             np.save(path, actions)
             jobs.append({"kind": "play", "game": game, "state": state, "actions": str(path)})
     assert len(jobs) >= 35
-    ours = run_worker(sys.executable, "retro", jobs, tmp_path)
+    # Gym Retro's spelling is the same game: here it plays Pong exactly as stable-retro's id does there
+    spelled = [dict(job, game="Pong-Atari2600") for job in jobs if job["game"] == "Pong-Atari2600-v0"]
+    ours = run_worker(sys.executable, "retro", jobs + spelled, tmp_path)
     theirs = run_worker(stable_retro_python, "stable_retro", jobs, tmp_path)
+    pong = [i for i, job in enumerate(jobs) if job["game"] == "Pong-Atari2600-v0"]
+    assert len(spelled) == len(pong) == 2
+    for i, extra in zip(pong, ours[len(jobs):]):
+        assert extra["steps"] == theirs[i]["steps"], f"Pong-Atari2600 {jobs[i]['state']}"
     mismatched = []
     rewarded = 0
     for job, a, b in zip(jobs, ours, theirs):
