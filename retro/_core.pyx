@@ -750,7 +750,7 @@ cdef class _ResizePlan:
 def _area_weights(int src, int dst):
     """Per destination index: the source indices it covers and their area weights (sum 1)."""
     starts, counts, idx, weights = [], [], [], []
-    scale = src / dst
+    scale = (<double>src) / dst  # a true division: with cdivision, int / int would truncate
     for i in range(dst):
         lo, hi = i * scale, (i + 1) * scale
         starts.append(len(idx))

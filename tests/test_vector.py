@@ -86,23 +86,60 @@ def test_native_preprocessing_shapes_and_frames():
         venv.close()
 
 
-def test_preprocessing_wrapper_matches_vector_slot():
-    env = Preprocessing(retro.make("Pong-Atari2600", api="gymnasium"), frameskip=4, max_pool=True,
-                        grayscale=True, resize=(84, 84))
-    venv = RetroVectorEnv("Pong-Atari2600", 1, frameskip=4, max_pool=True, grayscale=True, resize=(84, 84))
+def area_matrix(src: int, dst: int) -> np.ndarray:
+    """``dst x src`` weights of an area-averaging resize: each output covers src/dst inputs."""
+    m = np.zeros((dst, src))
+    scale = src / dst
+    for i in range(dst):
+        lo, hi = i * scale, (i + 1) * scale
+        for j in range(int(lo), min(int(np.ceil(hi)), src)):
+            m[i, j] = (min(hi, j + 1) - max(lo, j)) / scale
+    return m
+
+
+def reference_preprocess(frames: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
+    """Max of the last two frames, ITU-R 601 luma, area resize, rounded: written here, in numpy."""
+    pooled = np.maximum(frames[-2], frames[-1]).astype(np.float64)
+    gray = pooled @ np.array([0.299, 0.587, 0.114])
+    out = area_matrix(gray.shape[0], size[0]) @ gray @ area_matrix(gray.shape[1], size[1]).T
+    return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
+
+
+def test_preprocessing_matches_a_reference_on_plain_frames():
+    """The wrapper and a vector slot both equal preprocessing done here on a plain env's frames."""
+    size = (84, 84)
+    wrapper = Preprocessing(retro.make("Pong-Atari2600", api="gymnasium"), frameskip=4, max_pool=True,
+                            grayscale=True, resize=size)
+    venv = RetroVectorEnv("Pong-Atari2600", 1, frameskip=4, max_pool=True, grayscale=True, resize=size)
+    plain = retro.make("Pong-Atari2600", api="gymnasium")
     try:
-        o1, _ = env.reset()
+        o1, _ = wrapper.reset()
         o2, _ = venv.reset()
-        assert np.array_equal(o1, o2[0])
+        p, _ = plain.reset()
         rng = np.random.default_rng(0)
-        for _ in range(50):
+        worst = 0
+        for t in range(60):
             a = rng.integers(0, 2, 8)
-            o1, r1, *_ = env.step(a)
+            o1, r1, *_ = wrapper.step(a)
             o2, r2, *_ = venv.step(a[None])
-            assert np.array_equal(o1, o2[0]) and r1 == r2[0]
+            frames, reward = [], 0.0
+            for _ in range(4):
+                obs, rew, terminated, _, _ = plain.step(a)
+                frames.append(obs)
+                reward += rew
+                if terminated:
+                    break
+            ref = reference_preprocess(frames, size)
+            diff = np.abs(o1.astype(int) - ref).max()
+            worst = max(worst, int(diff))
+            assert diff <= 1, f"step {t}: preprocessing differs from the reference by {diff}"
+            assert np.array_equal(o1, o2[0]) and r1 == r2[0] == reward, f"step {t}"
+        assert 0 < o1.mean() < 255
+        assert worst <= 1  # float32 in C against float64 here: at most one level of rounding apart
     finally:
-        env.close()
+        wrapper.close()
         venv.close()
+        plain.close()
 
 
 def test_per_env_states_and_multiplayer():
