@@ -95,7 +95,7 @@ def run_env_pair(game: str, frames: int) -> tuple[float, float, float]:
     env = retro.make(game)
     try:
         actions = np.random.default_rng(0).integers(0, 2, (frames, env.action_space.n))
-        masks = [env._action_masks(a)[0] for a in actions]
+        masks = [env.session.decode(a)[0] for a in actions]
         state = env.initial_state
         em = env.em
         env.reset()

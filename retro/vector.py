@@ -25,130 +25,59 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from retro.emulator import StepPool
-from retro.enums import Actions, Observations, State
+from retro.enums import Actions, State
 from retro.env import RetroEnv
 from retro.errors import ConfigurationError
+from retro.session import GameSession, Preprocess, observation_shape, play_together
 
 __all__ = ["RetroVectorEnv", "Preprocessing", "make_vec"]
 
 
-class _Preprocessor:
-    """Frame skip, max-pool, grayscale and resize of one env, done by the emulator in C."""
-
-    def __init__(self, env: RetroEnv, frameskip: int, max_pool: bool, grayscale: bool,
-                 resize: tuple[int, int] | None) -> None:
-        if frameskip < 1:
-            raise ConfigurationError(f"frameskip must be >= 1, got {frameskip}")
-        self.env = env
-        self.frameskip = frameskip
-        self.max_pool = max_pool and frameskip > 1
-        self.grayscale = grayscale
-        self.resize = resize
-        h, w = resize if resize else env.em.get_resolution()[::-1]
-        self.shape: tuple[int, ...] = (h, w) if grayscale else (h, w, 3)
-        self.raw = not (grayscale or resize or self.max_pool) and env._obs_type == Observations.IMAGE
-        self.uncropped = not any(env.data.crop_info(0))
-        #: the emulator can convert its picture straight into the observation
-        self.direct = self.raw and self.uncropped and frameskip == 1
-        self.image = env._obs_type == Observations.IMAGE
-        self.last_seen = frameskip - (2 if self.max_pool else 1)  # first frame an observation sees
-        if env._obs_type == Observations.RAM:
-            self.shape = tuple(env.observation_space.shape or ())
-
-    @property
-    def observation_space(self) -> spaces.Box:
-        return spaces.Box(0, 255, self.shape, np.uint8)
-
-    def press(self, masks: list[int]) -> None:
-        self.env._press(masks)
-
-    def observe(self, out: np.ndarray, pooled: bool) -> None:
-        env = self.env
-        if env._obs_type == Observations.RAM:
-            out[...] = env.get_ram()
-        elif self.raw:
-            if self.uncropped:
-                env.em.get_screen(out)  # copies with the GIL released
-            else:
-                out[...] = env.get_screen()
-        else:
-            env.em.get_observation(out, gray=self.grayscale, size=self.resize, pool=pooled and self.max_pool)
-
-
-def _play(pres: Sequence[_Preprocessor], steps: StepPool,
-          rows: Sequence[np.ndarray]) -> list[tuple[float | list[float], bool, dict[str, Any]]]:
-    """One agent step (``frameskip`` frames) of several envs, their emulators stepping together.
-
-    The joypads are already pressed. Each env's reward is summed over its
-    frames and it stops at the frame it is done; ``rows[j]`` receives env
-    ``j``'s observation (converted straight from the core where it can be).
-    Returns ``(reward, done, info)`` per env.
-    """
-    first = pres[0]
-    k = first.frameskip
-    players = first.env.players
-    totals = [[0.0] * players for _ in pres]
-    done = [False] * len(pres)
-    active = list(range(len(pres)))
-    for f in range(k):
-        ems = [pres[j].env.em for j in active]
-        if k == 1:
-            steps.step(ems, outs=[rows[j] if pres[j].direct else None for j in active])
-        else:
-            for em in ems:
-                em.video_enabled = first.image and f >= first.last_seen
-            steps.step(ems, pool=first.max_pool and f == k - 1)
-        still = []
-        for j in active:
-            data = pres[j].env.data
-            data.update_ram()
-            total = totals[j]
-            for p in range(players):
-                total[p] += data.current_reward(p)
-            if data.is_done():
-                done[j] = True
-            else:
-                still.append(j)
-        active = still
-        if not active:
-            break
-    results: list[tuple[float | list[float], bool, dict[str, Any]]] = []
-    for j, pre in enumerate(pres):
-        pre.env.em.video_enabled = True
-        if not pre.direct:
-            pre.observe(rows[j], pooled=True)
-        total = totals[j]
-        reward: float | list[float] = float(total[0]) if players == 1 else [float(t) for t in total]
-        results.append((reward, done[j], pre.env.data.lookup_all()))
-    return results
+def _session_of(env: gymnasium.Env) -> GameSession:
+    session = getattr(env.unwrapped, "session", None)
+    if not isinstance(session, GameSession):
+        raise ConfigurationError(f"expected a retro env (RetroEnv or one made by gymnasium.make), got {env!r}")
+    return session
 
 
 class Preprocessing(gymnasium.Wrapper):
-    """The vector env's native preprocessing for a single ``RetroEnv`` (Gymnasium API)."""
+    """The vector env's native preprocessing for a single retro env (Gymnasium API).
 
-    def __init__(self, env: RetroEnv, frameskip: int = 1, max_pool: bool = False, grayscale: bool = False,
+    Frame skip (rewards summed, stopping at the frame the game is done),
+    max-pooling of the last two frames, grayscale and resizing, all done by
+    the emulator in C. Wraps a ``RetroEnv`` made with ``api="gymnasium"`` or
+    one from ``gymnasium.make("retro/...")``.
+    """
+
+    def __init__(self, env: gymnasium.Env, frameskip: int = 1, max_pool: bool = False, grayscale: bool = False,
                  resize: tuple[int, int] | None = None) -> None:
         super().__init__(env)
-        if env.api != "gymnasium":
+        if getattr(env.unwrapped, "api", "gymnasium") != "gymnasium":
             raise ConfigurationError('Preprocessing needs a RetroEnv made with api="gymnasium"')
-        self._pre = _Preprocessor(env, frameskip, max_pool, grayscale, resize)
+        self._session = _session_of(env)
+        self._pre = Preprocess(frameskip, max_pool, grayscale, resize)
         self._steps = StepPool(1)
-        self.observation_space = self._pre.observation_space
+        self._shape = observation_shape(self._session, self._pre)
+        self.observation_space = spaces.Box(0, 255, self._shape, np.uint8)
 
     def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
         _, info = self.env.reset(**kwargs)
-        obs = np.empty(self._pre.shape, np.uint8)
-        self._pre.observe(obs, pooled=False)
+        obs = self._session.observe(np.empty(self._shape, np.uint8), gray=self._pre.grayscale,
+                                    size=self._pre.resize)
         return obs, info
 
     def step(self, action: Any) -> tuple[np.ndarray, Any, bool, bool, dict[str, Any]]:
-        env: RetroEnv = self.env  # type: ignore[assignment]
-        if env._needs_reset:
-            env.step(action)  # raises the env's own error
-        self._pre.press(env._action_masks(action))
-        obs = np.empty(self._pre.shape, np.uint8)
-        [(rew, done, info)] = _play([self._pre], self._steps, [obs])
+        if getattr(self.env.unwrapped, "needs_reset", False):
+            self.env.step(action)  # raises the env's own error
+        session = self._session
+        session.press(session.decode(action))
+        obs = np.empty(self._shape, np.uint8)
+        [(rew, done, info)] = play_together([session], self._steps, self._pre, [obs])
         return obs, rew, done, False, info
+
+    def close(self) -> None:
+        self._steps.close()
+        super().close()
 
 
 class RetroVectorEnv(VectorEnv):
@@ -162,6 +91,8 @@ class RetroVectorEnv(VectorEnv):
             (``resize=(height, width)``, e.g. ``(84, 84)``).
         num_threads: worker threads (default: the number of CPUs, at most num_envs).
         mode: ``"thread"`` (default) or ``"process"``.
+        record: a folder (or True for the working directory): every env records
+            every episode there, as ``<game>-<state>-env<i>-<number>.bk2``.
         Other keyword arguments go to every ``RetroEnv``.
     """
 
@@ -181,13 +112,22 @@ class RetroVectorEnv(VectorEnv):
         self.num_envs = num_envs
         self.mode = mode
         starts = list(states) if states is not None else [state] * num_envs
+        record = kwargs.pop("record", None)
+        folder = None if record is None or record is False else (os.getcwd() if record is True else os.fspath(record))
         kwargs = dict(kwargs, use_restricted_actions=use_restricted_actions, api="gymnasium")
+
+        def make_env(i: int) -> RetroEnv:
+            env = RetroEnv(game, starts[i], **kwargs)
+            if folder is not None:
+                env.session.auto_record(folder, label=f"env{i}")
+            return env
+
         if mode == "process":
             from gymnasium.vector import AsyncVectorEnv
 
             def factory(i: int) -> Any:
                 def make() -> gymnasium.Env:
-                    return Preprocessing(RetroEnv(game, starts[i], **kwargs), frameskip, max_pool, grayscale, resize)
+                    return Preprocessing(make_env(i), frameskip, max_pool, grayscale, resize)
                 return make
 
             self._async: Any = AsyncVectorEnv([factory(i) for i in range(num_envs)], shared_memory=True)
@@ -201,13 +141,15 @@ class RetroVectorEnv(VectorEnv):
         self.envs = []
         try:
             for i in range(num_envs):
-                self.envs.append(RetroEnv(game, starts[i], **kwargs))
+                self.envs.append(make_env(i))
         except BaseException:
             for env in self.envs:
                 env.close()
             raise
-        self._pre = [_Preprocessor(env, frameskip, max_pool, grayscale, resize) for env in self.envs]
-        self.single_observation_space = self._pre[0].observation_space
+        self._sessions = [env.session for env in self.envs]
+        self._preprocess = Preprocess(frameskip, max_pool, grayscale, resize)
+        self._shape = observation_shape(self._sessions[0], self._preprocess)
+        self.single_observation_space = spaces.Box(0, 255, self._shape, np.uint8)
         self.single_action_space = self.envs[0].action_space
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
@@ -240,7 +182,7 @@ class RetroVectorEnv(VectorEnv):
             if mask is not None and not mask[i]:
                 continue
             _, self._infos[i] = env.reset(seed=seeds[i])
-            self._pre[i].observe(obs[i], pooled=False)
+            self._observe(i, obs[i])
             self._rewards[i] = 0
             self._terminated[i] = self._truncated[i] = self._needs_autoreset[i] = False
         self._obs = obs
@@ -254,32 +196,37 @@ class RetroVectorEnv(VectorEnv):
         """
         if self._async is not None:
             return self._async.step(actions)
-        envs, pre = self.envs, self._pre
+        envs, sessions = self.envs, self._sessions
         n = self.num_envs
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
-        masks = [envs[i]._action_masks(actions[i]) for i in range(n)]
+        masks = [sessions[i].decode(actions[i]) for i in range(n)]
         obs = np.empty_like(self._obs)
         autoreset = self._needs_autoreset.tolist()
         resetting = [i for i in range(n) if autoreset[i]]
         stepping = [i for i in range(n) if not autoreset[i]]
         for i in stepping:
-            if envs[i]._needs_reset:
+            if envs[i].needs_reset:
                 envs[i].step(actions[i])  # raises the env's own error
-            pre[i].press(masks[i])
+            sessions[i].press(masks[i])
         if stepping:
-            results = _play([pre[i] for i in stepping], self._steps, [obs[i] for i in stepping])
+            results = play_together([sessions[i] for i in stepping], self._steps, self._preprocess,
+                                    [obs[i] for i in stepping])
             for i, (rew, done, info) in zip(stepping, results):
                 self._rewards[i] = rew
                 self._terminated[i] = done
                 self._infos[i] = info
         for i in resetting:
             _, self._infos[i] = envs[i].reset()
-            pre[i].observe(obs[i], pooled=False)
+            self._observe(i, obs[i])
             self._rewards[i] = 0
             self._terminated[i] = False
         self._obs = obs
         self._needs_autoreset[:] = self._terminated | self._truncated
         return obs, self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), self._batch_infos()
+
+    def _observe(self, i: int, out: np.ndarray) -> None:
+        """Env ``i``'s observation after a reset (no pooling: one frame has been played)."""
+        self._sessions[i].observe(out, gray=self._preprocess.grayscale, size=self._preprocess.resize)
 
     def _batch_infos(self) -> dict[str, Any]:
         """Gymnasium's batched info: per key an array over envs and a ``_key`` mask."""

@@ -195,8 +195,8 @@ def test_discrete_two_players_and_multi_discrete_two_players():
     up = env.buttons.index("UP")
     env.reset()
     # groups sort by mask: BUTTON (mask 1) is the least significant digit (radix 2), then UP/DOWN
-    assert env._action_masks(1) == [1 << env.buttons.index("BUTTON"), 0]
-    assert env._action_masks(2 + 18 * 2) == [1 << up, 1 << up]
+    assert env.session.decode(1) == [1 << env.buttons.index("BUTTON"), 0]
+    assert env.session.decode(2 + 18 * 2) == [1 << up, 1 << up]
     env.close()
     env = retro.make("Pong-Atari2600", players=2, use_restricted_actions=retro.Actions.MULTI_DISCRETE)
     assert list(env.action_space.nvec) == [2, 3, 3, 2, 3, 3]
@@ -212,7 +212,7 @@ def test_filtered_actions_drop_what_no_group_allows():
     action = np.zeros(12, np.int8)
     for name in ("UP", "DOWN", "LEFT", "START"):
         action[b.index(name)] = 1
-    assert env._action_masks(action) == [1 << b.index("LEFT")]
+    assert env.session.decode(action) == [1 << b.index("LEFT")]
     env.close()
 
 
@@ -237,12 +237,12 @@ def test_multibinary_packing_matches_the_reference_decoder(two_player_pong, valu
     for env in two_player_pong:
         action = np.repeat(np.array(values), step).astype(dtype)[::step]
         try:
-            expected = env._decode_action(action)
+            expected = env.session._decode_action(action)  # the pure-Python reference decoder
         except retro.InvalidActionError:
             with pytest.raises(retro.InvalidActionError):
-                env._action_masks(action)
+                env.session.decode(action)
         else:
-            assert env._action_masks(action) == expected
+            assert env.session.decode(action) == expected
 
 
 # -- stepping, determinism, observations -----------------------------------------------------
@@ -281,12 +281,14 @@ def test_reset_restores_the_start_and_rewards_follow_the_score():
     first = env.reset()
     total = 0.0
     start_score = env.data.lookup_value("score")
+    env.action_space.seed(0)
     for _ in range(800):
         _obs, rew, done, info = env.step(env.action_space.sample())
         total += rew
         if done:
             break
-    assert total == pytest.approx(info["score"] - start_score) or total > 0
+    assert total > 0, "800 random steps of Airstriker score something"
+    assert total == pytest.approx(info["score"] - start_score)  # the reward is the score gained
     again = env.reset()
     assert np.array_equal(first, again)
     env.close()
@@ -344,7 +346,7 @@ def test_bad_constructor_arguments():
 def test_check_env_on_every_integration(game):
     env = gymnasium.make(f"retro/{game}-v0")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("error")  # check_env reports what it dislikes as warnings: each one fails
         check_env(env.unwrapped, skip_render_check=True)
     obs, info = env.reset(seed=1)
     obs, rew, terminated, truncated, info = env.step(env.action_space.sample())

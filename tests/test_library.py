@@ -99,7 +99,7 @@ def test_ids_resolve_as_stable_retro_resolves_them() -> None:
             assert rd.get_file_path(f"{name}-v0", "scenario.json", flags) == str(stable / "scenario.json")
         # the Gym Retro spelling is the stable game; with experimental folders searched it reads the
         # experimental data.json of exactly its name (as stable-retro does) over the stable game's other files
-        assert rd.get_file_path(name, "data.json") == str(stable / "data.json")
+        assert rd.get_file_path(name, "data.json", Integrations.STABLE) == str(stable / "data.json")
         assert rd.get_file_path(name, "data.json", Integrations.ALL) == str(lib / "experimental" / name / "data.json")
         assert rd.get_file_path(name, "rom.sha", Integrations.ALL) == str(stable / "rom.sha")
 
@@ -141,13 +141,13 @@ def test_variant_two_players_routes_the_second_paddle() -> None:
     env = retro.make("Pong-Atari2600", scenario="retro", players=2)
     try:
         assert env.statename == "retro.Start.2P.state"
-        assert env._routes, "the retro variant carries Pong's input routes"
+        assert env.session.input_routes, "the retro variant carries Pong's input routes"
     finally:
         env.close()
     env = retro.make("Pong-Atari2600-v0", players=2)
     try:
         assert env.statename == "Start.2P.state"
-        assert not env._routes, "stable-retro's Pong has none"
+        assert not env.session.input_routes, "stable-retro's Pong has none"
     finally:
         env.close()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+
 import io
 import zipfile
 from pathlib import Path
@@ -451,3 +453,54 @@ def test_auto_record_never_overwrites_earlier_movies(tmp_path):
     env.close()
     assert earlier.read_bytes() == b"a movie from an earlier run"
     assert (tmp_path / "Airstriker-Genesis-Level1-000001.bk2").is_file()
+
+
+def test_playback_works_console_switches(tmp_path):
+    """An Atari movie that presses the console's RESET, then power-cycles: playback does both, on their frames."""
+    from retro.movie import CONSOLE_POWER, CONSOLE_RESET
+    from retro.scripts.playback_movie import playback_movie
+
+    game = "Pong-Atari2600-v0"
+    rng = np.random.default_rng(4)
+    keys = rng.integers(0, 2, (240, 8)).astype(np.uint8)
+    keys[:, 2:4] = 0  # SELECT and RESET come only from the console field
+    switches = {60: 1 << CONSOLE_RESET, 61: 1 << CONSOLE_RESET, 150: 1 << CONSOLE_POWER}
+
+    def expected(apply: bool) -> list[dict]:
+        env = retro.make(game, use_restricted_actions=retro.Actions.ALL)
+        try:
+            env.reset()
+            reset = env.buttons.index("RESET")
+            infos = []
+            for t, k in enumerate(keys, start=1):
+                k = k.copy()
+                if apply and t in switches:
+                    if switches[t] >> CONSOLE_POWER & 1:
+                        env.em.power_cycle()
+                    if switches[t] >> CONSOLE_RESET & 1:
+                        k[reset] = 1
+                infos.append(env.step(k)[3])
+            return infos
+        finally:
+            env.close()
+
+    env = retro.make(game)
+    state = env.initial_state
+    em = env.em
+    path = tmp_path / "switches.bk2"
+    with Movie(path, True, 1) as m:
+        m.configure(game, em)
+        m.set_state(state)
+        m.step()  # the frame reset() plays
+        for t, k in enumerate(keys, start=1):
+            for i, v in enumerate(k):
+                m.set_key(i, bool(v), 0)
+            m.set_console(switches.get(t, 0))
+            m.step()
+    env.close()
+    movie = Movie(path)
+    assert sum(1 for _ in iter(movie.step, False)) == 1 + len(keys)
+    out = playback_movie(str(path), video=False, audio=False, info_dict=True)
+    played = json.loads(Path(out["json"]).read_text())
+    assert played == expected(apply=True)
+    assert played != expected(apply=False), "the switches change the game"

@@ -133,6 +133,9 @@ def playback_movie(
                 for p, mask in enumerate(movie.masks()):
                     for i in range(nb):
                         keys[p * nb + i] = mask >> i & 1
+                switches = movie.get_console()
+                if switches:
+                    env.session.console(switches)  # power and reset, before the frame
             elif extra > 0:
                 extra -= 1
                 keys = np.zeros(nb * movie.players, dtype=np.uint8)

@@ -1,0 +1,684 @@
+"""A game session: one game being played, with everything that playing it takes.
+
+:class:`GameSession` owns the emulator, the game's data (:class:`~retro.data.GameData`),
+action decoding, input routes, the movie recorder and the observation. Its
+surface is small: :meth:`~GameSession.decode` an action into button masks,
+:meth:`~GameSession.press` them, :meth:`~GameSession.advance` one frame into a new
+observation, :meth:`~GameSession.play` k frames, :meth:`~GameSession.observe` into an
+array, :meth:`~GameSession.outcome`, :meth:`~GameSession.restart`. Every frame that
+is played goes through the session, so every frame is recorded when a movie
+is being recorded. :func:`play_together` plays a frame skip of several
+sessions with their emulators stepping together on a :class:`~retro.StepPool`.
+
+``RetroEnv`` is the Gym/Gymnasium adapter over one session; ``RetroVectorEnv``
+and the ``Preprocessing`` wrapper compose sessions.
+
+Observations: every observation handed out is a new array that the session
+and its emulator never write or read again. The session decides once how
+they are made: while the core shows a new picture every frame, the picture
+is converted straight into the observation (no copy); a core that repeats a
+frame ("dupes") or shows none makes the emulator keep the picture in its
+own buffer from then on, and observations become copies of it, so a
+repeated frame never comes from an array a user may have written into.
+(Only a core's very first repeated frame can fall between: cores that dupe
+do so from their first frames, which the session plays before handing out
+any observation.) RAM observations are copies.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from gymnasium import spaces
+
+from retro import data as retro_data
+from retro.actions import ComboGroups, discrete_table, filter_table, multi_discrete_table
+from retro.emulator import RetroEmulator, StepPool, pack_buttons
+from retro.enums import Actions, Observations, State
+from retro.errors import ConfigurationError, GameNotFoundError, IntegrationError, InvalidActionError, StateError
+
+__all__ = ["GameSession", "Preprocess", "play_together", "read_state_file", "resolve_game", "MAX_STATE_FILE_BYTES"]
+
+#: Largest save state read from a file (after decompression).
+MAX_STATE_FILE_BYTES = 64 << 20
+
+Outcome = tuple[Any, bool, dict[str, Any]]
+
+
+def resolve_game(game: str, inttype: Any = None) -> str:
+    """The id to look ``game`` up by: as given when an integration has it (either spelling of
+    ``-v0`` finds it), else without a ``-v<N>`` suffix if that names one."""
+    inttype = retro_data.Integrations.DEFAULT if inttype is None else inttype
+    if retro_data.get_file_path(game, "rom.sha", inttype) is not None:
+        return game
+    base, _, version = game.rpartition("-v")
+    if base and version.isdigit() and retro_data.get_file_path(base, "rom.sha", inttype) is not None:
+        return base
+    return game
+
+
+def _read_object(path: str) -> dict[str, Any]:
+    """A JSON file that must hold an object (``IntegrationError`` otherwise)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise IntegrationError(f"cannot read {path}: {e.strerror or e}") from e
+    except (ValueError, RecursionError) as e:
+        raise IntegrationError(f"{path}: not valid JSON: {e}") from e
+    if not isinstance(doc, dict):
+        raise IntegrationError(f"{path}: expected a JSON object, got {type(doc).__name__}")
+    return doc
+
+
+def read_state_file(path: str) -> bytes:
+    """A ``.state`` file's bytes: gzip (as Gym Retro writes) or raw (as stable-retro also reads)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+            f.seek(0)
+            if head == b"\x1f\x8b":
+                with gzip.GzipFile(fileobj=f) as g:
+                    data = g.read(MAX_STATE_FILE_BYTES + 1)
+            else:
+                data = f.read(MAX_STATE_FILE_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        raise StateError(f"{path} is not a save state (gzip or raw): {e}") from e
+    if len(data) > MAX_STATE_FILE_BYTES:
+        raise StateError(f"{path}: larger than {MAX_STATE_FILE_BYTES} bytes; not a save state")
+    if not data:
+        raise StateError(f"{path} is empty; not a save state")
+    return data
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """What an agent step is made of: ``frameskip`` frames, then an observation made in C.
+
+    ``max_pool`` takes the pixel-wise maximum of the last two frames,
+    ``grayscale`` converts to luma, ``resize=(height, width)`` area-resizes.
+    """
+
+    frameskip: int = 1
+    max_pool: bool = False
+    grayscale: bool = False
+    resize: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.frameskip, int) or self.frameskip < 1:
+            raise ConfigurationError(f"frameskip must be an int >= 1, got {self.frameskip!r}")
+        if self.resize is not None and (len(self.resize) != 2 or min(self.resize) < 1):
+            raise ConfigurationError(f"resize must be (height, width), got {self.resize!r}")
+
+    @property
+    def pools(self) -> bool:
+        return self.max_pool and self.frameskip > 1
+
+
+class GameSession:
+    """One game being played. Arguments as :class:`retro.RetroEnv`'s (without the API and rendering ones)."""
+
+    def __init__(
+        self,
+        game: str,
+        state: State | str | None = State.DEFAULT,
+        scenario: str | None = None,
+        info: str | None = None,
+        use_restricted_actions: Actions = Actions.FILTERED,
+        players: int = 1,
+        inttype: Any = None,
+        obs_type: Observations = Observations.IMAGE,
+        core: str | None = None,
+        check_rom_hash: bool = True,
+    ) -> None:
+        inttype = retro_data.Integrations.STABLE if inttype is None else inttype
+        if not isinstance(use_restricted_actions, Actions):
+            raise ConfigurationError(
+                f"use_restricted_actions must be a retro.Actions, got {use_restricted_actions!r}")
+        if not isinstance(obs_type, Observations):
+            raise ConfigurationError(f"obs_type must be a retro.Observations, got {obs_type!r}")
+        if not isinstance(players, (int, np.integer)) or isinstance(players, bool) or players < 1:
+            raise ConfigurationError(f"players must be a positive int, got {players!r}")
+        self.obs_type = obs_type
+        self.gamename = resolve_game(game, inttype)
+        self.inttype = inttype
+        self.players = int(players)
+        self.statename: str | None = None
+        self.initial_state: bytes | None = None
+        self.movie: Any = None
+        self.movie_id = 0
+        self.movie_path: str | None = None
+        self._power_on_reset = False
+        self._routes: list[tuple[int, int, int, int]] = []
+        self._held: list[int] = [0] * self.players
+        self._movie_label: str | None = None
+
+        rom_path = retro_data.get_romfile_path(self.gamename, inttype)
+        scenario_path = self._json_path(scenario or "scenario")
+        if scenario is not None and scenario_path is None:
+            known = retro_data.list_scenarios(self.gamename, inttype)
+            raise GameNotFoundError(f"unknown scenario {scenario!r} for {self.gamename}; its scenarios are {known}")
+        variant = _read_object(scenario_path) if scenario_path else {}
+        meta_path = retro_data.get_file_path(self.gamename, "metadata.json", inttype)
+        self.metadata: dict[str, Any] = dict(_read_object(meta_path) if meta_path else {})
+        for key in ("input_routes", "default_state", "default_player_state"):
+            if key in variant:
+                self.metadata[key] = variant[key]
+        if info is None and "info" in variant:
+            info_path: str | None = scenario_path
+        else:
+            info_path = self._json_path(info or "data")
+            if info is not None and info_path is None:
+                raise GameNotFoundError(f"no data file {info!r} for {self.gamename}")
+        if info_path is None and scenario_path is None:
+            folders = [d for _source, d in retro_data.game_dirs(self.gamename, inttype)]
+            raise IntegrationError(
+                f"{self.gamename} has no data.json or scenario.json in {folders}; if it is a game of "
+                f"stable-retro's library, `python3 -m retro.provision` provisions the library")
+        if check_rom_hash:
+            beside = os.path.join(os.path.dirname(scenario_path), "rom.sha") if scenario_path else None
+            sha_path = beside if beside and os.path.isfile(beside) else retro_data.get_file_path(
+                self.gamename, "rom.sha", inttype)
+            retro_data.check_rom(self.gamename, rom_path, sha_path)
+        self._resolve_state(state)
+
+        self.data = retro_data.GameData()
+        self.em = RetroEmulator(rom_path, core=core)
+        try:
+            self.system = self.em.system
+            if self.players > self.em.num_ports:
+                raise ConfigurationError(
+                    f"{self.gamename} runs on a {self.em.core.name} core with {self.em.num_ports} "
+                    f"controller ports; players={self.players} is too many")
+            self.data.configure(self.em)
+            self.em.step()
+            self.data.load(info_path, scenario_path)
+            self._build_actions(use_restricted_actions)
+            self._load_routes()
+            self._build_observations()
+        except BaseException:
+            self.em.close()
+            raise
+
+    # -- construction ---------------------------------------------------------
+
+    def _json_path(self, name: str) -> str | None:
+        if name.endswith(".json"):
+            return name
+        return retro_data.get_file_path(self.gamename, name + ".json", self.inttype)
+
+    def _resolve_state(self, state: State | str | None) -> None:
+        if state is None or state == State.NONE:
+            self.statename = None
+            self._power_on_reset = True
+            return
+        if state == State.DEFAULT:
+            meta = self.metadata
+            per_player = meta.get("default_player_state")
+            if isinstance(per_player, list) and per_player and self.players <= len(per_player):
+                name = per_player[self.players - 1]
+            else:
+                name = meta.get("default_state")
+            if name:
+                self.load_state(name, self.inttype)
+            else:
+                self._power_on_reset = True
+            return
+        self.load_state(str(state), self.inttype)
+
+    def _build_actions(self, kind: Actions) -> None:
+        info = self.em.system_info
+        assert info is not None
+        self.buttons: list[str | None] = list(info.buttons)
+        self.num_buttons = len(self.buttons)
+        groups_raw = self.data.valid_actions()
+        self.button_combos: list[list[int]] = [list(g) for g in groups_raw]
+        groups = ComboGroups(tuple(tuple(g) for g in groups_raw))
+        self.use_restricted_actions = kind
+        self._valid_mask = sum(1 << i for i, name in enumerate(self.buttons) if name)
+        self._action_cache: dict[Any, list[int]] = {}
+        self._filter = filter_table(groups, self.num_buttons) if kind == Actions.FILTERED else None
+        self._filter_list: list[int] | None = self._filter.tolist() if self._filter is not None else None
+        self._packable = kind in (Actions.ALL, Actions.FILTERED)
+        n = self.num_buttons * self.players
+        self.action_space: spaces.Space[Any]
+        if kind in (Actions.ALL, Actions.FILTERED):
+            self.action_space = spaces.MultiBinary(n)
+        elif kind == Actions.DISCRETE:
+            self._discrete = discrete_table(groups)
+            self._discrete_n = len(self._discrete)
+            self.action_space = spaces.Discrete(self._discrete_n ** self.players)
+        else:
+            self._multi = multi_discrete_table(groups)
+            self.action_space = spaces.MultiDiscrete(list(groups.sizes) * self.players)
+
+    def _load_routes(self) -> None:
+        """Input routes from ``input_routes`` (the scenario's, else ``metadata.json``'s).
+
+        Some games read a player's controls from another port (in Atari
+        paddle games both paddles hang off port 0: player 2's knob is port
+        0's LEFT/RIGHT). A route ``[player, button, port, button]`` moves a
+        player's button press to a port's button.
+        """
+        routes = self.metadata.get("input_routes") or []
+        if not isinstance(routes, list):
+            raise ConfigurationError(f"{self.gamename}: input_routes must be a list, got {routes!r}")
+        for route in routes:
+            try:
+                player, button, port, target = route
+                parsed = (int(player), self.buttons.index(button), int(port), self.buttons.index(target))
+            except (ValueError, TypeError) as e:
+                raise ConfigurationError(f"{self.gamename}: bad input route {route!r}: {e}") from e
+            if parsed[0] < self.players:  # routes of players not playing cost nothing per step
+                self._routes.append(parsed)
+
+    @property
+    def input_routes(self) -> list[tuple[int, int, int, int]]:
+        """The routes in use: ``(player, button index, port, button index)``."""
+        return list(self._routes)
+
+    def _build_observations(self) -> None:
+        self._crops = [self.data.crop_info(p) for p in range(self.players)]
+        self._plain_image = self.obs_type == Observations.IMAGE and not any(self._crops[0])
+        # the step path's shortcut: an uncropped screen is converted straight into the observation,
+        # for as long as the core shows a new picture every frame
+        self._direct = self._plain_image and self.em.frames_presented >= self.em.frame_count
+        width, height = self.em.get_resolution()
+        self._screen_shape = (height, width, 3)
+        self.observation_shape: tuple[int, ...] = self.observe().shape
+
+    # -- actions ----------------------------------------------------------------
+
+    def decode(self, a: Any) -> list[int]:
+        """One button mask per player for action ``a`` of :attr:`action_space`.
+
+        Decoded actions are remembered by their bytes, so the step path pays
+        for decoding and validation once per distinct action.
+        """
+        if self._packable:
+            # MultiBinary: one C call packs the 0/1 values into each player's bits
+            packed = pack_buttons(a, self.num_buttons, self.players)
+            if packed is not None:
+                table = self._filter_list
+                if table is not None:
+                    return [table[bits] for bits in packed]
+                valid = self._valid_mask
+                return [bits & valid for bits in packed]
+            return self._decode_action(a)
+        if isinstance(a, np.ndarray):
+            key: Any = (a.dtype.char, a.shape, a.tobytes())
+        elif isinstance(a, (int, np.integer)) and not isinstance(a, bool):
+            key = int(a)
+        else:
+            return self._decode_action(a)
+        masks = self._action_cache.get(key)
+        if masks is None:
+            masks = self._decode_action(a)
+            if len(self._action_cache) >= 1 << 16:
+                self._action_cache.clear()
+            self._action_cache[key] = masks
+        return masks
+
+    def _decode_action(self, a: Any) -> list[int]:
+        kind = self.use_restricted_actions
+        players = self.players
+        if kind in (Actions.ALL, Actions.FILTERED):
+            arr = np.asarray(a)
+            nb = self.num_buttons
+            if arr.shape != (nb * players,):
+                raise InvalidActionError(
+                    f"expected an action of shape ({nb * players},) for {self.action_space}, got "
+                    f"{arr.shape if arr.ndim else type(a).__name__ + ' ' + repr(a)}")
+            if arr.dtype.kind not in "biuf":
+                raise InvalidActionError(f"MultiBinary actions are 0 or 1, got {arr}")
+            values = arr.tolist()
+            masks = []
+            for p in range(players):
+                bits = 0
+                for i, v in enumerate(values[p * nb:(p + 1) * nb]):
+                    if v == 1:
+                        bits |= 1 << i
+                    elif v != 0:
+                        raise InvalidActionError(f"MultiBinary actions are 0 or 1, got {arr}")
+                masks.append(int(self._filter[bits]) if self._filter is not None else bits & self._valid_mask)
+            return masks
+        if kind == Actions.DISCRETE:
+            if isinstance(a, np.ndarray) and a.shape == ():
+                a = a.item()
+            n = self._discrete_n ** players
+            if not isinstance(a, (int, np.integer)) or isinstance(a, bool) or not 0 <= a < n:
+                raise InvalidActionError(f"expected an int in [0, {n}), got {a!r}")
+            a = int(a)
+            masks = []
+            for _ in range(players):
+                masks.append(int(self._discrete[a % self._discrete_n]))
+                a //= self._discrete_n
+            return masks
+        arr = np.asarray(a)
+        nvec = np.asarray(getattr(self.action_space, "nvec"))
+        if arr.shape != nvec.shape or arr.dtype.kind not in "iu" or np.any(arr < 0) or np.any(arr >= nvec):
+            raise InvalidActionError(f"expected a MultiDiscrete action within {nvec.tolist()}, got {a!r}")
+        ng = len(self._multi)
+        masks = []
+        for p in range(players):
+            m = 0
+            for g in range(ng):
+                m |= int(self._multi[g][arr[p * ng + g]])
+            masks.append(m)
+        return masks
+
+    def press(self, masks: list[int]) -> None:
+        """Hold each player's buttons (through the game's input routes) for the frames played next."""
+        self._held = masks
+        em = self.em
+        ports = self._route(masks) if self._routes else masks
+        if len(ports) == 1:
+            em.set_button_mask(ports[0], 0)
+        else:
+            for p, m in enumerate(ports):
+                em.set_button_mask(m, p)
+
+    def console(self, switches: int) -> None:
+        """Work a movie frame's console switches (``retro.movie.CONSOLE_*`` bits) before the frame is played.
+
+        Power turns the console off and on (a power cycle); reset presses its
+        reset switch (the core's soft reset). The Atari 2600's RESET and
+        SELECT switches and the Master System's PAUSE are joypad buttons
+        here (a movie's reader maps them), so they arrive through :meth:`press`.
+        """
+        from retro.movie import CONSOLE_POWER, CONSOLE_RESET
+
+        if switches >> CONSOLE_POWER & 1:
+            self.em.power_cycle()
+        if switches >> CONSOLE_RESET & 1:
+            self.em.reset()
+
+    def _route(self, masks: list[int]) -> list[int]:
+        ports = list(masks) + [0] * max(0, max(r[2] for r in self._routes) + 1 - len(masks))
+        for player, button, port, target in self._routes:
+            if player < len(masks) and masks[player] >> button & 1:
+                ports[player] &= ~(1 << button)
+                ports[port] |= 1 << target
+        return ports
+
+    # -- playing ------------------------------------------------------------------
+
+    def advance(self) -> np.ndarray:
+        """Play one frame with the held buttons; returns its observation (a new array)."""
+        if self.movie is not None:
+            self._record(self._held)
+        em = self.em
+        if self._direct:
+            obs = np.empty(self._screen_shape, np.uint8)
+            shown = em.frames_presented
+            em.step(out=obs)
+            if em.frames_presented == shown:
+                self._own_the_picture()
+        else:
+            em.step()
+            obs = self.observe()
+        self.data.update_ram()
+        return obs
+
+    def _own_the_picture(self) -> None:
+        """The core repeated a frame: from now on the emulator keeps the picture in its own buffer.
+
+        ``step(0)`` moves the current picture (still in the observation about
+        to be handed out) into the emulator's buffer.
+        """
+        self._direct = False
+        self.em.step(0)
+
+    def play(self, frames: int, *, pool: bool = False, observe_from: int = 0) -> Any:
+        """Play ``frames`` frames with the held buttons, stopping at the frame the game is done.
+
+        Returns the reward summed over the frames played (a list per player
+        with several players). ``pool`` keeps the frame before the last for
+        a max-pooled observation; frames before ``observe_from`` skip
+        converting the picture.
+        """
+        [(reward, _done)] = _play_frames([self], None, frames, pool, observe_from)
+        return reward
+
+    def outcome(self) -> Outcome:
+        """``(reward, done, info)`` of the frame just played (reward per player with several players)."""
+        return self.data.outcome(self.players)
+
+    def observe(self, out: np.ndarray | None = None, *, gray: bool = False, size: tuple[int, int] | None = None,
+                pool: bool = False) -> np.ndarray:
+        """The observation of the current frame, into ``out`` or a new array.
+
+        IMAGE: the screen cropped for player 1 (``gray``, ``size`` and
+        ``pool`` preprocess it in C); RAM: all RAM blocks in address order.
+        """
+        if self.obs_type == Observations.RAM:
+            ram = self.em.get_ram()
+            if out is None:
+                return ram
+            out[...] = ram
+            return out
+        if gray or size is not None or pool:
+            if out is None:
+                h, w = size if size is not None else self._screen_shape[:2]
+                out = np.empty((h, w) if gray else (h, w, 3), np.uint8)
+            self.em.get_observation(out, gray=gray, size=size, pool=pool)
+            return out
+        x, y, w, h = self._crops[0]
+        if not (x or y or w or h):
+            if out is None:
+                return self.em.get_screen()
+            self.em.get_screen(out)  # copies with the GIL released
+            return out
+        screen = self.screen(0)
+        if out is None:
+            return screen
+        out[...] = screen
+        return out
+
+    def screen(self, player: int = 0) -> np.ndarray:
+        """The screen cropped by the scenario's crop for ``player`` (a copy)."""
+        x, y, w, h = self._crops[player] if player < len(self._crops) else self.data.crop_info(player)
+        if not (x or y or w or h):
+            return self.em.get_screen()
+        view = self.em.screen
+        height, width = view.shape[:2]
+        x1 = width if not w or x + w > width else x + w
+        y1 = height if not h or y + h > height else y + h
+        return np.array(view[y:y1, x:x1])
+
+    def restart(self) -> None:
+        """Start an episode: the start state (or a power cycle), buttons released, one frame played."""
+        em = self.em
+        if self.initial_state:
+            em.set_state(self.initial_state)
+        elif self._power_on_reset:
+            em.power_cycle()
+        self.press([0] * self.players)
+        shown = em.frames_presented
+        em.step()
+        if em.frames_presented == shown:
+            self._direct = False
+        if self.movie_path is not None:
+            self._start_auto_movie()
+        if self.movie is not None:
+            self._record(self._held)
+        self.data.reset()
+        self.data.update_ram()
+
+    # -- states -----------------------------------------------------------------
+
+    def load_state(self, statename: str, inttype: Any = None) -> None:
+        """Start from a ``.state`` (the core's state, gzipped or raw) at the next restart."""
+        inttype = self.inttype if inttype is None else inttype
+        if not statename.endswith(".state"):
+            statename += ".state"
+        path = retro_data.get_file_path(self.gamename, statename, inttype)
+        if path is None:
+            if os.path.isabs(statename) and os.path.isfile(statename):
+                path = statename
+            else:
+                known = retro_data.list_states(self.gamename, inttype)
+                raise GameNotFoundError(
+                    f"unknown state {statename[:-6]!r} for {self.gamename}; its states are {known}")
+        self.initial_state = read_state_file(path)
+        self.statename = statename
+        self._power_on_reset = False
+
+    # -- recording ------------------------------------------------------------------
+
+    def _record(self, masks: Sequence[int]) -> None:
+        movie = self.movie
+        for p, m in enumerate(masks):
+            for i in range(self.num_buttons):
+                movie.set_key(i, bool(m >> i & 1), p)
+        movie.step()
+
+    def record_movie(self, path: str) -> None:
+        """Record every frame played into a ``.bk2`` movie from now on."""
+        from retro.movie import Movie
+
+        self.movie = Movie(path, True, self.players)
+        self.movie.configure(self.gamename, self.em)
+        if self.initial_state:
+            self.movie.set_state(self.initial_state)
+
+    def stop_record(self) -> None:
+        """Stop recording and close the movie."""
+        self.movie_path = None
+        self.movie_id = 0
+        if self.movie is not None:
+            self.movie.close()
+            self.movie = None
+
+    def auto_record(self, path: str | None = None, label: str | None = None) -> None:
+        """Record every episode into ``path`` (default: the working directory).
+
+        Movies are named ``<game>-<state>-<number>.bk2`` (Gym Retro's names),
+        or ``<game>-<state>-<label>-<number>.bk2`` with a ``label`` (a vector
+        env labels each of its envs), numbered from the first free number.
+        """
+        self.movie_path = path or os.getcwd()
+        self._movie_label = label
+
+    def _movie_file(self, folder: str, state: str) -> str:
+        label = self._movie_label
+        name = f"{self.gamename}-{state}-{label + '-' if label else ''}{self.movie_id:06d}.bk2"
+        return os.path.join(folder, name)
+
+    def _start_auto_movie(self) -> None:
+        state = os.path.splitext(os.path.basename(self.statename))[0] if self.statename else "none"
+        folder = self.movie_path or os.getcwd()
+        path = self._movie_file(folder, state)
+        while os.path.exists(path):  # never over a movie already there
+            self.movie_id += 1
+            path = self._movie_file(folder, state)
+        if self.movie is not None:
+            self.movie.close()
+        self.record_movie(path)
+        self.movie_id += 1
+
+    def close(self) -> None:
+        if getattr(self, "movie", None) is not None:
+            self.stop_record()
+        em = getattr(self, "em", None)
+        if em is not None:
+            em.close()
+
+
+def _play_frames(sessions: Sequence[GameSession], steps: StepPool | None, frames: int, pool: bool,
+                 observe_from: int, outs: Sequence[np.ndarray | None] | None = None) -> list[tuple[Any, bool]]:
+    """``frames`` frames of several sessions (buttons already held), their emulators stepping together.
+
+    Each session's reward is summed over its frames and it stops at the frame
+    it is done; every frame played is recorded. ``outs[j]`` (with one frame
+    and an uncropped IMAGE session) receives session ``j``'s picture straight
+    from the core. Returns ``(reward, done)`` per session.
+    """
+    players = sessions[0].players
+    totals = [[0.0] * players for _ in sessions]
+    done = [False] * len(sessions)
+    active = list(range(len(sessions)))
+    try:
+        for f in range(frames):
+            for j in active:
+                s = sessions[j]
+                if s.movie is not None:
+                    s._record(s._held)
+            ems = [sessions[j].em for j in active]
+            if frames == 1:
+                targets = [outs[j] for j in active] if outs is not None else None
+                if steps is None:
+                    ems[0].step(out=targets[0] if targets else None)
+                else:
+                    steps.step(ems, outs=targets)
+            else:
+                for em in ems:
+                    em.video_enabled = f >= observe_from
+                if steps is None:
+                    ems[0].step(pool=pool and f == frames - 1)
+                else:
+                    steps.step(ems, pool=pool and f == frames - 1)
+            still = []
+            for j in active:
+                data = sessions[j].data
+                data.update_ram()
+                total = totals[j]
+                for p in range(players):
+                    total[p] += data.current_reward(p)
+                if data.is_done():
+                    done[j] = True
+                else:
+                    still.append(j)
+            active = still
+            if not active:
+                break
+    finally:
+        if frames > 1:
+            for s in sessions:
+                s.em.video_enabled = True
+    return [(float(t[0]) if players == 1 else [float(x) for x in t], d) for t, d in zip(totals, done)]
+
+
+def play_together(sessions: Sequence[GameSession], steps: StepPool, pre: Preprocess,
+                  rows: Sequence[np.ndarray]) -> list[Outcome]:
+    """One agent step (``pre.frameskip`` frames) of sessions whose buttons are held; observations into ``rows``.
+
+    Returns ``(reward, done, info)`` per session.
+    """
+    first = sessions[0]
+    image = first.obs_type == Observations.IMAGE
+    raw = image and not (pre.grayscale or pre.resize or pre.pools)
+    direct = [raw and s._direct and pre.frameskip == 1 for s in sessions]
+    observe_from = pre.frameskip - (2 if pre.pools else 1) if image else pre.frameskip
+    outs = [rows[j] if direct[j] else None for j in range(len(sessions))] if pre.frameskip == 1 else None
+    if outs is not None and not all(direct):
+        outs = None
+    shown = [s.em.frames_presented for s in sessions] if outs is not None else None
+    played = _play_frames(sessions, steps, pre.frameskip, pre.pools, observe_from, outs)
+    if shown is not None:
+        for s, before in zip(sessions, shown):
+            if s.em.frames_presented == before:
+                s._own_the_picture()
+    results: list[Outcome] = []
+    for j, s in enumerate(sessions):
+        if outs is None:
+            s.observe(rows[j], gray=pre.grayscale, size=pre.resize, pool=pre.pools)
+        reward, done = played[j]
+        results.append((reward, done, s.data.lookup_all()))
+    return results
+
+
+def observation_shape(session: GameSession, pre: Preprocess) -> tuple[int, ...]:
+    """The shape of ``session``'s observations under ``pre``."""
+    if session.obs_type == Observations.RAM:
+        return session.observation_shape
+    if not (pre.grayscale or pre.resize):
+        return session.observation_shape
+    h, w = pre.resize if pre.resize else session.observation_shape[:2]
+    return (h, w) if pre.grayscale else (h, w, 3)
