@@ -100,6 +100,7 @@ def _register_gymnasium_envs() -> None:
         if env_id not in gymnasium.registry:
             # by stable-retro's id, so a stable game is never given an experimental folder's data
             gymnasium.register(id=env_id, entry_point="retro.env:RetroEnv",
+                               vector_entry_point="retro.vector:RetroVectorEnv",
                                kwargs={"game": f"{game}-v0", "api": "gymnasium",
                                        "inttype": data.Integrations.ALL})
 

@@ -135,6 +135,10 @@ class RetroEnv(gymnasium.Env):
             raise ConfigurationError(f"api must be one of {_APIS}, got {api!r}")
         if render_mode not in _RENDER_MODES:
             raise ConfigurationError(f"render_mode must be one of {_RENDER_MODES}, got {render_mode!r}")
+        if render_mode == "human":
+            from retro.rendering import check_display
+
+            check_display()
         self.api = api
         self.render_mode = render_mode
         self.img: np.ndarray | None = None

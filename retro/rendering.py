@@ -9,7 +9,23 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SimpleImageViewer"]
+__all__ = ["SimpleImageViewer", "check_display"]
+
+
+def check_display() -> None:
+    """Raise ``ConfigurationError`` unless a window can be shown (or SDL was told to render nowhere)."""
+    import os
+    import sys
+
+    from retro.errors import ConfigurationError
+
+    if os.environ.get("SDL_VIDEODRIVER", "").lower() in ("dummy", "offscreen"):
+        return  # rendering nowhere on purpose
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise ConfigurationError(
+            'render_mode="human" needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set. '
+            'Use render_mode="rgb_array" (e.g. with gymnasium.wrappers.RecordVideo, or show frames '
+            'in a notebook), or set SDL_VIDEODRIVER=dummy to render nowhere on purpose')
 
 
 class SimpleImageViewer:

@@ -93,7 +93,14 @@ class RetroVectorEnv(VectorEnv):
         mode: ``"thread"`` (default) or ``"process"``.
         record: a folder (or True for the working directory): every env records
             every episode there, as ``<game>-<state>-env<i>-<number>.bk2``.
+        max_episode_steps: an episode that reaches this many agent steps is
+            truncated (``truncated`` True, next-step autoreset), as Gymnasium's
+            ``TimeLimit`` does for a single env.
+        render_mode: None or ``"rgb_array"`` (``render()`` returns each env's screen).
         Other keyword arguments go to every ``RetroEnv``.
+
+    ``gymnasium.make_vec("retro/<Game>-v0", num_envs, vectorization_mode="vector_entry_point")``
+    makes one.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["rgb_array"]}
@@ -102,22 +109,31 @@ class RetroVectorEnv(VectorEnv):
                  states: Sequence[State | str | None] | None = None, frameskip: int = 1,
                  max_pool: bool = False, grayscale: bool = False, resize: tuple[int, int] | None = None,
                  num_threads: int | None = None, mode: str = "thread",
-                 use_restricted_actions: Actions = Actions.FILTERED, **kwargs: Any) -> None:
+                 use_restricted_actions: Actions = Actions.FILTERED, max_episode_steps: int | None = None,
+                 render_mode: str | None = None, **kwargs: Any) -> None:
         if num_envs < 1:
             raise ConfigurationError(f"num_envs must be >= 1, got {num_envs}")
         if mode not in ("thread", "process"):
             raise ConfigurationError(f"mode must be 'thread' or 'process', got {mode!r}")
         if states is not None and len(states) != num_envs:
             raise ConfigurationError(f"states has {len(states)} entries for {num_envs} envs")
+        if max_episode_steps is not None and (not isinstance(max_episode_steps, int) or max_episode_steps < 1):
+            raise ConfigurationError(f"max_episode_steps must be a positive int or None, got {max_episode_steps!r}")
+        if render_mode not in (None, "rgb_array"):
+            raise ConfigurationError(f"render_mode must be None or 'rgb_array' for a vector env, got {render_mode!r}")
+        kwargs.pop("api", None)  # always Gymnasium's
         self.num_envs = num_envs
         self.mode = mode
+        self.render_mode = render_mode
+        self.max_episode_steps = max_episode_steps
+        self._elapsed = np.zeros(num_envs, np.int64)
         starts = list(states) if states is not None else [state] * num_envs
         record = kwargs.pop("record", None)
         folder = None if record is None or record is False else (os.getcwd() if record is True else os.fspath(record))
         kwargs = dict(kwargs, use_restricted_actions=use_restricted_actions, api="gymnasium")
 
         def make_env(i: int) -> RetroEnv:
-            env = RetroEnv(game, starts[i], **kwargs)
+            env = RetroEnv(game, starts[i], render_mode=render_mode, **kwargs)
             if folder is not None:
                 env.session.auto_record(folder, label=f"env{i}")
             return env
@@ -129,6 +145,14 @@ class RetroVectorEnv(VectorEnv):
                 def make() -> gymnasium.Env:
                     return Preprocessing(make_env(i), frameskip, max_pool, grayscale, resize)
                 return make
+
+            if max_episode_steps is not None:
+                from gymnasium.wrappers import TimeLimit
+
+                plain = factory
+
+                def factory(i: int) -> Any:  # noqa: F811 - the same envs, with a time limit
+                    return lambda: TimeLimit(plain(i)(), max_episode_steps)
 
             self._async: Any = AsyncVectorEnv([factory(i) for i in range(num_envs)], shared_memory=True)
             self.single_observation_space = self._async.single_observation_space
@@ -183,6 +207,7 @@ class RetroVectorEnv(VectorEnv):
                 continue
             _, self._infos[i] = env.reset(seed=seeds[i])
             self._observe(i, obs[i])
+            self._elapsed[i] = 0
             self._rewards[i] = 0
             self._terminated[i] = self._truncated[i] = self._needs_autoreset[i] = False
         self._obs = obs
@@ -215,11 +240,17 @@ class RetroVectorEnv(VectorEnv):
                 self._rewards[i] = rew
                 self._terminated[i] = done
                 self._infos[i] = info
+            self._elapsed[stepping] += 1
         for i in resetting:
             _, self._infos[i] = envs[i].reset()
             self._observe(i, obs[i])
+            self._elapsed[i] = 0
             self._rewards[i] = 0
             self._terminated[i] = False
+        if self.max_episode_steps is not None:
+            self._truncated[:] = (self._elapsed >= self.max_episode_steps) & ~self._terminated
+        else:
+            self._truncated[resetting] = False
         self._obs = obs
         self._needs_autoreset[:] = self._terminated | self._truncated
         return obs, self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), self._batch_infos()
@@ -238,6 +269,24 @@ class RetroVectorEnv(VectorEnv):
             infos["_" + key] = np.array([key in info for info in self._infos])
         return infos
 
+    def get_attr(self, name: str) -> tuple[Any, ...]:
+        """Each env's attribute ``name``."""
+        if self._async is not None:
+            return tuple(self._async.get_attr(name))
+        return tuple(getattr(env, name) for env in self.envs)
+
+    def set_attr(self, name: str, values: Any) -> None:
+        """Set each env's attribute ``name``: one value for all, or a list or tuple with one per env."""
+        if self._async is not None:
+            self._async.set_attr(name, values)
+            return
+        if not isinstance(values, (list, tuple)):
+            values = [values] * self.num_envs
+        if len(values) != self.num_envs:
+            raise ConfigurationError(f"set_attr({name!r}) needs {self.num_envs} values, got {len(values)}")
+        for env, value in zip(self.envs, values):
+            setattr(env, name, value)
+
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         if self._async is not None:
             return self._async.call(name, *args, **kwargs)
@@ -248,7 +297,12 @@ class RetroVectorEnv(VectorEnv):
         return tuple(out)
 
     def render(self) -> tuple[np.ndarray, ...] | None:
-        return tuple(env.em.get_screen() for env in self.envs) if self.envs else None
+        """Each env's screen with ``render_mode="rgb_array"``; None otherwise."""
+        if self.render_mode != "rgb_array":
+            return None
+        if self._async is not None:
+            return tuple(self._async.call("render"))
+        return tuple(env.em.get_screen() for env in self.envs)
 
     def close_extras(self, **kwargs: Any) -> None:
         if self._async is not None:

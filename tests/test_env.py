@@ -379,6 +379,15 @@ def test_render_modes(monkeypatch):
     assert env.viewer is None
 
 
+def test_human_rendering_without_a_display_is_a_clear_error(monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(retro.ConfigurationError, match="needs a display"):
+        retro.make("Airstriker-Genesis", render_mode="human")
+    monkeypatch.setenv("DISPLAY", ":99")
+    retro.make("Airstriker-Genesis", render_mode="human").close()  # the window opens on the first frame
+
+
 # -- examples ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("module,args", [

@@ -163,3 +163,42 @@ def test_process_mode():
         assert obs.shape == (2, 42, 42) and rewards.shape == (2,)
     finally:
         venv.close()
+
+
+def test_truncation_render_and_attributes():
+    venv = RetroVectorEnv("Pong-Atari2600", 2, num_threads=2, max_episode_steps=5, render_mode="rgb_array")
+    try:
+        venv.reset(seed=0)
+        for t in range(1, 6):
+            _, _, terminated, truncated, _ = venv.step(venv.action_space.sample())
+            assert not terminated.any()
+            assert truncated.all() == (t == 5) and truncated.any() == (t == 5)
+        obs, rewards, _, truncated, _ = venv.step(venv.action_space.sample())  # the autoreset step
+        assert not truncated.any() and (rewards == 0).all()
+        frames = venv.render()
+        assert frames is not None and len(frames) == 2 and frames[0].shape == (210, 160, 3)
+        assert venv.get_attr("gamename") == ("Pong-Atari2600", "Pong-Atari2600")
+        venv.set_attr("movie_id", [3, 4])
+        assert venv.get_attr("movie_id") == (3, 4)
+        with pytest.raises(retro.ConfigurationError):
+            venv.set_attr("movie_id", [1])
+    finally:
+        venv.close()
+    with pytest.raises(retro.ConfigurationError):
+        RetroVectorEnv("Pong-Atari2600", 1, max_episode_steps=0)
+
+
+def test_make_vec_gives_the_vector_env():
+    import gymnasium
+
+    venv = gymnasium.make_vec("retro/Pong-Atari2600-v0", num_envs=2, vectorization_mode="vector_entry_point",
+                              max_episode_steps=3)
+    try:
+        assert isinstance(venv.unwrapped, RetroVectorEnv) and venv.num_envs == 2
+        assert venv.spec is not None and venv.spec.id == "retro/Pong-Atari2600-v0"
+        venv.reset(seed=0)
+        for _ in range(3):
+            *_, truncated, _ = venv.step(venv.action_space.sample())
+        assert truncated.all()
+    finally:
+        venv.close()
