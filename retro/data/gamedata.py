@@ -41,6 +41,7 @@ from typing import Any, Iterator, Mapping, Optional, Sequence
 import numpy as np
 
 from retro._values import ValueTable
+from retro.actions import ComboGroups, combo_groups
 from retro.data.integrations import Integrations, get_file_path
 from retro.data.lua import LuaContext, LuaScriptError
 from retro.data.memory import NO_MAPPING, Memory, Reader, ValueSpec, Writer
@@ -128,7 +129,7 @@ class GameData:
         self._lua: Optional[LuaContext] = None
         self.data_path: Optional[str] = None
         self.scenario_path: Optional[str] = None
-        self._action_cache: Optional[list[tuple[int, list[int]]]] = None
+        self._action_cache: Optional[ComboGroups] = None
         self._invalidate()
         if game:
             data = _resolve(game, data, "data", inttype)
@@ -449,44 +450,26 @@ class GameData:
         if self._buttons and self._scenario.actions is not None:
             self._action_groups()
 
-    def _action_groups(self) -> list[tuple[int, list[int]]]:
+    def _action_groups(self) -> ComboGroups:
         if self._action_cache is not None:
             return self._action_cache
         scen_actions = self._scenario.actions
-        groups_in = scen_actions if scen_actions is not None else self._system_actions
-        where = f"{self._scenario.path or '<scenario>'}: actions" if scen_actions is not None else "system actions"
-        groups: dict[int, list[int]] = {}
-        if self._buttons:
-            for group in groups_in:
-                combos = set()
-                mask = 0
-                for combo in group:
-                    bits = 0
-                    for button in combo:
-                        try:
-                            bits |= 1 << self._buttons.index(button)
-                        except ValueError:
-                            raise IntegrationError(
-                                f"{where}: unknown button {button!r}; this system's buttons are "
-                                f"{[b for b in self._buttons if b]}") from None
-                    mask |= bits
-                    combos.add(bits)
-                groups.setdefault(mask, sorted(combos))  # the first group of a mask wins
-        self._action_cache = sorted(groups.items())
-        return self._action_cache
+        if not self._buttons:
+            groups = ComboGroups(())  # no emulator: no buttons, no groups (as in Gym Retro)
+        elif scen_actions is not None:
+            groups = combo_groups(self._buttons, scen_actions, f"{self._scenario.path or '<scenario>'}: actions")
+        else:
+            groups = combo_groups(self._buttons, self._system_actions, "system actions")
+        self._action_cache = groups
+        return groups
 
     def valid_actions(self) -> list[list[int]]:
         """The action groups, as sorted lists of button masks, sorted by group mask."""
-        return [list(combos) for _, combos in self._action_groups()]
+        return self._action_groups().as_lists()
 
     def filter_action(self, action: int) -> int:
         """Keep each group's bits only if they form an allowed combo; drop bits of no group."""
-        out = 0
-        for mask, combos in self._action_groups():
-            masked = action & mask
-            if masked in combos:
-                out |= masked
-        return out
+        return self._action_groups().filter(action)
 
     # -- memory search -----------------------------------------------------------------------------------------
 
