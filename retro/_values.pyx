@@ -1,13 +1,25 @@
-"""Read many typed values out of byte buffers in one C loop.
+"""The one decoder of typed values: bytes in significance order -> an int.
 
-:class:`ValueTable` is the per-frame accelerator behind
-``GameData.update_ram`` and ``GameData.lookup_all``: the variables of a
-``data.json`` are compiled once into a table of byte pointers, and
-:meth:`ValueTable.read` (a list) or :meth:`ValueTable.read_dict` (a dict
-keyed by the caller's names) decodes all of them in a single C loop, with no
-Python call per variable.
+Every value of the ``data.json`` type grammar that retro reads (variables,
+``Memory.extract``, ``DataType.decode``, memory search) is decoded here, by
+one C function, ``_combine``, from its bytes least significant first and a
+format letter. Where those bytes are (the endianness of the type, the
+system's overlay, values spanning two blocks) is worked out before, by
+``retro.data.types.DataType.order`` and ``retro.data.memory.Memory``.
 
-It knows nothing about scenarios, addresses or overlays. Each value is
+Three ways in:
+
+- :class:`ValueTable`, the per-frame reader behind ``GameData.update_ram``,
+  ``GameData.lookup_all`` and ``GameData.lookup_value``: values are compiled
+  once into a table of byte pointers, and :meth:`ValueTable.read` (a list),
+  :meth:`ValueTable.read_dict` (a dict keyed by the caller's names) or
+  :meth:`ValueTable.value` (one value) decode them in C, with no Python call
+  per variable;
+- :func:`decode`, one value from one buffer (``DataType.decode``);
+- :func:`decode_many`, one type at many offsets of one block, into an int64
+  array (memory search).
+
+The table knows nothing about scenarios, addresses or overlays. Each value is
 described by where its bytes are, least significant first, and how to decode
 them:
 
@@ -37,12 +49,13 @@ new table then.
 from cpython.buffer cimport PyBUF_RECORDS_RO, PyBuffer_Release, PyObject_GetBuffer
 from cpython.long cimport PyLong_FromLongLong, PyLong_FromUnsignedLongLong
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+cimport cython
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memset
 
 from operator import index as _index
 
-__all__ = ["ValueTable"]
+__all__ = ["ValueTable", "decode", "decode_many"]
 
 cdef enum:
     MAX_WIDTH = 8   # bytes
@@ -80,7 +93,59 @@ cdef void _init_tables() noexcept:
 
 _init_tables()
 
+
+cdef inline uint64_t _combine(const uint8_t *b, int w, int fmt, bint *negative) noexcept nogil:
+    """The value of ``w`` bytes, ``b[k]`` of significance ``k``, as 64 bits.
+
+    Signed values are sign-extended to 64 bits and set ``negative``; every
+    other value is unsigned (``negative`` is cleared).
+    """
+    cdef int k
+    cdef uint64_t bits = 0
+    cdef uint64_t weight = 1
+    negative[0] = False
+    if fmt == FMT_U or fmt == FMT_I:
+        for k in range(w):
+            bits |= (<uint64_t>b[k]) << (8 * k)
+        if fmt == FMT_I and (bits >> (8 * w - 1)) & 1:
+            negative[0] = True
+            if w < MAX_WIDTH:
+                bits |= (~<uint64_t>0) << (8 * w)   # sign-extend to 64 bits
+    elif fmt == FMT_D:
+        for k in range(w):
+            bits += BCD_BYTE[b[k]] * weight
+            weight *= 100
+    else:
+        for k in range(w):
+            bits += LN_BYTE[b[k]] * weight
+            weight *= 10
+    return bits
+
+
+cdef inline object _as_int(uint64_t bits, bint negative):
+    if negative:
+        return PyLong_FromLongLong(<int64_t>bits)
+    return PyLong_FromUnsignedLongLong(bits)
+
 _FORMATS = {"u": FMT_U, "i": FMT_I, "d": FMT_D, "n": FMT_N}
+
+
+cdef int _format_code(fmt, str where) except -1:
+    if not isinstance(fmt, str) or fmt not in _FORMATS:
+        raise ValueError(f"{where}format {fmt!r} is not one of 'u', 'i', 'd', 'n'")
+    return _FORMATS[fmt]
+
+
+cdef int _positions(positions, Py_ssize_t *out, str where) except -1:
+    """Copy ``positions`` (1 to 8 non-negative ints) into ``out``; the width."""
+    cdef Py_ssize_t k, w = len(positions)
+    if not 1 <= w <= MAX_WIDTH:
+        raise ValueError(f"{where}width {w} is not 1-{<int>MAX_WIDTH}")
+    for k in range(w):
+        out[k] = positions[k]
+        if out[k] < 0:
+            raise IndexError(f"{where}position {out[k]} is negative")
+    return <int>w
 
 
 cdef bint _is_unsigned_byte_format(const char *fmt) noexcept:
@@ -160,9 +225,7 @@ cdef class ValueTable:
             locations, fmt, mask = specs[i]
             locations = list(locations)
             e = &self._entries[i]
-            if not isinstance(fmt, str) or fmt not in _FORMATS:
-                raise ValueError(f"value {i}: format {fmt!r} is not one of 'u', 'i', 'd', 'n'")
-            e.fmt = _FORMATS[fmt]
+            e.fmt = _format_code(fmt, f"value {i}: ")
             if not 1 <= len(locations) <= MAX_WIDTH:
                 raise ValueError(f"value {i}: width {len(locations)} is not 1-{<int>MAX_WIDTH}")
             e.width = <int>len(locations)
@@ -224,45 +287,106 @@ cdef class ValueTable:
             out[keys[i]] = self._value(i)
         return out
 
+    def value(self, Py_ssize_t i):
+        """Value ``i`` alone (``IndexError`` outside ``0 <= i < len(self)``)."""
+        if not 0 <= i < self._n:
+            raise IndexError(f"value {i} of a table of {self._n}")
+        return self._value(i)
+
     cdef inline object _value(self, Py_ssize_t i):
         """Value ``i`` as a Python int."""
         cdef int k
         cdef const Entry *e = &self._entries[i]
-        cdef int w = e.width
-        cdef uint64_t bits, weight
-        cdef bint negative = False
-        if e.fmt == FMT_U or e.fmt == FMT_I:
-            bits = 0
-            for k in range(w):
-                bits |= (<uint64_t>e.src[k][0]) << (8 * k)
-            if e.fmt == FMT_I and (bits >> (8 * w - 1)) & 1:
-                negative = True
-                if w < MAX_WIDTH:
-                    bits |= (~<uint64_t>0) << (8 * w)   # sign-extend to 64 bits
-        elif e.fmt == FMT_D:
-            bits = 0
-            weight = 1
-            for k in range(w):
-                bits += BCD_BYTE[e.src[k][0]] * weight
-                weight *= 100
-        else:
-            bits = 0
-            weight = 1
-            for k in range(w):
-                bits += LN_BYTE[e.src[k][0]] * weight
-                weight *= 10
+        cdef uint8_t b[MAX_WIDTH]
+        cdef bint negative
+        for k in range(e.width):
+            b[k] = e.src[k][0]
+        cdef uint64_t bits = _combine(b, e.width, e.fmt, &negative)
         # Python's v & m, with v and m in [-2**63, 2**64): the low 64 bits
         # are the AND of the low 64 bits; the result is negative iff both are.
         if e.mask_kind == MASK_C:
             bits &= e.mask
             negative = negative and e.mask_negative
-        if negative:
-            value = PyLong_FromLongLong(<int64_t>bits)
-        else:
-            value = PyLong_FromUnsignedLongLong(bits)
+        value = _as_int(bits, negative)
         if e.mask_kind == MASK_PY:
             return value & self._py_masks[i]
         return value
 
     def __repr__(self):
         return f"<ValueTable {self._n} values over {self._nbuf} buffers>"
+
+
+def decode(data, positions, fmt):
+    """The value of the bytes ``data[positions[k]]`` (significance ``k``) read as ``fmt``.
+
+    ``data`` is a 1-D buffer of unsigned bytes; ``positions`` holds 1 to 8
+    offsets into it, least significant byte first; ``fmt`` is ``'u'``,
+    ``'i'``, ``'d'`` or ``'n'`` (see the module documentation). ``IndexError``
+    for a position outside ``data``.
+    """
+    cdef Py_ssize_t pos[MAX_WIDTH]
+    cdef uint8_t b[MAX_WIDTH]
+    cdef int k, w, f
+    cdef bint negative
+    cdef uint64_t bits
+    cdef Py_buffer view
+    f = _format_code(fmt, "")
+    w = _positions(positions, pos, "")
+    PyObject_GetBuffer(data, &view, PyBUF_RECORDS_RO)
+    try:
+        if view.ndim != 1 or view.itemsize != 1 or not _is_unsigned_byte_format(view.format):
+            raise ValueError(f"not a 1-D buffer of unsigned bytes (format {_format_name(view.format)!r})")
+        for k in range(w):
+            if pos[k] >= view.shape[0]:
+                raise IndexError(f"position {pos[k]} is out of range for {view.shape[0]} bytes")
+            b[k] = (<const uint8_t *>view.buf)[pos[k] * view.strides[0]]
+    finally:
+        PyBuffer_Release(&view)
+    bits = _combine(b, w, f, &negative)
+    return _as_int(bits, negative)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def decode_many(const uint8_t[:] block not None, positions, fmt, int64_t[::1] out not None,
+                const int64_t[:] offsets=None):
+    """Decode one type at many offsets of ``block`` into ``out``.
+
+    ``out[i]`` becomes the value whose byte of significance ``k`` is
+    ``block[offset + positions[k]]``, where ``offset`` is ``offsets[i]``, or
+    ``i`` when ``offsets`` is None (every offset from 0 on, as many as
+    ``out`` holds). Values are stored as int64; an unsigned 8-byte value
+    keeps its 64 bits (view ``out`` as uint64 to read it). ``IndexError``
+    if a value would read outside ``block`` (``out`` is then partly
+    written).
+    """
+    cdef Py_ssize_t pos[MAX_WIDTH]
+    cdef uint8_t b[MAX_WIDTH]
+    cdef int k, w, f
+    cdef bint negative
+    cdef Py_ssize_t i, off, last = 0
+    cdef Py_ssize_t n = out.shape[0]
+    cdef Py_ssize_t size = block.shape[0]
+    f = _format_code(fmt, "")
+    w = _positions(positions, pos, "")
+    for k in range(w):
+        if pos[k] > last:
+            last = pos[k]
+    if offsets is None:
+        if n and n - 1 + last >= size:
+            raise IndexError(f"{n} values of {w} bytes do not fit in {size} bytes")
+        with nogil:
+            for i in range(n):
+                for k in range(w):
+                    b[k] = block[i + pos[k]]
+                out[i] = <int64_t>_combine(b, w, f, &negative)
+        return
+    if offsets.shape[0] != n:
+        raise ValueError(f"{offsets.shape[0]} offsets for {n} values")
+    for i in range(n):
+        off = offsets[i]
+        if off < 0 or off + last >= size:
+            raise IndexError(f"offset {off} is out of range for values of {w} bytes in {size} bytes")
+        for k in range(w):
+            b[k] = block[off + pos[k]]
+        out[i] = <int64_t>_combine(b, w, f, &negative)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import re
 import os
-import tempfile
 import weakref
 import zipfile
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from retro._bk2 import parse_frames, write_frames
+from retro._fileutil import atomic_writer
 from retro.errors import MovieFormatError
 from retro.systems import SYSTEMS, SystemInfo
 
@@ -511,20 +511,9 @@ class Movie:
             members = self._gym_members(info, frames)
         else:
             members = self._bizhawk_members(info, frames)
-        directory = os.path.dirname(os.path.abspath(self.path)) or "."
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".bk2.part")
-        try:
-            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
-                for name, data in members:
-                    zf.writestr(name, data)
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with atomic_writer(self.path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in members:
+                zf.writestr(name, data)
 
     def _gym_members(self, info: SystemInfo, frames: np.ndarray) -> list[tuple[str, bytes]]:
         mnemonics = _gym_mnemonics(info)

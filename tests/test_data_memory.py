@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 import pytest
@@ -11,7 +12,40 @@ from hypothesis import strategies as st
 
 from retro.data.memory import Memory, Overlay
 from retro.data.types import parse_type
-from tests.test_data_types import ALL_TYPES
+from tests.test_data_types import ALL_TYPES, reference_decode
+
+
+# -- a reference model of the overlay, from the module docs ------------------------------------
+
+def _order(endian: str) -> str:
+    if endian == "=":
+        return "<" if sys.byteorder == "little" else ">"
+    return endian
+
+
+def reference_presented(raw: Sequence[int], overlay: Optional[Sequence[Any]]) -> list[int]:
+    """The bytes a game sees: every whole word from the block's start, in the presented order."""
+    out = list(raw)
+    if overlay is None:
+        return out
+    backing, presented, width = overlay
+    if _order(backing) == _order(presented):
+        return out
+    for base in range(0, len(out) - len(out) % width, width):
+        out[base:base + width] = reversed(out[base:base + width])
+    return out
+
+
+def reference_read(blocks: Mapping[int, Sequence[int]], overlay: Optional[Sequence[Any]], address: int,
+                   spec: str, mask: Optional[int] = None) -> Optional[int]:
+    """The value at ``address`` (None if a byte is in no block), masked unless the mask is all ones."""
+    seen = {start + k: b for start, block in blocks.items()
+            for k, b in enumerate(reference_presented(block, overlay))}
+    width = int(spec[-1])
+    if any(address + k not in seen for k in range(width)):
+        return None
+    value = reference_decode(spec, bytes(seen[address + k] for k in range(width)))
+    return value if mask is None or mask == (1 << 64) - 1 else value & mask
 
 
 class FakeEmulator:
@@ -75,21 +109,22 @@ def test_overlay_permutations() -> None:
 
 
 @given(st.sampled_from(ALL_TYPES), st.integers(0, 8), st.sampled_from([None, ["=", ">", 2]]), st.data())
-def test_compiled_readers_agree_with_plain_decoding(spec: str, address: int, overlay: Any,
+def test_readers_and_writers_match_the_reference_model(spec: str, address: int, overlay: Any,
                                                      data: st.DataObject) -> None:
     t = parse_type(spec)
     contents = data.draw(st.binary(min_size=24, max_size=24))
     raw = np.frombuffer(contents, dtype=np.uint8).copy()
     mem = Memory({0x100: raw}, overlay=overlay)
-    presented = bytes(mem.presented_blocks()[0x100])
-    expected = t.decode(presented[address:address + t.width])
+    assert list(mem.presented_blocks()[0x100]) == reference_presented(contents, overlay)
+    expected = reference_read({0x100: contents}, overlay, 0x100 + address, spec)
     assert mem.reader(0x100 + address, spec)() == expected
     assert mem.extract(0x100 + address, spec) == expected
+    assert mem.raw_reader(0x100 + address, t)() == \
+        reference_read({0x100: contents}, overlay, 0x100 + address, spec[:-2] + "u" + spec[-1])
     value = data.draw(st.integers(*t.value_range))
     mem.writer(0x100 + address, spec)(value)
     assert mem.extract(0x100 + address, spec) == value
-    after = bytes(mem.presented_blocks()[0x100])
-    assert after[address:address + t.width] == t.encode(value)
+    assert reference_read({0x100: bytes(raw)}, overlay, 0x100 + address, spec) == value
 
 
 def test_mask_applies_to_reads_only() -> None:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retro.data.ops import OP_NAMES, calculate, calculate_array
@@ -290,3 +290,159 @@ def test_save_then_load_keeps_the_scenario(tmp_path: Any) -> None:
     assert saved["done"]["nodes"]["both"]["condition"] == "all"
     assert saved["rewards"][1]["script"] == "lua:p2"
     assert again.crop(1) == (5, 5, 0, 0)
+
+
+# -- whole scenarios against a reference model, frame by frame ------------------------------------
+
+MEASURES = st.sampled_from([None, "delta", "absolute"])
+OPS_OR_NONE = st.sampled_from([None, *OP_NAMES])
+WEIGHTS = st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.5, -0.25, 1e-3])
+SCRIPT_ANSWERS = st.sampled_from([None, True, False, 0, 1, -2, 0.5, "text"])
+frame_ints = st.one_of(st.integers(-4, 4), st.integers(-(1 << 40), 1 << 40))
+
+
+def _spec(draw: st.DrawFn, keys: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
+    """A spec with each key present or not."""
+    spec = {}
+    for key, strategy in keys.items():
+        if draw(st.booleans()):
+            value = draw(strategy)
+            if value is not None:
+                spec[key] = value
+    return spec
+
+
+@st.composite
+def reward_docs(draw: st.DrawFn) -> dict[str, Any]:
+    keys = {"measurement": MEASURES, "op": OPS_OR_NONE, "reference": st.integers(-3, 3),
+            "reward": WEIGHTS, "penalty": WEIGHTS}
+    doc: dict[str, Any] = {"variables": {v: _spec(draw, keys) for v in draw(st.lists(st.sampled_from(VARS),
+                                                                                      unique=True, max_size=4))}}
+    if draw(st.booleans()):
+        doc["time"] = _spec(draw, keys)
+    if draw(st.integers(0, 4)) == 0:
+        doc["script"] = draw(st.sampled_from(["lua:r0", "r1"]))
+    return doc
+
+
+@st.composite
+def done_docs(draw: st.DrawFn, depth: int = 2) -> dict[str, Any]:
+    keys = {"measurement": MEASURES, "op": OPS_OR_NONE, "reference": st.integers(-3, 3)}
+    names = draw(st.permutations(VARS))[:draw(st.integers(0, 3))]  # no variables as often as one
+    doc: dict[str, Any] = {"variables": {v: _spec(draw, keys) for v in names}}
+    if depth:
+        doc["nodes"] = {f"n{k}": draw(done_docs(depth - 1)) for k in range(draw(st.integers(0, 2)))}
+    if draw(st.booleans()):
+        doc["condition"] = draw(st.sampled_from(["any", "all"]))
+    return doc
+
+
+@st.composite
+def scenario_docs(draw: st.DrawFn) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    if draw(st.booleans()):
+        doc["reward"] = draw(reward_docs())
+    if draw(st.booleans()):
+        doc["rewards"] = draw(st.lists(reward_docs(), max_size=3))
+    if draw(st.booleans()):
+        doc["done"] = draw(done_docs())
+        if draw(st.integers(0, 4)) == 0:
+            doc["done"]["script"] = "lua:done"
+    return doc
+
+
+def reference_measure(spec: dict[str, Any], value: int, delta: int, default: str) -> int:
+    x = delta if spec.get("measurement", default) == "delta" else value
+    return REFERENCE_OPS[spec.get("op")](x, spec.get("reference", 0))
+
+
+def reference_tree(node: dict[str, Any], values: dict[str, int], deltas: dict[str, int]) -> bool:
+    results = [reference_measure(s, values[v], deltas[v], "absolute") > 0 for v, s in node["variables"].items()]
+    results += [reference_tree(n, values, deltas) for n in node.get("nodes", {}).values()]
+    return all(results) if node.get("condition", "any") == "all" else any(results)
+
+
+def reference_players(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each player's reward spec: "reward" then "rewards"[p]; a variable keeps its first spec,
+    time and script their last."""
+    players: list[dict[str, Any]] = [{"variables": {}}, {"variables": {}}]
+    sources = [(0, doc["reward"])] if "reward" in doc else []
+    sources += list(enumerate(doc.get("rewards", [])[:2]))
+    for p, spec in sources:
+        for v, s in spec["variables"].items():
+            players[p]["variables"].setdefault(v, s)
+        for key in ("time", "script"):
+            if key in spec:
+                players[p][key] = spec[key]
+    return players
+
+
+def reference_reward(player: dict[str, Any], values: dict[str, int], deltas: dict[str, int],
+                     answers: dict[str, Any]) -> float:
+    if "script" in player:
+        answer = answers[player["script"].split(":")[-1]]
+        return float(answer) if isinstance(answer, (bool, int, float)) else 0.0
+    r = 0.0
+    time = player.get("time")
+    if time is not None:
+        m = reference_measure(time, 1, 1, "delta")
+        r += m * time.get("reward", 0.0) if m > 0 else 0.0  # m is never negative for value 1
+    for v, s in player["variables"].items():
+        m = reference_measure(s, values[v], deltas[v], "delta")
+        if m > 0:
+            r += m * s.get("reward", 0.0)
+        elif m < 0:
+            r += m * s.get("penalty", 0.0)
+    return r
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario_docs(), st.lists(st.tuples(st.fixed_dictionaries({v: frame_ints for v in VARS}),
+                                           st.fixed_dictionaries({v: frame_ints for v in VARS}),
+                                           st.fixed_dictionaries({f: SCRIPT_ANSWERS for f in ("r0", "r1", "done")})),
+                                 min_size=1, max_size=6))
+def test_scenarios_match_the_reference_frame_by_frame(doc: dict[str, Any], frames: list[Any]) -> None:
+    scen = Scenario.from_json(json.loads(json.dumps(doc)))
+    players = reference_players(doc)
+    totals = [0.0, 0.0]
+    for frame, (values, deltas, answers) in enumerate(frames):
+        calls: list[str] = []
+
+        def call(scope: str, name: str) -> Any:
+            calls.append(name)
+            return answers[name]
+
+        scen.update([values[n] for n in scen.watched], [deltas[n] for n in scen.watched], call)
+        done_doc = doc.get("done", {"variables": {}})
+        if "script" in done_doc:
+            answer = answers["done"]
+            done = bool(answer) if isinstance(answer, (bool, int, float)) else False
+        else:
+            done = reference_tree(done_doc, values, deltas)
+        rewards = [reference_reward(p, values, deltas, answers) for p in players]
+        totals = [t + r for t, r in zip(totals, rewards)]
+        assert scen.is_done == done, frame
+        assert scen.reward == rewards, frame
+        assert scen.total_reward == totals, frame
+        assert scen.frame == frame + 1
+        expected_calls = ["done"] if "script" in done_doc else []
+        expected_calls += [p["script"].split(":")[-1] for p in players if "script" in p]
+        assert calls == expected_calls, frame
+
+
+@given(st.sampled_from([None, "delta", "absolute"]), OPS_OR_NONE, st.integers(-3, 3), WEIGHTS, WEIGHTS,
+       frame_ints, frame_ints)
+def test_spec_methods_follow_the_scenario_rules(measurement: str | None, op: str | None, ref: int,
+                                                reward: float, penalty: float, value: int, delta: int) -> None:
+    spec: dict[str, Any] = {"reference": ref, "reward": reward, "penalty": penalty}
+    if measurement:
+        spec["measurement"] = measurement
+    if op:
+        spec["op"] = op
+    scen = Scenario.from_json({"reward": {"variables": {"v": spec}},
+                               "done": {"variables": {"v": {k: spec[k] for k in ("measurement", "op", "reference")
+                                                            if k in spec}}}})
+    m_reward = reference_measure(spec, value, delta, "delta")
+    expected = m_reward * reward if m_reward > 0 else m_reward * penalty if m_reward < 0 else 0.0
+    assert scen.rewards[0].variables["v"].calculate(value, delta) == expected
+    assert scen.done.variables["v"].test(value, delta) == (reference_measure(spec, value, delta, "absolute") > 0)

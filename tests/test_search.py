@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from retro.data.memory import Memory
 from retro.data.search import DEFAULT_TYPES, Search, value_variants
 from retro.data.types import parse_type
+from tests.test_data_types import reference_decode
 
 GENESIS_TYPES = ["|u1", ">u2", ">u4", "|i1", ">i2", ">i4", "|d1", ">d2", ">d4", "<d4", ">d6", ">d8",
                  ">n4", ">n6", ">n8"]
@@ -201,7 +202,7 @@ def brute_force(blocks: dict[int, bytes], types: list[str], value: int) -> set[t
         t = parse_type(spec)
         for start, data in blocks.items():
             for off in range(len(data) - t.width + 1):
-                stored = t.decode(data[off:off + t.width])
+                stored = reference_decode(spec, data[off:off + t.width])
                 for mult, div, bias in value_variants(value):
                     m, d = mult, div
                     if t.format == "d":
@@ -218,7 +219,7 @@ def brute_force(blocks: dict[int, bytes], types: list[str], value: int) -> set[t
 def test_search_matches_brute_force(data: bytes, where: int, spec: str) -> None:
     t = parse_type(spec)
     where = min(where, len(data) - t.width)
-    value = t.decode(data[where:where + t.width])   # a value that is in memory somewhere
+    value = reference_decode(spec, data[where:where + t.width])   # a value that is in memory somewhere
     mem = Memory({0x80: np.frombuffer(data, dtype=np.uint8).copy()})
     s = Search(MODEL_TYPES)
     s.search(mem, value)

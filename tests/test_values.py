@@ -1,4 +1,9 @@
-"""ValueTable (retro._values): many typed values read in one C loop, and GameData on top of it."""
+"""retro._values, the one decoder of the type grammar (ValueTable, decode, decode_many), and GameData on top.
+
+Every value is checked against the reference model written in the tests
+(``reference_decode`` of tests/test_data_types.py, ``reference_read`` of
+tests/test_data_memory.py), not against another reader of retro's.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retro._values import ValueTable
+from retro._values import ValueTable, decode, decode_many
 from retro.data.gamedata import GameData
 from retro.data.memory import Memory
-from retro.data.types import parse_type
+from retro.data.search import decode_block
+from retro.data.types import bcd_decode, ln_bcd_decode, parse_type
 from retro.errors import IntegrationError
-from tests.test_data_types import ALL_TYPES
+from tests.test_data_memory import reference_read
+from tests.test_data_types import ALL_TYPES, reference_decode
 
 OVERLAYS = [None, ["=", ">", 2], ["<", ">", 4]]
 
@@ -46,7 +53,7 @@ def _blocks(data: st.DataObject) -> dict[int, np.ndarray]:
 
 @settings(max_examples=400)
 @given(st.sampled_from(OVERLAYS), st.data())
-def test_table_reads_what_the_readers_read(overlay: Any, data: st.DataObject) -> None:
+def test_tables_and_readers_match_the_reference_model(overlay: Any, data: st.DataObject) -> None:
     blocks = _blocks(data)
     mem = Memory(blocks, overlay=overlay)
     lo = min(blocks)
@@ -55,21 +62,26 @@ def test_table_reads_what_the_readers_read(overlay: Any, data: st.DataObject) ->
                                 min_size=0, max_size=12), label="values")
     mapped = []
     for address, spec, mask in values:
-        try:
-            mem.value_spec(address, spec, mask)
-        except IndexError:
+        if reference_read(blocks, overlay, address, spec) is None:
             with pytest.raises(IndexError, match="No known mapping"):
                 mem.reader(address, spec, mask)
             with pytest.raises(IndexError, match="No known mapping"):
                 mem.value_table([(address, spec, mask)])
+            with pytest.raises(IndexError, match="No known mapping"):
+                mem.extract(address, spec)
             continue
         mapped.append((address, spec, mask))
     table = mem.value_table(mapped)
     assert len(table) == len(mapped)
     readers = [mem.reader(a, t, m) for a, t, m in mapped]
     for _ in range(2):
+        expected = [reference_read(blocks, overlay, a, t, m) for a, t, m in mapped]
         got = table.read()
-        assert got == [read() for read in readers]
+        assert got == expected
+        assert [table.value(i) for i in range(len(table))] == expected
+        assert [read() for read in readers] == expected
+        assert [mem.extract(a, t) for a, t, _ in mapped] == \
+            [reference_read(blocks, overlay, a, t) for a, t, _ in mapped]
         assert all(type(v) is int for v in got)
         # the table reads live memory: change every byte and read again
         for block in blocks.values():
@@ -78,12 +90,60 @@ def test_table_reads_what_the_readers_read(overlay: Any, data: st.DataObject) ->
 
 
 @given(st.sampled_from(ALL_TYPES), st.data())
-def test_decoding_matches_the_type_grammar(spec: str, data: st.DataObject) -> None:
-    """Stored bytes at their significance order decode as DataType.decode does, on raw specs."""
+def test_every_way_in_decodes_as_the_reference_model(spec: str, data: st.DataObject) -> None:
+    """Table, decode, DataType.decode and decode_raw, on stored bytes at the type's byte order."""
     t = parse_type(spec)
     stored = data.draw(st.binary(min_size=t.width, max_size=t.width))
+    expected = reference_decode(spec, stored)
     locations = [(0, pos) for pos in t.order]
-    assert ValueTable([stored], [(locations, t.format, None)]).read() == [t.decode(stored)]
+    assert ValueTable([stored], [(locations, t.format, None)]).read() == [expected]
+    assert decode(stored, t.order, t.format) == expected
+    assert t.decode(stored) == expected
+    raw = int.from_bytes(bytes(stored[pos] for pos in t.order), "little")
+    assert t.decode_raw(raw) == expected
+    assert t.decode_raw(raw | data.draw(st.integers(0, 255)) << (8 * t.width)) == expected  # bytes past width
+    if t.format == "d":
+        assert bcd_decode(raw, t.width) == expected
+    if t.format == "n":
+        assert ln_bcd_decode(raw, t.width) == expected
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(ALL_TYPES), st.binary(max_size=40), st.data())
+def test_block_decoding_matches_the_reference_model(spec: str, block: bytes, data: st.DataObject) -> None:
+    """decode_block (memory search): every offset, and chosen offsets, as the reference model reads them."""
+    t = parse_type(spec)
+    arr = np.frombuffer(block, dtype=np.uint8)
+    every = decode_block(arr, t)
+    count = max(len(block) - t.width + 1, 0)
+    assert every.tolist() == [reference_decode(spec, block[i:i + t.width]) for i in range(count)]
+    assert every.dtype == (np.uint64 if spec[-2:] == "u8" else np.int64)
+    if count:
+        offsets = np.array(data.draw(st.lists(st.integers(0, count - 1), max_size=10)), dtype=np.int64)
+        assert decode_block(arr, t, offsets).tolist() == \
+            [reference_decode(spec, block[i:i + t.width]) for i in offsets]
+        with pytest.raises(IndexError):
+            decode_block(arr, t, np.array([count], dtype=np.int64))
+
+
+def test_single_and_block_decoders_reject_bad_input() -> None:
+    with pytest.raises(IndexError, match="position 2"):
+        decode(b"ab", [2], "u")
+    with pytest.raises(ValueError, match="width 0"):
+        decode(b"ab", [], "u")
+    with pytest.raises(ValueError, match="format 'x'"):
+        decode(b"ab", [0], "x")
+    with pytest.raises(ValueError, match="unsigned bytes"):
+        decode(np.zeros(2, dtype=np.uint16), [0], "u")
+    with pytest.raises(ValueError, match="needs 2 bytes"):
+        parse_type(">u2").decode(b"abc")
+    with pytest.raises(IndexError):
+        decode_many(np.zeros(4, dtype=np.uint8), [0, 1], "u", np.empty(4, dtype=np.int64))
+    with pytest.raises(ValueError, match="3 offsets for 2 values"):
+        decode_many(np.zeros(4, dtype=np.uint8), [0], "u", np.empty(2, dtype=np.int64),
+                    np.zeros(3, dtype=np.int64))
+    with pytest.raises(IndexError):
+        ValueTable([b"a"], [([(0, 0)], "u", None)]).value(1)
 
 
 def test_unsigned_8_byte_values_are_positive() -> None:
@@ -226,8 +286,10 @@ def test_lookup_all_and_update_ram(tmp_path: Path) -> None:
         em.ram[:] = rng.integers(0, 256, size=32, dtype=np.uint8)
         em.more[:] = rng.integers(0, 256, size=8, dtype=np.uint8)
         em.ram[4] = frame < 19                     # lives: 0 on the last frame
-        expected = {n: data.memory.reader(v["address"], v["type"], v.get("mask"))()
+        blocks = {0x1000: bytes(em.ram), 0x1020: bytes(em.more)}
+        expected = {n: reference_read(blocks, None, v["address"], v["type"], v.get("mask"))
                     for n, v in VARIABLES.items() if n != "off_map"}
+        assert {n: data.lookup_value(n) for n in expected} == expected
         assert data.lookup_all() == expected
         assert list(data.lookup_all()) == [n for n in VARIABLES if n != "off_map"]
         assert (expected["masked_all"] < 0) == (em.ram[0x11] >= 0x80)  # 2**64 - 1 means no mask

@@ -12,8 +12,9 @@ variable: the variables are compiled once into tables of byte pointers
 for all of them) that :meth:`GameData.update_ram` and
 :meth:`GameData.lookup_all` read in one C loop; the scenario keeps the
 previous value of each variable it reads to form deltas. Single variables
-(:meth:`GameData.lookup_value`, writes) use closures that read or write just
-their own bytes (see :mod:`retro.data.memory`). Tables and closures are
+are read from the table of all of them (:meth:`GameData.lookup_value`) and
+written by closures that store just their own bytes (see
+:mod:`retro.data.memory`). Tables and closures are
 rebuilt only when variables change or the emulator power-cycles.
 
 Differences from Gym Retro, on purpose:
@@ -41,9 +42,10 @@ from typing import Any, Iterator, Mapping, Optional, Sequence
 import numpy as np
 
 from retro._values import ValueTable
+from retro.actions import ComboGroups, combo_groups
 from retro.data.integrations import Integrations, get_file_path
 from retro.data.lua import LuaContext, LuaScriptError
-from retro.data.memory import NO_MAPPING, Memory, Reader, ValueSpec, Writer
+from retro.data.memory import NO_MAPPING, Memory, ValueSpec, Writer
 from retro.data.ops import get_op
 from retro.data.scenario import Scenario, _check_player
 from retro.data.search import Search
@@ -92,10 +94,6 @@ class Variable:
         return cls(address, dtype, mask)
 
 
-def _not_mapped() -> int:
-    raise IndexError(NO_MAPPING)
-
-
 _EMPTY_TABLE = ValueTable((), ())
 
 
@@ -128,7 +126,7 @@ class GameData:
         self._lua: Optional[LuaContext] = None
         self.data_path: Optional[str] = None
         self.scenario_path: Optional[str] = None
-        self._action_cache: Optional[list[tuple[int, list[int]]]] = None
+        self._action_cache: Optional[ComboGroups] = None
         self._invalidate()
         if game:
             data = _resolve(game, data, "data", inttype)
@@ -141,11 +139,12 @@ class GameData:
     def _invalidate(self) -> None:
         """Variables, scenario or memory changed: rebuild readers before the next read."""
         self._compiled_generation = -1
-        self._readers: dict[str, Reader] = {}
         self._writers: dict[str, Writer] = {}
-        # every mapped variable, in definition order: names and one table reading them all
+        # every mapped variable, in definition order: names, one table reading them all, and
+        # each variable's index in it (None: an address no block holds)
         self._all_names: tuple[str, ...] = ()
         self._all_table: ValueTable = _EMPTY_TABLE
+        self._slot: dict[str, Optional[int]] = {}
         # the scenario's variables: one table reading the mapped ones, in watched order;
         # _watch_slots is None when every watched name is a mapped variable, else for each
         # watched name its index in the table or None (not a variable: reads as 0)
@@ -157,15 +156,15 @@ class GameData:
 
     def _compile(self) -> None:
         mem = self._memory
-        readers: dict[str, Reader] = {}
         specs: dict[str, ValueSpec] = {}
+        slot: dict[str, Optional[int]] = {}
         for name, var in self._vars.items():
             try:
-                readers[name] = mem.reader(var.address, var.type, var.mask)
                 specs[name] = mem.value_spec(var.address, var.type, var.mask)
+                slot[name] = len(specs) - 1
             except IndexError:
-                readers[name] = _not_mapped
-        self._readers = readers
+                slot[name] = None
+        self._slot = slot
         self._writers = {}
         buffers = mem.buffers
         self._all_names = tuple(specs)
@@ -176,19 +175,18 @@ class GameData:
         if len(mapped) == len(watched):
             self._watch_slots = None
         else:
-            slot = {n: j for j, n in enumerate(mapped)}
-            self._watch_slots = [slot.get(n) for n in watched]
-        # a watched variable whose address no block holds fails every update_ram, as its reader does
-        self._watch_unmapped = any(n in readers and n not in specs for n in watched)
-        self._watch_unknown = [(i, n) for i, n in enumerate(watched) if n not in readers]
+            in_table = {n: j for j, n in enumerate(mapped)}
+            self._watch_slots = [in_table.get(n) for n in watched]
+        # a watched variable whose address no block holds fails every update_ram, as its lookup does
+        self._watch_unmapped = any(n in slot and n not in specs for n in watched)
+        self._watch_unknown = [(i, n) for i, n in enumerate(watched) if n not in slot]
         self._watched = watched
         self._compiled_generation = mem.generation
 
-    def _fresh(self) -> dict[str, Reader]:
+    def _fresh(self) -> None:
         mem = self._memory
         if mem.refresh() or self._compiled_generation != mem.generation:
             self._compile()
-        return self._readers
 
     # -- loading and saving -------------------------------------------------------------------------
 
@@ -380,12 +378,14 @@ class GameData:
         """
         if name in self._custom:
             return self._custom[name]
-        readers = self._fresh()
+        self._fresh()
         try:
-            read = readers[name]
+            i = self._slot[name]
         except KeyError:
             raise KeyError(name) from None
-        return read()
+        if i is None:
+            raise IndexError(NO_MAPPING)
+        return self._all_table.value(i)
 
     def set_value(self, name: str, value: Any) -> None:
         """Write a variable into emulated memory, or set a custom variable (until :meth:`reset`)."""
@@ -449,44 +449,26 @@ class GameData:
         if self._buttons and self._scenario.actions is not None:
             self._action_groups()
 
-    def _action_groups(self) -> list[tuple[int, list[int]]]:
+    def _action_groups(self) -> ComboGroups:
         if self._action_cache is not None:
             return self._action_cache
         scen_actions = self._scenario.actions
-        groups_in = scen_actions if scen_actions is not None else self._system_actions
-        where = f"{self._scenario.path or '<scenario>'}: actions" if scen_actions is not None else "system actions"
-        groups: dict[int, list[int]] = {}
-        if self._buttons:
-            for group in groups_in:
-                combos = set()
-                mask = 0
-                for combo in group:
-                    bits = 0
-                    for button in combo:
-                        try:
-                            bits |= 1 << self._buttons.index(button)
-                        except ValueError:
-                            raise IntegrationError(
-                                f"{where}: unknown button {button!r}; this system's buttons are "
-                                f"{[b for b in self._buttons if b]}") from None
-                    mask |= bits
-                    combos.add(bits)
-                groups.setdefault(mask, sorted(combos))  # the first group of a mask wins
-        self._action_cache = sorted(groups.items())
-        return self._action_cache
+        if not self._buttons:
+            groups = ComboGroups(())  # no emulator: no buttons, no groups (as in Gym Retro)
+        elif scen_actions is not None:
+            groups = combo_groups(self._buttons, scen_actions, f"{self._scenario.path or '<scenario>'}: actions")
+        else:
+            groups = combo_groups(self._buttons, self._system_actions, "system actions")
+        self._action_cache = groups
+        return groups
 
     def valid_actions(self) -> list[list[int]]:
         """The action groups, as sorted lists of button masks, sorted by group mask."""
-        return [list(combos) for _, combos in self._action_groups()]
+        return self._action_groups().as_lists()
 
     def filter_action(self, action: int) -> int:
         """Keep each group's bits only if they form an allowed combo; drop bits of no group."""
-        out = 0
-        for mask, combos in self._action_groups():
-            masked = action & mask
-            if masked in combos:
-                out |= masked
-        return out
+        return self._action_groups().filter(action)
 
     # -- memory search -----------------------------------------------------------------------------------------
 

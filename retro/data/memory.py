@@ -11,24 +11,23 @@ goes through it; :attr:`Memory.blocks` shows the raw bytes.
 An address is absolute (``0xFF025A``); one that no block holds raises
 ``IndexError('No known mapping')``.
 
-For speed, :meth:`Memory.reader` and :meth:`Memory.writer` compile an
-(address, type) pair once into a closure that reads only that variable's
-bytes, with one ``struct`` call when they are contiguous in RAM. Closures hold
-views of the blocks of the moment: after :attr:`Memory.generation` changes
-(the emulator power-cycled and :meth:`Memory.refresh` re-took its blocks),
-compile them again.
-
-For many variables at once, :meth:`Memory.value_table` compiles them into a
-:class:`retro._values.ValueTable`, which reads them all in one C loop (one
-Python call for all of them instead of one closure call each).
+Every read decodes through :class:`retro._values.ValueTable`, the one
+decoder of the type grammar: this module only works out where each byte of
+a value is (:meth:`Memory.byte_locations`: the type's byte order, then the
+overlay, across adjacent blocks). :meth:`Memory.value_table` compiles many
+(address, type, mask) values into one table that reads them all in one C
+loop; :meth:`Memory.reader` is a one-value table, and :meth:`Memory.writer`
+a closure that stores a value's bytes. Tables and writers hold the blocks of
+the moment: after :attr:`Memory.generation` changes (the emulator
+power-cycled and :meth:`Memory.refresh` re-took its blocks), compile them
+again.
 """
 
 from __future__ import annotations
 
 import bisect
-import struct
-from operator import itemgetter
-from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Sequence
+from functools import partial
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -219,69 +218,16 @@ class Memory:
 
     def raw_reader(self, address: int, dtype: DataType) -> Reader:
         """A closure returning the raw integer (byte k = significance k) of a value."""
-        locs = self.byte_locations(address, dtype)
-        blocks = {b for b, _ in locs}
-        if len(blocks) != 1:
-            mvs = self._mvs
-            pairs = [(mvs[b], o, 8 * k) for k, (b, o) in enumerate(locs)]
-
-            def read_spanning() -> int:
-                raw = 0
-                for mv, o, shift in pairs:
-                    raw |= mv[o] << shift
-                return raw
-            return read_spanning
-        mv = self._mvs[locs[0][0]]
-        return _compile_raw(mv, [o for _, o in locs], signed=False)
+        table = ValueTable(self._mvs, [(self.byte_locations(address, dtype), "u", None)])
+        return partial(table.value, 0)
 
     def reader(self, address: int, type: str | DataType, mask: int | None = None) -> Reader:
         """A closure returning the value of ``type`` at ``address`` (``& mask`` if given).
 
+        The closure reads through a one-value :class:`~retro._values.ValueTable`.
         Raises ``IndexError('No known mapping')`` now if any byte is unmapped.
         """
-        dtype = parse_type(type)
-        read = self._value_reader(address, dtype)
-        if mask is None or mask == (1 << 64) - 1:
-            return read
-
-        def read_masked() -> int:
-            return read() & mask
-        return read_masked
-
-    def _value_reader(self, address: int, dtype: DataType) -> Reader:
-        locs = self.byte_locations(address, dtype)
-        fmt = dtype.format
-        if len({b for b, _ in locs}) == 1 and fmt in "iu":
-            # struct decodes signed values itself when the bytes are contiguous
-            fast = _compile_raw(self._mvs[locs[0][0]], [o for _, o in locs], signed=dtype.signed)
-            if fmt == "u" or getattr(fast, "signed_ok", False):
-                return fast
-            raw_read = fast
-        else:
-            raw_read = self.raw_reader(address, dtype)
-        if fmt == "u":
-            return raw_read
-        if fmt == "i":
-            bits = dtype.bits
-            top = 1 << (bits - 1)
-            full = 1 << bits
-
-            def read_signed() -> int:
-                raw = raw_read()
-                return raw - full if raw & top else raw
-            return read_signed
-        if dtype.width <= 2:
-            from retro.data import types as _t
-            table = _t._bcd_words() if fmt == "d" else _t._ln_words()
-
-            def read_table() -> int:
-                return table[raw_read()]
-            return read_table
-        decode = dtype.decode_raw
-
-        def read_decoded() -> int:
-            return decode(raw_read())
-        return read_decoded
+        return partial(self.value_table([(address, type, mask)]).value, 0)
 
     def value_spec(self, address: int, type: str | DataType, mask: int | None = None) -> ValueSpec:
         """``(locations, format, mask)`` of a value, for :class:`retro._values.ValueTable`.
@@ -330,7 +276,7 @@ class Memory:
     def extract(self, address: int, type: str | DataType) -> int:
         """The value of ``type`` at absolute ``address``."""
         self.refresh()
-        return self._value_reader(int(address), parse_type(type))()
+        return self.value_table([(int(address), type, None)]).value(0)
 
     def assign(self, address: int, type: str | DataType, value: int) -> None:
         """Store ``value`` as ``type`` at absolute ``address``."""
@@ -348,97 +294,3 @@ class Memory:
     def __repr__(self) -> str:
         spans = ", ".join(f"{s:#x}+{len(v)}" for s, v in zip(self._starts, self._views))
         return f"<Memory [{spans}] {self.overlay!r}>"
-
-
-_STRUCT_CODES = {1: "b", 2: "h", 4: "i", 8: "q"}
-
-
-def _compile_raw(mv: memoryview, offsets: list[int], signed: bool) -> Reader:
-    """A closure reading bytes ``mv[offsets[k]]`` (significance k) as one integer.
-
-    With ``signed`` and contiguous bytes of width 1, 2, 4 or 8 the closure
-    returns the two's-complement value directly and carries
-    ``signed_ok = True``; otherwise it returns the unsigned raw integer.
-    """
-    n = len(offsets)
-    lo = min(offsets)
-    if n == 1:
-        off = offsets[0]
-
-        def read_byte() -> int:
-            return mv[off]
-        return read_byte
-    ascending = offsets == list(range(lo, lo + n))
-    descending = offsets == list(range(lo + n - 1, lo - 1, -1))
-    if ascending or descending:
-        order = "<" if ascending else ">"
-        if n in _STRUCT_CODES:
-            code = _STRUCT_CODES[n]
-            unpack = struct.Struct(order + (code if signed else code.upper())).unpack_from
-
-            def read_struct() -> int:
-                return unpack(mv, lo)[0]
-            if signed:
-                read_struct.signed_ok = True  # type: ignore[attr-defined]
-            return read_struct
-        hi = lo + n
-        byteorder: Literal["little", "big"] = "little" if ascending else "big"
-
-        def read_slice() -> int:
-            return int.from_bytes(mv[lo:hi], byteorder)
-        return read_slice
-    words = _word_layout(offsets)
-    if words is not None:
-        base, fmt, shifts = words
-        unpack_words = struct.Struct(fmt).unpack_from
-        if len(shifts) == 2:
-            s0, s1 = shifts
-
-            def read_two_words() -> int:
-                w0, w1 = unpack_words(mv, base)
-                return (w0 << s0) | (w1 << s1)
-            return read_two_words
-
-        def read_words() -> int:
-            raw = 0
-            for w, s in zip(unpack_words(mv, base), shifts):
-                raw |= w << s
-            return raw
-        return read_words
-    pick = itemgetter(*offsets)
-
-    def read_gather() -> int:
-        return int.from_bytes(bytes(pick(mv)), "little")
-    return read_gather
-
-
-def _word_layout(offsets: list[int]) -> tuple[int, str, tuple[int, ...]] | None:
-    """If the bytes form 16-bit words of one byte order laid side by side, how to read them.
-
-    That is the layout of a big-endian 4- or 8-byte value on the Genesis
-    (word-swapped by the overlay). Returns (first offset, struct format,
-    shift of each word read in address order), or None.
-    """
-    n = len(offsets)
-    if n % 2:
-        return None
-    word_at: dict[int, int] = {}
-    orders = set()
-    for j in range(n // 2):
-        a, b = offsets[2 * j], offsets[2 * j + 1]
-        if b == a + 1:
-            orders.add("<")
-            start = a
-        elif a == b + 1:
-            orders.add(">")
-            start = b
-        else:
-            return None
-        word_at[start] = 16 * j
-    if len(orders) != 1:
-        return None
-    lo = min(word_at)
-    starts = sorted(word_at)
-    if starts != list(range(lo, lo + n, 2)):
-        return None
-    return lo, orders.pop() + "H" * (n // 2), tuple(word_at[s] for s in starts)

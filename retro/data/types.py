@@ -16,11 +16,14 @@ A type string is ``<endian><format><width>``:
   of the host's order (on a little-endian host ``>=`` is ``><`` and ``<=`` is
   ``<``). A second character after ``=`` is ignored, as in Gym Retro.
 
-Everything about a type is worked out once, when it is parsed: :attr:`DataType.order`
-says which stored byte carries each significance, and decoding and encoding
-are table lookups on an integer whose byte ``k`` is the byte of significance
-``k`` (the "raw" integer). Memory readers (:mod:`retro.data.memory`) build
-that integer with one ``struct`` call when the bytes are contiguous.
+Everything about a type's layout is worked out once, when it is parsed:
+:attr:`DataType.order` says which stored byte carries each significance (the
+"raw" integer of a value has that byte as its byte ``k``). Turning those
+bytes into a value is done in one place, the C decoder of
+:mod:`retro._values`, whatever reads the value: :meth:`DataType.decode`,
+:class:`~retro.data.memory.Memory` and ``GameData`` (through
+``ValueTable``) and memory search (through ``decode_many``). Encoding, the
+inverse, is :meth:`DataType.encode`.
 
 Differences from Gym Retro, on purpose:
 
@@ -38,6 +41,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
+from retro._values import decode as _decode
 from retro.errors import IntegrationError
 
 __all__ = ["DataType", "parse_type", "FORMATS", "ENDIANS", "bcd_encode", "bcd_decode",
@@ -50,54 +54,21 @@ ENDIANS = ("|", "<", ">", "=", "><", "<>", ">=", "<=")
 LITTLE_HOST = sys.byteorder == "little"
 
 
-def _digit(nibble: int) -> int:
-    return nibble % 10
-
-
-# Per-byte digit values: BCD bytes carry two digits, low-nibble BCD one.
-_BCD_BYTE = [_digit(b >> 4) * 10 + _digit(b & 15) for b in range(256)]
-_LN_BYTE = [_digit(b & 15) for b in range(256)]
-_BCD_WORD: list[int] | None = None
-_LN_WORD: list[int] | None = None
-
-
-def _bcd_words() -> list[int]:
-    """Decoded value of every 16-bit BCD word (low byte = less significant)."""
-    global _BCD_WORD
-    if _BCD_WORD is None:
-        _BCD_WORD = [_BCD_BYTE[w >> 8] * 100 + _BCD_BYTE[w & 255] for w in range(65536)]
-    return _BCD_WORD
-
-
-def _ln_words() -> list[int]:
-    global _LN_WORD
-    if _LN_WORD is None:
-        _LN_WORD = [_LN_BYTE[w >> 8] * 10 + _LN_BYTE[w & 255] for w in range(65536)]
-    return _LN_WORD
+def _decode_raw(raw: int, width: int, fmt: str) -> int:
+    """The value of the low ``width`` bytes of ``raw`` (byte ``k`` = significance ``k``) read as ``fmt``."""
+    if not 1 <= width <= 8:
+        raise ValueError(f"width {width} is not 1-8")
+    return _decode((raw & ((1 << (8 * width)) - 1)).to_bytes(width, "little"), range(width), fmt)
 
 
 def bcd_decode(raw: int, width: int = 8) -> int:
-    """Value of ``width`` BCD bytes packed little-endian into ``raw``."""
-    table = _BCD_BYTE
-    value = 0
-    weight = 1
-    for _ in range(width):
-        value += table[raw & 255] * weight
-        raw >>= 8
-        weight *= 100
-    return value
+    """Value of ``width`` (1-8) BCD bytes packed little-endian into ``raw``."""
+    return _decode_raw(raw, width, "d")
 
 
 def ln_bcd_decode(raw: int, width: int = 8) -> int:
-    """Value of ``width`` low-nibble BCD bytes packed little-endian into ``raw``."""
-    table = _LN_BYTE
-    value = 0
-    weight = 1
-    for _ in range(width):
-        value += table[raw & 255] * weight
-        raw >>= 8
-        weight *= 10
-    return value
+    """Value of ``width`` (1-8) low-nibble BCD bytes packed little-endian into ``raw``."""
+    return _decode_raw(raw, width, "n")
 
 
 def bcd_encode(value: int, width: int = 8) -> int:
@@ -165,11 +136,12 @@ def _significance_order(endian: str, width: int) -> tuple[int, ...]:
 
 
 class DataType:
-    """A parsed type string with precomputed decode/encode tables.
+    """A parsed type string: its byte order, format and width.
 
     ``order[k]`` is the position (0 = lowest address) of the byte of
     significance ``k``. ``decode_raw``/``encode_raw`` convert between a value
-    and the raw integer whose byte ``k`` is that byte.
+    and the raw integer whose byte ``k`` is that byte; decoding is done by
+    :func:`retro._values.decode`.
     """
 
     __slots__ = ("type", "endian", "format", "width", "order", "signed", "bits",
@@ -213,19 +185,8 @@ class DataType:
     # -- raw integer <-> value ----------------------------------------------
 
     def decode_raw(self, raw: int) -> int:
-        """The value of the raw integer (byte ``k`` = significance ``k``)."""
-        fmt = self.format
-        if fmt == "u":
-            return raw
-        if fmt == "i":
-            return raw - (1 << self.bits) if raw >> (self.bits - 1) else raw
-        if fmt == "d":
-            if self.width <= 2:
-                return _bcd_words()[raw]
-            return bcd_decode(raw, self.width)
-        if self.width <= 2:
-            return _ln_words()[raw]
-        return ln_bcd_decode(raw, self.width)
+        """The value of the raw integer (byte ``k`` = significance ``k``; bytes past ``width`` are ignored)."""
+        return _decode_raw(raw, self.width, self.format)
 
     def encode_raw(self, value: int) -> int:
         """The raw integer that stores ``value`` (wrapped to the type's range)."""
@@ -239,14 +200,14 @@ class DataType:
 
     # -- stored bytes <-> value ---------------------------------------------
 
-    def raw_from_bytes(self, data: bytes | bytearray | memoryview) -> int:
-        """The raw integer of ``width`` stored bytes (lowest address first)."""
+    def _check_width(self, data: bytes | bytearray | memoryview) -> None:
         if len(data) != self.width:
             raise ValueError(f"{self.type} needs {self.width} bytes, got {len(data)}")
-        raw = 0
-        for k, pos in enumerate(self.order):
-            raw |= data[pos] << (8 * k)
-        return raw
+
+    def raw_from_bytes(self, data: bytes | bytearray | memoryview) -> int:
+        """The raw integer of ``width`` stored bytes (lowest address first)."""
+        self._check_width(data)
+        return _decode(data, self.order, "u")
 
     def raw_to_bytes(self, raw: int) -> bytes:
         out = bytearray(self.width)
@@ -256,7 +217,8 @@ class DataType:
 
     def decode(self, data: bytes | bytearray | memoryview) -> int:
         """The value stored in ``width`` bytes (lowest address first)."""
-        return self.decode_raw(self.raw_from_bytes(data))
+        self._check_width(data)
+        return _decode(data, self.order, self.format)
 
     def encode(self, value: int) -> bytes:
         """The ``width`` bytes that store ``value``."""

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from retro._fileutil import atomic_write
 from retro.emulator import RetroEmulator
 from retro.errors import GameNotFoundError, IntegrationError, RetroError
 from retro.systems import SYSTEMS
@@ -205,10 +206,7 @@ def make_state(rom: str | os.PathLike[str], presses: Sequence[Press], frames: in
 
 def write_state(path: Path, state: bytes) -> None:
     """Write ``state`` gzipped, with no timestamp in the gzip header."""
-    data = gzip.compress(state, compresslevel=9, mtime=0)
-    tmp = path.with_name("." + path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(path, gzip.compress(state, compresslevel=9, mtime=0))
 
 
 def _read_state(path: Path) -> bytes:
