@@ -38,7 +38,7 @@ import numpy as np
 from gymnasium import spaces
 
 from retro import data as retro_data
-from retro.actions import ComboGroups, discrete_table, filter_table, multi_discrete_table
+from retro.actions import discrete_table, filter_table, multi_discrete_table
 from retro.emulator import RetroEmulator, StepPool, pack_buttons
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, IntegrationError, InvalidActionError, StateError
@@ -237,9 +237,8 @@ class GameSession:
         assert info is not None
         self.buttons: list[str | None] = list(info.buttons)
         self.num_buttons = len(self.buttons)
-        groups_raw = self.data.valid_actions()
-        self.button_combos: list[list[int]] = [list(g) for g in groups_raw]
-        groups = ComboGroups(tuple(tuple(g) for g in groups_raw))
+        groups = self.data.action_groups()
+        self.button_combos: list[list[int]] = groups.as_lists()
         self.use_restricted_actions = kind
         self._valid_mask = sum(1 << i for i, name in enumerate(self.buttons) if name)
         self._action_cache: dict[Any, list[int]] = {}

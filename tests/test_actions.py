@@ -21,7 +21,7 @@ import pytest
 import retro
 from retro.actions import combo_groups
 from retro.data import GameData, library_path
-from retro.env import RetroEnv
+from retro.session import GameSession
 from retro.errors import IntegrationError
 from retro.systems import SYSTEMS
 
@@ -119,9 +119,9 @@ def gamedata(system: str, actions: Actions, tmp_path: Path) -> GameData:
     return data
 
 
-def bare_env(data: GameData, system: str, kind: retro.Actions) -> RetroEnv:
-    """An environment's action tables, built by RetroEnv from ``data`` without a core."""
-    env = object.__new__(RetroEnv)
+def bare_env(data: GameData, system: str, kind: retro.Actions) -> GameSession:
+    """An environment's action tables, built by its GameSession from ``data`` without a core."""
+    env = object.__new__(GameSession)
     env.em = SimpleNamespace(system_info=SYSTEMS[system])  # type: ignore[assignment]
     env.data = data
     env.players = 1
@@ -149,13 +149,13 @@ def test_gamedata_and_env_tables_follow_gym_retros_rules(system: str, actions: A
     for mask in range(1 << nb):
         want = reference_filter(expected, mask)
         assert data.filter_action(mask) == want, mask
-        assert env._action_masks(bits[mask].astype(np.int8)) == [want], mask
+        assert env.decode(bits[mask].astype(np.int8)) == [want], mask
     assert data.filter_action(1 << 20 | 1 << nb) == 0   # bits of no button are dropped
 
     env = bare_env(data, system, retro.Actions.DISCRETE)
     n = int(np.prod([len(g) for g in expected]))
     assert env.action_space.n == n
-    assert [env._action_masks(a) for a in range(n)] == [[reference_discrete(expected, a)] for a in range(n)]
+    assert [env.decode(a) for a in range(n)] == [[reference_discrete(expected, a)] for a in range(n)]
 
     env = bare_env(data, system, retro.Actions.MULTI_DISCRETE)
     sizes = [len(g) for g in expected]
@@ -164,7 +164,7 @@ def test_gamedata_and_env_tables_follow_gym_retros_rules(system: str, actions: A
         want = 0
         for g, c in enumerate(choice):
             want |= expected[g][c]
-        assert env._action_masks(np.array(choice)) == [want]
+        assert env.decode(np.array(choice)) == [want]
 
 
 def test_first_group_of_a_mask_wins(tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_real_environment_uses_the_same_groups() -> None:
         info = SYSTEMS["Genesis"]
         expected = reference_groups(info.buttons, info.actions)
         assert env.button_combos == env.data.valid_actions() == expected
-        assert [env._action_masks(a) for a in range(env.action_space.n)] == \
+        assert [env.session.decode(a) for a in range(env.action_space.n)] == \
             [[reference_discrete(expected, a)] for a in range(env.action_space.n)]
     finally:
         env.close()

@@ -462,6 +462,10 @@ class GameData:
         self._action_cache = groups
         return groups
 
+    def action_groups(self) -> ComboGroups:
+        """The action groups (the scenario's ``actions``, else the system's), as the env builds its spaces from."""
+        return self._action_groups()
+
     def valid_actions(self) -> list[list[int]]:
         """The action groups, as sorted lists of button masks, sorted by group mask."""
         return self._action_groups().as_lists()
