@@ -504,3 +504,28 @@ def test_playback_works_console_switches(tmp_path):
     played = json.loads(Path(out["json"]).read_text())
     assert played == expected(apply=True)
     assert played != expected(apply=False), "the switches change the game"
+
+
+@pytest.mark.parametrize("name", ["ABSOLUTE", "../Pong-Atari2600", "..", "Pong-Atari2600/../../x"])
+def test_movie_game_name_is_a_game_id_never_a_path(tmp_path, name):
+    """A header's GameName that names a folder is not followed: nothing is loaded from it."""
+    elsewhere = tmp_path / "elsewhere" / "Evil-Atari2600"
+    elsewhere.mkdir(parents=True)
+    rom = Path(retro.data.get_romfile_path("Pong-Atari2600")).read_bytes()
+    (elsewhere / "rom.a26").write_bytes(rom)
+    (elsewhere / "rom.sha").write_text(hashlib.sha1(rom).hexdigest() + "\n")
+    (elsewhere / "data.json").write_text('{"info": {}}')
+    (elsewhere / "scenario.json").write_text('{"scripts": ["evil.lua"]}')
+    game = str(elsewhere) if name == "ABSOLUTE" else name
+    path = tmp_path / "m.bk2"
+    with Movie(path, True, 1) as m:
+        m.configure(game, fake_emulator("Atari2600", tmp_path))
+        m.step()
+    from retro.scripts.playback_movie import playback_movie
+
+    with pytest.raises(retro.GameNotFoundError):
+        playback_movie(str(path), video=False, audio=False)
+    with pytest.raises(retro.GameNotFoundError):
+        retro.make(game)
+    assert retro.data.get_file_path(game, "data.json", retro.data.Integrations.ALL) is None
+    assert retro.data.get_file_path("Pong-Atari2600", "../../../etc/passwd", retro.data.Integrations.ALL) is None

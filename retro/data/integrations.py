@@ -290,8 +290,20 @@ def _library_dirs(game: str, value: int) -> list[str]:
             if os.path.isdir(d)]
 
 
+def is_plain_name(name: str) -> bool:
+    """Whether ``name`` names a game or a file inside an integration folder, not a path elsewhere."""
+    return (isinstance(name, str) and bool(name) and name not in (".", "..")
+            and not any(c in name for c in "/\\\0"))
+
+
 def game_dirs(game: str, inttype: Integrations = Integrations.DEFAULT) -> list[tuple[str, str]]:
-    """``[(source, folder)]`` of ``game`` in search order; source is ``custom``, ``library`` or ``retro``."""
+    """``[(source, folder)]`` of ``game`` in search order; source is ``custom``, ``library`` or ``retro``.
+
+    A game id is a name (``Pong-Atari2600``), never a path: one with a path
+    separator has no folders.
+    """
+    if not is_plain_name(game):
+        return []
     value = inttype.resolve()._value_
     out = [("custom", d) for base in _custom_roots(value) for name in _spellings(game)
            if os.path.isdir(d := os.path.join(base, name))]
@@ -312,7 +324,12 @@ def _game_dirs(game: str, inttype: Integrations, file: Optional[str] = None) -> 
 
 
 def get_file_path(game: str, file: str, inttype: Integrations = Integrations.DEFAULT) -> Optional[str]:
-    """The path of ``file`` in the first integration folder of ``game`` that has it, else None."""
+    """The path of ``file`` in the first integration folder of ``game`` that has it, else None.
+
+    ``file`` is a name inside the folder: one with a path separator is in none.
+    """
+    if not is_plain_name(file):
+        return None
     for d in _game_dirs(game, inttype, file):
         candidate = os.path.join(d, file)
         if os.path.exists(candidate):
@@ -339,6 +356,8 @@ def get_romfile_path(game: str, inttype: Integrations = Integrations.DEFAULT) ->
     Raises :class:`~retro.errors.GameNotFoundError` (a ``FileNotFoundError``)
     ``"No romfiles found for game: <game>"`` if there is none.
     """
+    if not is_plain_name(game):
+        raise GameNotFoundError(f"No romfiles found for game: {game!r} is not a game id (it has a path in it)")
     exts = _rom_extensions(game)
     for d in _game_dirs(game, inttype):
         for ext in exts:
