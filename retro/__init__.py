@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 try:
-    from retro import _core
+    from retro import _core  # noqa: F401 - the compiled frontend must be there
 except ImportError as e:  # pragma: no cover - only without a build
     raise ImportError(
         "retro's compiled extension (retro._core) is not built or does not load: "

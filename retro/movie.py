@@ -104,7 +104,8 @@ BIZHAWK_LAYOUTS = {
     "GbAdvance": (["Power"], ["Up", "Down", "Left", "Right", "Start", "Select", "B", "A", "L", "R"]),
     "Sms": (["Reset", "Pause"], ["Up", "Down", "Left", "Right", "B", "A"]),
     "GameGear": (["Reset"], ["Up", "Down", "Left", "Right", "B", "A", "Start"]),
-    "PCEngine": (["Reset", "Power"], ["Up", "Down", "Left", "Right", "I", "II", "III", "IV", "V", "VI", "Select", "Run"]),
+    "PCEngine": (["Reset", "Power"],
+                 ["Up", "Down", "Left", "Right", "I", "II", "III", "IV", "V", "VI", "Select", "Run"]),
     "32x": (["Power", "Reset"], ["Up", "Down", "Left", "Right", "A", "B", "C", "Start", "X", "Y", "Z", "Mode"]),
 }
 #: FCEUX's .fm2 port columns.

@@ -32,7 +32,7 @@ import json
 import os
 import zlib
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -360,7 +360,7 @@ class GameSession:
                 a //= self._discrete_n
             return masks
         arr = np.asarray(a)
-        nvec = np.asarray(getattr(self.action_space, "nvec"))
+        nvec = np.asarray(cast(spaces.MultiDiscrete, self.action_space).nvec)
         if arr.shape != nvec.shape or arr.dtype.kind not in "iu" or np.any(arr < 0) or np.any(arr >= nvec):
             raise InvalidActionError(f"expected a MultiDiscrete action within {nvec.tolist()}, got {a!r}")
         ng = len(self._multi)

@@ -14,7 +14,6 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -408,7 +408,7 @@ def test_scenarios_match_the_reference_frame_by_frame(doc: dict[str, Any], frame
     for frame, (values, deltas, answers) in enumerate(frames):
         calls: list[str] = []
 
-        def call(scope: str, name: str) -> Any:
+        def call(scope: str, name: str, calls: list[str] = calls, answers: Any = answers) -> Any:
             calls.append(name)
             return answers[name]
 

@@ -330,7 +330,7 @@ class GameData:
         for i, name in enumerate(self._watched):
             if name in custom:
                 values[i] = _as_int(custom[name])
-        for i, name in self._watch_unknown:
+        for _i, name in self._watch_unknown:
             if name not in custom:
                 where = self._scenario.path or "<scenario>"
                 raise IntegrationError(

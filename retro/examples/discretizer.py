@@ -24,7 +24,7 @@ class Discretizer(gymnasium.ActionWrapper):
     def __init__(self, env: gymnasium.Env, combos: Sequence[Sequence[str]]) -> None:
         super().__init__(env)
         assert isinstance(env.action_space, gymnasium.spaces.MultiBinary)
-        buttons = getattr(env.unwrapped, "buttons")
+        buttons = env.unwrapped.buttons  # type: ignore[attr-defined]
         self._decode_discrete_action = []
         for combo in combos:
             arr = np.zeros(env.action_space.n, dtype=np.int8)

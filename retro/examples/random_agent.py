@@ -10,7 +10,8 @@ import retro
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--game", default="Airstriker-Genesis", help="the game to run")
-    parser.add_argument("--state", default=retro.State.DEFAULT, help="the initial state file to load, minus the extension")
+    parser.add_argument("--state", default=retro.State.DEFAULT,
+                        help="the initial state file to load, minus the extension")
     parser.add_argument("--scenario", "-s", default="scenario", help="the scenario file to load, minus the extension")
     parser.add_argument("--record", "-r", action="store_true", help="record .bk2 movies in the working directory")
     parser.add_argument("--verbose", "-v", action="count", default=1, help="more output")
