@@ -21,6 +21,8 @@ import os
 import sys
 from typing import Any, Optional
 
+from retro._fileutil import read_regular
+
 __all__ = ["main"]
 
 
@@ -95,9 +97,8 @@ def _read_json(path: Optional[str]) -> Any:
     if not path:
         return None
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
+        return json.loads(read_regular(path))
+    except (OSError, ValueError, RecursionError) as e:
         return {"_error": str(e)}
 
 
@@ -131,8 +132,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         print("ROM:         missing: import it with `python3 -m retro import PATH`")
     else:
         print(f"ROM:         {rom}" + ("" if status == "present" else f" ({status}: not in rom.sha)"))
-    shas = [line.strip() for line in open(os.path.join(folder, "rom.sha"), encoding="ascii", errors="replace")
-            if line.strip()] if folder else []
+    shas = read_regular(os.path.join(folder, "rom.sha")).decode("ascii", "replace").split() if folder else []
     print(f"ROM SHA-1:   {', '.join(shas) or '-'}")
 
     meta = _read_json(data.get_file_path(game, "metadata.json", inttype=inttype)) or {}

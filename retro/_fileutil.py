@@ -10,13 +10,48 @@ as it was and removes the temporary file.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-__all__ = ["atomic_write", "atomic_writer"]
+__all__ = ["atomic_write", "atomic_writer", "read_regular", "MAX_TEXT_BYTES"]
+
+#: Largest integration text file (JSON, Lua, rom.sha) retro reads.
+MAX_TEXT_BYTES = 16 << 20
+
+
+def read_regular(path: str | os.PathLike[str], limit: int = MAX_TEXT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; ``OSError`` for anything else.
+
+    A FIFO, device or folder where a file should be raises at once instead
+    of blocking (the file is opened non-blocking and checked before it is
+    read), and a file larger than ``limit`` is refused before it is read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, device or folder where a file should be)",
+                          os.fspath(path))
+        if st.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than the {limit} bytes allowed", os.fspath(path))
+        os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise OSError(errno.EFBIG, f"larger than the {limit} bytes allowed", os.fspath(path))
+    return b"".join(chunks)
 
 
 @contextmanager

@@ -27,7 +27,6 @@ any observation.) RAM observations are copies.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import zlib
@@ -39,6 +38,7 @@ from gymnasium import spaces
 
 from retro import data as retro_data
 from retro.actions import discrete_table, filter_table, multi_discrete_table
+from retro._fileutil import read_regular
 from retro.emulator import RetroEmulator, StepPool, pack_buttons
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, IntegrationError, InvalidActionError, StateError
@@ -66,8 +66,7 @@ def resolve_game(game: str, inttype: Any = None) -> str:
 def _read_object(path: str) -> dict[str, Any]:
     """A JSON file that must hold an object (``IntegrationError`` otherwise)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
+        doc = json.loads(read_regular(path))
     except OSError as e:
         raise IntegrationError(f"cannot read {path}: {e.strerror or e}") from e
     except (ValueError, RecursionError) as e:
@@ -80,16 +79,17 @@ def _read_object(path: str) -> dict[str, Any]:
 def read_state_file(path: str) -> bytes:
     """A ``.state`` file's bytes: gzip (as Gym Retro writes) or raw (as stable-retro also reads)."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(2)
-            f.seek(0)
-            if head == b"\x1f\x8b":
-                with gzip.GzipFile(fileobj=f) as g:
-                    data = g.read(MAX_STATE_FILE_BYTES + 1)
-            else:
-                data = f.read(MAX_STATE_FILE_BYTES + 1)
+        raw = read_regular(path, MAX_STATE_FILE_BYTES)
+        if raw[:2] == b"\x1f\x8b":
+            # bounded: a small file that inflates to gigabytes is refused, not inflated
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = inflate.decompress(raw, MAX_STATE_FILE_BYTES + 1)
+            if not inflate.eof and len(data) <= MAX_STATE_FILE_BYTES:
+                raise EOFError("the gzip stream ends early")
+        else:
+            data = raw
     except (OSError, EOFError, zlib.error) as e:
-        raise StateError(f"{path} is not a save state (gzip or raw): {e}") from e
+        raise StateError(f"{path} is not a save state (gzip or raw): {getattr(e, 'strerror', None) or e}") from e
     if len(data) > MAX_STATE_FILE_BYTES:
         raise StateError(f"{path}: larger than {MAX_STATE_FILE_BYTES} bytes; not a save state")
     if not data:

@@ -50,6 +50,7 @@ from retro.data.ops import get_op
 from retro.data.scenario import Scenario, _check_player
 from retro.data.search import Search
 from retro.data.types import DataType, parse_type
+from retro._fileutil import read_regular
 from retro.errors import IntegrationError
 
 __all__ = ["GameData", "Variable", "Variables", "SearchHandle", "SearchListHandle"]
@@ -571,13 +572,12 @@ def _resolve(game: str, name: Optional[str | os.PathLike[str]], default: str,
 
 def _load_variables(path: str) -> dict[str, Variable]:
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_regular(path)
     except OSError as e:
         raise IntegrationError(f"cannot read data file {path}: {e.strerror or e}") from e
     try:
         doc = json.loads(text)
-    except json.JSONDecodeError as e:
+    except (ValueError, RecursionError) as e:
         raise IntegrationError(f"{path}: not valid JSON: {e}") from e
     if not isinstance(doc, dict) or "info" not in doc:
         raise IntegrationError(f"{path}: missing 'info' (the variables)")

@@ -46,6 +46,7 @@ from enum import Flag
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+from retro._fileutil import read_regular
 from retro.errors import GameNotFoundError
 from retro.systems import EMU_EXTENSIONS
 
@@ -332,7 +333,7 @@ def get_file_path(game: str, file: str, inttype: Integrations = Integrations.DEF
         return None
     for d in _game_dirs(game, inttype, file):
         candidate = os.path.join(d, file)
-        if os.path.exists(candidate):
+        if os.path.exists(candidate):  # readers refuse what is not a regular file, with a clear error
             return candidate
     return None
 
@@ -406,9 +407,8 @@ def list_scenarios(game: str, inttype: Integrations = Integrations.DEFAULT) -> l
             if not f.endswith(".json"):
                 continue
             try:
-                with open(os.path.join(d, f), encoding="utf-8") as fh:
-                    doc = json.load(fh)
-            except (OSError, ValueError):
+                doc = json.loads(read_regular(os.path.join(d, f)))
+            except (OSError, ValueError, RecursionError):
                 continue
             if isinstance(doc, dict) and ({"reward", "rewards", "done"} & doc.keys()):
                 scens.add(f[: -len(".json")])

@@ -31,7 +31,11 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Optional
 
+from retro._fileutil import read_regular
 from retro.errors import IntegrationError
+
+#: Largest Lua script a scenario may load.
+MAX_SCRIPT_BYTES = 4 << 20
 
 __all__ = ["LuaScriptError", "LuaContext", "lua_runtime_class"]
 
@@ -162,8 +166,7 @@ class LuaContext:
     def load_file(self, path: str) -> None:
         """Run a script file (defining its functions); errors name the file."""
         try:
-            with open(path, "rb") as f:
-                code = f.read()
+            code = read_regular(path, MAX_SCRIPT_BYTES)
         except OSError as e:
             raise LuaScriptError(f"cannot read Lua script {path}: {e.strerror or e}") from e
         if code[:1] == b"\x1b":

@@ -17,7 +17,7 @@ import hashlib
 import os
 from typing import BinaryIO, Optional
 
-from retro._fileutil import atomic_write
+from retro._fileutil import atomic_write, read_regular
 from retro.data.integrations import (Integrations, canonical_game, game_system, get_file_path,
                                      get_romfile_path, imported_games_dir, integration_dirs)
 from retro.errors import IntegrationError, RomMismatchError
@@ -85,8 +85,8 @@ def _read_capped(f: BinaryIO, cap: int) -> bytes:
 
 
 def _read_shas(sha_path: str) -> list[str]:
-    with open(sha_path, encoding="ascii", errors="replace") as f:
-        return [line.strip().lower() for line in f if line.strip()]
+    text = read_regular(sha_path).decode("ascii", "replace")
+    return [line.strip().lower() for line in text.splitlines() if line.strip()]
 
 
 _SHA1_CACHE: dict[tuple[str, int, int], str] = {}

@@ -56,6 +56,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from retro.data.ops import OPS, Op, get_op
+from retro._fileutil import read_regular
 from retro.errors import IntegrationError
 
 __all__ = ["Scenario", "RewardSpec", "DoneSpec", "DoneNode", "PlayerReward", "MAX_PLAYERS",
@@ -425,13 +426,12 @@ class Scenario:
         """Read a scenario file; :class:`IntegrationError` names the file and key on error."""
         path = os.fspath(path)
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            text = read_regular(path)
         except OSError as e:
             raise IntegrationError(f"cannot read scenario {path}: {e.strerror or e}") from e
         try:
             doc = json.loads(text)
-        except json.JSONDecodeError as e:
+        except (ValueError, RecursionError) as e:
             raise IntegrationError(f"{path}: not valid JSON: {e}") from e
         return cls.from_json(doc, path)
 

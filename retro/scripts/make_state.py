@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from retro._fileutil import atomic_write
+from retro._fileutil import read_regular
 from retro.emulator import RetroEmulator
 from retro.errors import GameNotFoundError, IntegrationError, RetroError
 from retro.systems import SYSTEMS
@@ -247,7 +248,7 @@ def _read_metadata(folder: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(read_regular(path))
     except json.JSONDecodeError as e:
         raise IntegrationError(f"{path}: not valid JSON: {e}") from e
     if not isinstance(doc, dict):
