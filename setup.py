@@ -29,22 +29,22 @@ directives = {
 compile_args = ["-O0", "-g"] if DEBUG else ["-O2"]
 macros = [] if DEBUG else [("CYTHON_WITHOUT_ASSERTIONS", "1")]
 
+def extension(name, *sources, **kwargs):
+    return Extension(f"retro.{name}", [f"retro/{name}.pyx", *sources], include_dirs=["retro"],
+                     extra_compile_args=compile_args, define_macros=macros, **kwargs)
+
+
 extensions = [
-    Extension(
-        "retro._core",
-        ["retro/_core.pyx", "retro/_guard.cpp"],
-        include_dirs=["retro"],
-        extra_compile_args=compile_args,
-        define_macros=macros,
-        libraries=["dl", "stdc++"],
-    ),
-    Extension(
-        "retro._bk2",
-        ["retro/_bk2.pyx"],
-        extra_compile_args=compile_args,
-        define_macros=macros,
-    ),
-    Extension("retro._values", ["retro/_values.pyx"], extra_compile_args=compile_args, define_macros=macros),
+    # the libretro frontend: core loading, callbacks, state, memory
+    extension("_core", "retro/_guard.cpp", libraries=["dl", "stdc++"]),
+    # frame conversion and observation preprocessing
+    extension("_preprocess"),
+    # StepPool over the worker threads of _workers.h
+    extension("_workers"),
+    # MultiBinary actions to joypad masks
+    extension("_buttons"),
+    extension("_bk2"),
+    extension("_values"),
 ]
 
 class BuildPy(build_py):

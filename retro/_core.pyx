@@ -7,18 +7,25 @@ per-port button masks, and log lines are queued and handed to Python logging
 after the core call returns. Callbacks find their emulator through a
 thread-local pointer set around every core call, and each emulator loads a
 private copy of its core, so many emulators can live and run in one process.
+
+A loaded copy of a core is a :class:`_CoreCopy` (C struct ``Core``): the
+library handle, its function table, and what it was given and told. An
+emulator runs one copy at a time; a power cycle replaces it, possibly with a
+spare copy loaded in the background (``keep_spare``), by moving one pointer.
+Picture conversion and observations live in ``retro._preprocess``, the
+worker pool in ``retro._workers``, button packing in ``retro._buttons``.
 """
 
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
-from cpython.buffer cimport (PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_Release,
-                             PyObject_CheckBuffer, PyObject_GetBuffer)
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from cpython.buffer cimport PyBUF_WRITABLE
+from libc.stdint cimport int16_t, uint8_t, uint16_t, uint64_t, uintptr_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy, memset, strcmp, strlen, strchr
 from posix.dlfcn cimport dlclose, dlsym
 
 from retro._libretro cimport *
+from retro._preprocess cimport convert_frame, observe
 
 import logging
 import os
@@ -34,11 +41,6 @@ from retro.errors import (
 )
 
 cdef extern from "_frontend.h" nogil:
-    ctypedef struct retro_fe_log:
-        char *data
-        size_t len
-        size_t cap
-        unsigned long dropped
     void retro_fe_enter(void *fe, retro_fe_log *log)
     void retro_fe_leave()
     void *retro_fe_get_current()
@@ -47,15 +49,7 @@ cdef extern from "_frontend.h" nogil:
     void retro_fe_log_free(retro_fe_log *log)
     void *retro_fe_dlopen_private(const char *path, const char *tmpdir, char *err, size_t errlen)
 
-cdef extern from "_workers.h" nogil:
-    ctypedef struct retro_workers:
-        pass
-    ctypedef void (*retro_job_fn)(void *arg, int job) noexcept nogil
-    retro_workers *retro_workers_new(int nthreads, long spin_ns)
-    void retro_workers_run(retro_workers *w, retro_job_fn fn, void *arg, int njobs)
-    void retro_workers_free(retro_workers *w)
-
-cdef extern from * nogil:
+cdef extern from "_guard.h" nogil:
     int retro_guard_unserialize(retro_unserialize_fn fn, const void *data, size_t size)
     int retro_guard_serialize(retro_serialize_fn fn, void *data, size_t size)
     int retro_guard_load_game(retro_load_game_fn fn, const retro_game_info *game)
@@ -66,103 +60,11 @@ cdef extern from "<string.h>" nogil:
 
 core_log = logging.getLogger("retro.core")
 
-cdef enum:
-    MAX_PORTS = 8
-
 #: Number of joypad ports the frontend serves (players beyond a core's own
 #: ports read as released buttons).
 MAX_PLAYERS = MAX_PORTS
 
 PIXEL_FORMATS = {0: "0RGB1555", 1: "XRGB8888", 2: "RGB565"}
-
-
-cdef struct CoreApi:
-    retro_set_environment_fn set_environment
-    retro_set_video_refresh_fn set_video_refresh
-    retro_set_audio_sample_fn set_audio_sample
-    retro_set_audio_sample_batch_fn set_audio_sample_batch
-    retro_set_input_poll_fn set_input_poll
-    retro_set_input_state_fn set_input_state
-    retro_init_fn init
-    retro_deinit_fn deinit
-    retro_api_version_fn api_version
-    retro_get_system_info_fn get_system_info
-    retro_get_system_av_info_fn get_system_av_info
-    retro_set_controller_port_device_fn set_controller_port_device
-    retro_reset_fn reset
-    retro_run_fn run
-    retro_serialize_size_fn serialize_size
-    retro_serialize_fn serialize
-    retro_unserialize_fn unserialize
-    retro_cheat_reset_fn cheat_reset
-    retro_cheat_set_fn cheat_set
-    retro_load_game_fn load_game
-    retro_unload_game_fn unload_game
-    retro_get_region_fn get_region
-    retro_get_memory_data_fn get_memory_data
-    retro_get_memory_size_fn get_memory_size
-
-
-cdef struct CoreOption:
-    char *key
-    char *value
-    char *default_value
-    char *spec          # "Description; a|b|c" as the core declared it, or NULL
-
-
-cdef struct Frontend:
-    CoreApi api
-    # video: one RGB24 picture of out_h x out_w, converted in the callback.
-    # `frame` is where the current picture lives: the emulator's own buffer
-    # (`own_frame`) or an array handed to step(out=...).
-    int pixel_format
-    uint8_t *frame
-    uint8_t *own_frame
-    # while a step converts into a new target: the picture before it, for a
-    # core that repeats its last frame (or shows none) before presenting one
-    const uint8_t *frame_before
-    bint frame_pending
-    bint running              # inside step()'s retro_run calls
-    unsigned out_w
-    unsigned out_h
-    unsigned last_w
-    unsigned last_h
-    unsigned long frames_presented
-    unsigned long frames_duped
-    bint skip_video
-    size_t last_pitch
-    unsigned last_src_w
-    # the frame before the last, kept for max-pooling over frame skips
-    uint8_t *prev
-    bint prev_valid
-    # audio of the current step, interleaved stereo int16
-    int16_t *audio
-    size_t audio_frames
-    size_t audio_cap
-    # input
-    uint16_t masks[MAX_PORTS]
-    unsigned num_ports
-    # memory map, copied from the core
-    retro_memory_descriptor *descs
-    unsigned num_descs
-    # core options
-    CoreOption *options
-    unsigned num_options
-    unsigned cap_options
-    bint options_updated
-    # paths handed to the core
-    char *system_dir
-    char *save_dir
-    char *core_path
-    # what the core told us
-    retro_system_av_info av
-    bint av_changed
-    unsigned rotation
-    bint shutdown
-    uint64_t serialization_quirks
-    unsigned long unknown_env_calls
-    unsigned unknown_cmds[32]
-    retro_fe_log log
 
 
 # ---------------------------------------------------------------------------
@@ -171,57 +73,6 @@ cdef struct Frontend:
 
 cdef inline Frontend *current() noexcept nogil:
     return <Frontend *>retro_fe_get_current()
-
-
-cdef void convert_frame(Frontend *fe, const uint8_t *src, unsigned width, unsigned height,
-                        size_t pitch) noexcept nogil:
-    cdef unsigned w = width if width < fe.out_w else fe.out_w
-    cdef unsigned h = height if height < fe.out_h else fe.out_h
-    cdef unsigned x, y
-    cdef size_t row_bytes = <size_t>fe.out_w * 3
-    cdef uint8_t *dst
-    cdef const uint32_t *p32
-    cdef const uint16_t *p16
-    cdef uint32_t p
-    fe.frame_pending = False
-    fe.last_w = width
-    fe.last_h = height
-    if w < fe.out_w or h < fe.out_h:
-        # a smaller picture: what it does not cover is black
-        for y in range(h):
-            memset(fe.frame + y * row_bytes + <size_t>w * 3, 0, row_bytes - <size_t>w * 3)
-        if h < fe.out_h:
-            memset(fe.frame + h * row_bytes, 0, row_bytes * (fe.out_h - h))
-    if fe.pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
-        for y in range(h):
-            p32 = <const uint32_t *>(src + y * pitch)
-            dst = fe.frame + y * row_bytes
-            for x in range(w):
-                p = p32[x]
-                dst[0] = <uint8_t>(p >> 16)
-                dst[1] = <uint8_t>(p >> 8)
-                dst[2] = <uint8_t>p
-                dst += 3
-    elif fe.pixel_format == RETRO_PIXEL_FORMAT_RGB565:
-        for y in range(h):
-            p16 = <const uint16_t *>(src + y * pitch)
-            dst = fe.frame + y * row_bytes
-            for x in range(w):
-                p = p16[x]
-                dst[0] = <uint8_t>((p >> 8) & 0xF8)
-                dst[1] = <uint8_t>((p >> 3) & 0xFC)
-                dst[2] = <uint8_t>((p << 3) & 0xF8)
-                dst += 3
-    else:  # 0RGB1555
-        for y in range(h):
-            p16 = <const uint16_t *>(src + y * pitch)
-            dst = fe.frame + y * row_bytes
-            for x in range(w):
-                p = p16[x]
-                dst[0] = <uint8_t>((p >> 7) & 0xF8)
-                dst[1] = <uint8_t>((p >> 2) & 0xF8)
-                dst[2] = <uint8_t>((p << 3) & 0xF8)
-                dst += 3
 
 
 cdef inline void finish_frame(Frontend *fe) noexcept nogil:
@@ -249,21 +100,17 @@ cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
         # a picture outside retro_run (no core should show one) never
         # lands in an array a step handed out
         return
-    convert_frame(fe, <const uint8_t *>data, width, height, pitch)
-
-
-cdef struct StepJob:
-    Frontend *fe
-    int head            # frames before the last
-    int tail            # 1 if there is a last frame
-    bint pool
-    bint observe_last
-    int rc              # 0, or what retro_guard_run returned on failure
+    fe.frame_pending = False
+    fe.last_w = width
+    fe.last_h = height
+    convert_frame(fe.frame, fe.out_w, fe.out_h, fe.core.pixel_format, <const uint8_t *>data,
+                  width, height, pitch)
 
 
 cdef void run_step_job(StepJob *job) noexcept nogil:
     """The frames of one ``Emulator.step`` call; plain C, on any thread."""
     cdef Frontend *fe = job.fe
+    cdef retro_run_fn run = fe.core.api.run
     cdef int rc = 0
     cdef int head = job.head
     cdef bint was_skipping = fe.skip_video
@@ -271,17 +118,17 @@ cdef void run_step_job(StepJob *job) noexcept nogil:
     fe.running = True
     if job.observe_last and head > (1 if job.pool else 0):
         fe.skip_video = True
-        rc = retro_guard_run(fe.api.run, head - (1 if job.pool else 0))
+        rc = retro_guard_run(run, head - (1 if job.pool else 0))
         fe.skip_video = was_skipping
         head = 1 if job.pool else 0
     if rc == 0 and head:
-        rc = retro_guard_run(fe.api.run, head)
+        rc = retro_guard_run(run, head)
     if rc == 0 and job.tail:
         if job.pool:
             finish_frame(fe)
             memcpy(fe.prev, fe.frame, <size_t>fe.out_w * fe.out_h * 3)
             fe.prev_valid = True
-        rc = retro_guard_run(fe.api.run, job.tail)
+        rc = retro_guard_run(run, job.tail)
     finish_frame(fe)
     fe.frame_before = NULL
     fe.running = False
@@ -348,33 +195,33 @@ cdef int16_t input_state_cb(unsigned port, unsigned device, unsigned index,
     return 0
 
 
-cdef CoreOption *find_option(Frontend *fe, const char *key) noexcept nogil:
+cdef CoreOption *find_option(Core *c, const char *key) noexcept nogil:
     cdef unsigned i
-    for i in range(fe.num_options):
-        if strcmp(fe.options[i].key, key) == 0:
-            return &fe.options[i]
+    for i in range(c.num_options):
+        if strcmp(c.options[i].key, key) == 0:
+            return &c.options[i]
     return NULL
 
 
-cdef CoreOption *add_option(Frontend *fe, const char *key) noexcept nogil:
+cdef CoreOption *add_option(Core *c, const char *key) noexcept nogil:
     cdef CoreOption *grown
     cdef unsigned cap
     cdef CoreOption *opt
-    if fe.num_options == fe.cap_options:
-        cap = fe.cap_options * 2 if fe.cap_options else 16
-        grown = <CoreOption *>realloc(fe.options, cap * sizeof(CoreOption))
+    if c.num_options == c.cap_options:
+        cap = c.cap_options * 2 if c.cap_options else 16
+        grown = <CoreOption *>realloc(c.options, cap * sizeof(CoreOption))
         if grown == NULL:
             return NULL
-        fe.options = grown
-        fe.cap_options = cap
-    opt = &fe.options[fe.num_options]
+        c.options = grown
+        c.cap_options = cap
+    opt = &c.options[c.num_options]
     opt.key = strdup(key)
     if opt.key == NULL:
         return NULL
     opt.value = NULL
     opt.default_value = NULL
     opt.spec = NULL
-    fe.num_options += 1
+    c.num_options += 1
     return opt
 
 
@@ -399,12 +246,12 @@ cdef char *first_choice(const char *spec) noexcept nogil:
     return out
 
 
-cdef void declare_variables(Frontend *fe, const retro_variable *vars) noexcept nogil:
+cdef void declare_variables(Core *c, const retro_variable *vars) noexcept nogil:
     cdef CoreOption *opt
     while vars != NULL and vars.key != NULL:
-        opt = find_option(fe, vars.key)
+        opt = find_option(c, vars.key)
         if opt == NULL:
-            opt = add_option(fe, vars.key)
+            opt = add_option(c, vars.key)
             if opt == NULL:
                 return
         if vars.value != NULL:
@@ -415,19 +262,19 @@ cdef void declare_variables(Frontend *fe, const retro_variable *vars) noexcept n
         vars += 1
 
 
-cdef void copy_memory_map(Frontend *fe, const retro_memory_map *mmap) noexcept nogil:
+cdef void copy_memory_map(Core *c, const retro_memory_map *mmap) noexcept nogil:
     cdef size_t n
-    free(fe.descs)
-    fe.descs = NULL
-    fe.num_descs = 0
+    free(c.descs)
+    c.descs = NULL
+    c.num_descs = 0
     if mmap == NULL or mmap.descriptors == NULL or mmap.num_descriptors == 0:
         return
     n = mmap.num_descriptors
-    fe.descs = <retro_memory_descriptor *>malloc(n * sizeof(retro_memory_descriptor))
-    if fe.descs == NULL:
+    c.descs = <retro_memory_descriptor *>malloc(n * sizeof(retro_memory_descriptor))
+    if c.descs == NULL:
         return
-    memcpy(fe.descs, mmap.descriptors, n * sizeof(retro_memory_descriptor))
-    fe.num_descs = mmap.num_descriptors
+    memcpy(c.descs, mmap.descriptors, n * sizeof(retro_memory_descriptor))
+    c.num_descs = mmap.num_descriptors
 
 
 cdef enum:
@@ -436,6 +283,7 @@ cdef enum:
 
 cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
     cdef Frontend *fe = current()
+    cdef Core *c
     cdef unsigned base
     cdef CoreOption *opt
     cdef retro_variable *var
@@ -443,8 +291,9 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
     cdef unsigned n
     cdef unsigned fmt
     cdef const retro_message *msg
-    if fe == NULL:
+    if fe == NULL or fe.core == NULL:
         return False
+    c = fe.core
     base = cmd & ~(<unsigned>RETRO_ENVIRONMENT_EXPERIMENTAL)
     if base == RETRO_ENVIRONMENT_GET_CAN_DUPE:
         if data != NULL:
@@ -460,24 +309,24 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
         fmt = (<unsigned *>data)[0]
         if fmt > 2:
             return False
-        fe.pixel_format = <int>fmt
+        c.pixel_format = <int>fmt
         return True
     if base == RETRO_ENVIRONMENT_GET_VARIABLE:
         var = <retro_variable *>data
         if var == NULL or var.key == NULL:
             return False
-        opt = find_option(fe, var.key)
+        opt = find_option(c, var.key)
         if opt == NULL or opt.value == NULL:
             return False
         var.value = opt.value
         return True
     if base == RETRO_ENVIRONMENT_GET_VARIABLE_UPDATE:
         if data != NULL:
-            (<c_bool *>data)[0] = fe.options_updated
-        fe.options_updated = False
+            (<c_bool *>data)[0] = c.options_updated
+        c.options_updated = False
         return True
     if base == RETRO_ENVIRONMENT_SET_VARIABLES:
-        declare_variables(fe, <const retro_variable *>data)
+        declare_variables(c, <const retro_variable *>data)
         return True
     if base == RETRO_ENVIRONMENT_SET_VARIABLE:
         var = <retro_variable *>data
@@ -485,12 +334,12 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
             return True
         if var.key == NULL or var.value == NULL:
             return False
-        opt = find_option(fe, var.key)
+        opt = find_option(c, var.key)
         if opt == NULL:
             return False
         free(opt.value)
         opt.value = strdup(var.value)
-        fe.options_updated = True
+        c.options_updated = True
         return True
     if base == RETRO_ENVIRONMENT_GET_CORE_OPTIONS_VERSION:
         # Version 0: cores declare options through SET_VARIABLES.
@@ -500,18 +349,18 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
     if base == RETRO_ENVIRONMENT_GET_SYSTEM_DIRECTORY or base == RETRO_ENVIRONMENT_GET_CORE_ASSETS_DIRECTORY:
         if data == NULL:
             return False
-        (<const char **>data)[0] = fe.system_dir
-        return fe.system_dir != NULL
+        (<const char **>data)[0] = c.system_dir
+        return c.system_dir != NULL
     if base == RETRO_ENVIRONMENT_GET_SAVE_DIRECTORY:
         if data == NULL:
             return False
-        (<const char **>data)[0] = fe.save_dir
-        return fe.save_dir != NULL
+        (<const char **>data)[0] = c.save_dir
+        return c.save_dir != NULL
     if base == RETRO_ENVIRONMENT_GET_LIBRETRO_PATH:
         if data == NULL:
             return False
-        (<const char **>data)[0] = fe.core_path
-        return fe.core_path != NULL
+        (<const char **>data)[0] = c.core_path
+        return c.core_path != NULL
     if base == RETRO_ENVIRONMENT_GET_LOG_INTERFACE:
         if data == NULL:
             return False
@@ -523,7 +372,7 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
             retro_fe_log_append(&fe.log, RETRO_LOG_INFO, msg.msg, strlen(msg.msg))
         return True
     if base == (RETRO_ENVIRONMENT_SET_MEMORY_MAPS & ~EXP):
-        copy_memory_map(fe, <const retro_memory_map *>data)
+        copy_memory_map(c, <const retro_memory_map *>data)
         return True
     if base == RETRO_ENVIRONMENT_SET_CONTROLLER_INFO:
         ports = <const retro_controller_info *>data
@@ -531,27 +380,27 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
         while ports != NULL and ports[n].types != NULL and n < 64:
             n += 1
         if n:
-            fe.num_ports = n
+            c.num_ports = n
         return True
     if base == RETRO_ENVIRONMENT_SET_GEOMETRY:
         if data == NULL:
             return False
-        fe.av.geometry = (<const retro_game_geometry *>data)[0]
-        fe.av_changed = True
+        c.av.geometry = (<const retro_game_geometry *>data)[0]
+        c.av_changed = True
         return True
     if base == RETRO_ENVIRONMENT_SET_SYSTEM_AV_INFO:
         if data == NULL:
             return False
-        fe.av = (<const retro_system_av_info *>data)[0]
-        fe.av_changed = True
+        c.av = (<const retro_system_av_info *>data)[0]
+        c.av_changed = True
         return True
     if base == RETRO_ENVIRONMENT_SET_ROTATION:
         if data == NULL:
             return False
-        fe.rotation = (<unsigned *>data)[0] & 3
+        c.rotation = (<unsigned *>data)[0] & 3
         return True
     if base == RETRO_ENVIRONMENT_SHUTDOWN:
-        fe.shutdown = True
+        c.shutdown = True
         return True
     if base == (RETRO_ENVIRONMENT_GET_INPUT_BITMASKS & ~EXP):
         return True
@@ -573,7 +422,7 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
         return True
     if base == RETRO_ENVIRONMENT_SET_SERIALIZATION_QUIRKS:
         if data != NULL:
-            fe.serialization_quirks = (<uint64_t *>data)[0]
+            c.serialization_quirks = (<uint64_t *>data)[0]
         return True
     if (base == RETRO_ENVIRONMENT_SET_PERFORMANCE_LEVEL
             or base == RETRO_ENVIRONMENT_SET_INPUT_DESCRIPTORS
@@ -586,8 +435,27 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
     return False
 
 
+
+
+cdef int set_option_value(Core *c, const char *key, const char *value) noexcept nogil:
+    """Set an option's value in a core copy (declaring the key if the core has not); -1 if out
+    of memory."""
+    cdef CoreOption *opt = find_option(c, key)
+    cdef char *copy = strdup(value)
+    if copy == NULL:
+        return -1
+    if opt == NULL:
+        opt = add_option(c, key)
+        if opt == NULL:
+            free(copy)
+            return -1
+    free(opt.value)
+    opt.value = copy
+    return 0
+
+
 # ---------------------------------------------------------------------------
-# Buffers shared with numpy.
+# Buffers shared with numpy, and the core copies they point into.
 # ---------------------------------------------------------------------------
 
 cdef class _View:
@@ -629,20 +497,47 @@ cdef class _View:
 
 
 cdef class _CoreCopy:
-    """One loaded copy of a core library; unmapped when the last reference goes.
+    """One loaded copy of a core library and what belongs to it (a C ``Core``).
 
-    The emulator holds its current copy; views into core memory hold the
-    copy they point into, so they stay readable after a power cycle or
-    ``close()`` (showing the old run) and the copy is unloaded after them.
+    The copy owns the strings and content it handed the core, which the core
+    may keep pointers to while it is loaded, and what the core told the
+    frontend (pixel format, memory map, options it declared and their
+    values). The emulator holds its current copy; views into core memory
+    hold the copy they point into, so they stay readable after a power cycle
+    or ``close()`` (showing the old run), and the library is unmapped and
+    the strings freed after them.
     """
-    cdef void *handle
+
+    def __cinit__(self):
+        self.c = <Core *>calloc(1, sizeof(Core))
+        if self.c == NULL:
+            raise MemoryError()
+        self.c.num_ports = 2
 
     def __dealloc__(self):
-        cdef void *h = self.handle
-        self.handle = NULL
+        cdef Core *c = self.c
+        cdef void *h
+        cdef unsigned i
+        if c == NULL:
+            return
+        self.c = NULL
+        h = c.handle
+        c.handle = NULL
         if h != NULL:
             with nogil:
                 dlclose(h)
+        for i in range(c.num_options):
+            free(c.options[i].key)
+            free(c.options[i].value)
+            free(c.options[i].default_value)
+            free(c.options[i].spec)
+        free(c.options)
+        free(c.descs)
+        free(c.system_dir)
+        free(c.save_dir)
+        free(c.core_path)
+        free(c.rom_path)
+        free(c)
 
 
 cdef object make_view(object owner, void *ptr, size_t size, bint readonly):
@@ -656,116 +551,6 @@ cdef object make_view(object owner, void *ptr, size_t size, bint readonly):
     return np.asarray(v)
 
 
-cdef class _ResizePlan:
-    """Area-averaging resize from (h, w) to (oh, ow), separable, with optional max-pool and luma."""
-    cdef int h, w, oh, ow
-    cdef int[::1] xstart, xcount, ystart, ycount
-    cdef int[::1] xidx, yidx
-    cdef float[::1] xw, yw
-    cdef float[::1] rowbuf      # one source row, 1 or 3 channels
-    cdef float[::1] tmp         # h rows x ow columns x 3 channels
-
-    def __init__(self, int h, int w, int oh, int ow):
-        self.h, self.w, self.oh, self.ow = h, w, oh, ow
-        xs, xc, xi, xw = _area_weights(w, ow)
-        ys, yc, yi, yw = _area_weights(h, oh)
-        self.xstart, self.xcount, self.xidx, self.xw = xs, xc, xi, xw
-        self.ystart, self.ycount, self.yidx, self.yw = ys, yc, yi, yw
-        self.rowbuf = np.zeros(w * 3, dtype=np.float32)
-        self.tmp = np.zeros(h * ow * 3, dtype=np.float32)
-
-    cdef void run(self, const uint8_t *cur, const uint8_t *prev, bint gray, uint8_t *out) noexcept nogil:
-        cdef int channels = 1 if gray else 3
-        cdef int y, x, c, i, k, j, n
-        cdef const uint8_t *p
-        cdef const uint8_t *q
-        cdef float r, g, b, acc, acc1, acc2
-        cdef float *row = &self.rowbuf[0]
-        cdef float *tmp = &self.tmp[0]
-        cdef float *trow
-        cdef const int *xstart = &self.xstart[0]
-        cdef const int *xcount = &self.xcount[0]
-        cdef const int *xidx = &self.xidx[0]
-        cdef const float *xw = &self.xw[0]
-        cdef const int *ystart = &self.ystart[0]
-        cdef const int *ycount = &self.ycount[0]
-        cdef const int *yidx = &self.yidx[0]
-        cdef const float *yw = &self.yw[0]
-        cdef int ow = self.ow
-        cdef int w = self.w
-        cdef size_t stride = <size_t>ow * channels
-        for y in range(self.h):
-            p = cur + <size_t>y * w * 3
-            q = prev + <size_t>y * w * 3 if prev != NULL else NULL
-            for x in range(w):
-                r = p[3 * x]
-                g = p[3 * x + 1]
-                b = p[3 * x + 2]
-                if q != NULL:
-                    if q[3 * x] > r:
-                        r = q[3 * x]
-                    if q[3 * x + 1] > g:
-                        g = q[3 * x + 1]
-                    if q[3 * x + 2] > b:
-                        b = q[3 * x + 2]
-                if gray:
-                    row[x] = <float>0.299 * r + <float>0.587 * g + <float>0.114 * b
-                else:
-                    row[3 * x] = r
-                    row[3 * x + 1] = g
-                    row[3 * x + 2] = b
-            trow = tmp + y * stride
-            if gray:
-                for i in range(ow):
-                    acc = 0
-                    j = xstart[i]
-                    for k in range(xcount[i]):
-                        acc = acc + xw[j + k] * row[xidx[j + k]]
-                    trow[i] = acc
-            else:
-                for i in range(ow):
-                    acc = 0
-                    acc1 = 0
-                    acc2 = 0
-                    j = xstart[i]
-                    for k in range(xcount[i]):
-                        n = 3 * xidx[j + k]
-                        acc = acc + xw[j + k] * row[n]
-                        acc1 = acc1 + xw[j + k] * row[n + 1]
-                        acc2 = acc2 + xw[j + k] * row[n + 2]
-                    trow[3 * i] = acc
-                    trow[3 * i + 1] = acc1
-                    trow[3 * i + 2] = acc2
-        for i in range(self.oh):
-            j = ystart[i]
-            for x in range(<int>stride):
-                acc = <float>0.5
-                for k in range(ycount[i]):
-                    acc = acc + yw[j + k] * tmp[yidx[j + k] * stride + x]
-                if acc > 255:
-                    acc = 255
-                out[i * stride + x] = <uint8_t>acc
-
-
-def _area_weights(int src, int dst):
-    """Per destination index: the source indices it covers and their area weights (sum 1)."""
-    starts, counts, idx, weights = [], [], [], []
-    scale = (<double>src) / dst  # a true division: with cdivision, int / int would truncate
-    for i in range(dst):
-        lo, hi = i * scale, (i + 1) * scale
-        starts.append(len(idx))
-        j = int(lo)
-        while j < hi and j < src:
-            overlap = min(hi, j + 1) - max(lo, j)
-            if overlap > 1e-9:
-                idx.append(j)
-                weights.append(overlap / scale)
-            j += 1
-        counts.append(len(idx) - starts[i])
-    return (np.array(starts, np.int32), np.array(counts, np.int32), np.array(idx, np.int32),
-            np.array(weights, np.float32))
-
-
 def _memory_region_names():
     return {
         "save_ram": RETRO_MEMORY_SAVE_RAM,
@@ -773,6 +558,17 @@ def _memory_region_names():
         "system_ram": RETRO_MEMORY_SYSTEM_RAM,
         "video_ram": RETRO_MEMORY_VIDEO_RAM,
     }
+
+
+cdef char *dup_str(object s) except? NULL:
+    """A malloc'd UTF-8 copy of ``s``, or NULL for None."""
+    cdef char *out
+    if s is None:
+        return NULL
+    out = strdup(str(s).encode())
+    if out == NULL:
+        raise MemoryError()
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -810,55 +606,28 @@ cdef class Emulator:
             core's base geometry.
         private_copy: load a private copy of the core library (the default),
             so several emulators of one core can coexist in a process.
-    """
 
-    cdef Frontend *fe
-    cdef void *handle
-    cdef bint loaded          # a game is loaded and the core is initialised
-    cdef bint initialised
-    cdef bint _closed
-    cdef bint busy
-    cdef int exports
-    cdef bytes _rom_data
-    cdef bytes _rom_path_b
-    cdef bint _private_copy
-    cdef _CoreCopy _copy
-    cdef dict _ctor
-    cdef object _spare_thread
-    cdef public bint keep_spare
-    cdef readonly unsigned long memory_generation
-    cdef public bint reload_before_set_state
-    cdef public bint settle_states
-    cdef readonly str rom_path
-    cdef readonly str core_path
-    cdef readonly str library_name
-    cdef readonly str library_version
-    cdef readonly str valid_extensions
-    cdef readonly bint need_fullpath
-    cdef readonly unsigned long long frame_count
-    cdef unsigned cheat_index
-    cdef dict _plans
-    cdef object _frame_obj    # the array the current picture lives in, if not our own buffer
+    ``keep_spare = True`` keeps a fresh copy of the core and game loading in
+    the background, which the next power cycle (or ``_restore_on_spare``)
+    swaps in instead of loading one then (private copies only).
+    """
 
     def __cinit__(self, *args, **kwargs):
         self.fe = <Frontend *>calloc(1, sizeof(Frontend))
         if self.fe == NULL:
             raise MemoryError()
-        self.fe.num_ports = 2
         self._plans = {}
+        self._port_devices = {}
 
     def __init__(self, rom_path, core_path, *, options=None, system_dir=None,
                  save_dir=None, screen_size=None, private_copy=True):
-        import os
-
         rom_path = os.fspath(rom_path)
         core_path = os.fspath(core_path)
         self.rom_path = rom_path
         self.core_path = core_path
         self._private_copy = bool(private_copy)
-        self.settle_states = True
-        self._ctor = dict(options=dict(options or {}), system_dir=system_dir, save_dir=save_dir,
-                          screen_size=screen_size, private_copy=private_copy)
+        self._ctor = dict(system_dir=system_dir, save_dir=save_dir, screen_size=screen_size,
+                          private_copy=private_copy)
         if not os.path.isfile(core_path):
             raise CoreLoadError(f"libretro core not found: {core_path}")
         try:
@@ -868,32 +637,33 @@ cdef class Emulator:
             raise ContentLoadError(f"cannot read ROM {rom_path}: {e.strerror}") from e
         if not self._rom_data:
             raise ContentLoadError(f"ROM {rom_path} is empty")
-        self._rom_path_b = os.path.abspath(rom_path).encode()
-        self._open_core(core_path, self._private_copy)
-        self._set_string_fields(system_dir, save_dir, core_path)
-        if options:
-            for key, value in options.items():
-                self._set_option(str(key), str(value), False)
+        self._open_core({str(k): str(v) for k, v in (options or {}).items()})
         self._init_core()
-        self._load_content(rom_path)
+        self._load_content()
         self._setup_video(screen_size)
         self.drain_log()
 
     # -- loading -------------------------------------------------------------
 
-    cdef void _open_core(self, str path, bint private_copy) except *:
+    cdef void _open_core(self, dict options) except *:
+        """Load a new copy of the core library with ``options`` and make it the current one."""
         cdef char err[1024]
-        cdef bytes bpath = path.encode()
+        cdef bytes bpath = self.core_path.encode()
         cdef bytes btmp
         cdef const char *tmpdir = NULL
         cdef const char *cpath = bpath
         cdef void *handle = NULL
         cdef void *sym
-        cdef void **slots = <void **>&self.fe.api
+        cdef _CoreCopy copy = _CoreCopy.__new__(_CoreCopy)
+        cdef Core *c = copy.c
+        cdef void **slots = <void **>&c.api
         cdef list missing = []
         cdef Py_ssize_t i
         cdef unsigned version
-        if private_copy:
+        cdef bytes bkey, bvalue
+        path = self.core_path
+        err[0] = 0
+        if self._private_copy:
             for candidate in _private_copy_dirs():
                 btmp = candidate.encode()
                 tmpdir = btmp
@@ -904,84 +674,90 @@ cdef class Emulator:
         else:
             with nogil:
                 handle = retro_fe_dlopen_private(cpath, NULL, err, sizeof(err))
-        self.handle = handle
-        if self.handle == NULL:
+        if handle == NULL:
             raise CoreLoadError(
                 f"cannot load libretro core {path}: {err.decode(errors='replace')}")
-        self._copy = _CoreCopy.__new__(_CoreCopy)
-        self._copy.handle = self.handle
+        c.handle = handle  # from here on, dropping `copy` unloads the library
         for i, name in enumerate(_SYMBOLS):
-            sym = dlsym(self.handle, name.encode())
+            sym = dlsym(handle, name.encode())
             if sym == NULL:
                 missing.append(name)
             slots[i] = sym
         if missing:
-            self.handle = NULL
-            self._copy = None
             raise CoreLoadError(
                 f"{path} is not a libretro core: it does not export {', '.join(missing)}")
-        version = self.fe.api.api_version()
+        version = c.api.api_version()
         if version != RETRO_API_VERSION:
-            self.handle = NULL
-            self._copy = None
             raise CoreLoadError(
                 f"{path} speaks libretro API version {version}; retro speaks version "
                 f"{RETRO_API_VERSION}")
-
-    cdef void _set_string_fields(self, system_dir, save_dir, str core_path) except *:
-        if system_dir is not None:
-            self.fe.system_dir = strdup(str(system_dir).encode())
-        if save_dir is not None:
-            self.fe.save_dir = strdup(str(save_dir).encode())
-        self.fe.core_path = strdup(core_path.encode())
+        c.system_dir = dup_str(self._ctor["system_dir"])
+        c.save_dir = dup_str(self._ctor["save_dir"])
+        c.core_path = dup_str(path)
+        c.rom_path = dup_str(os.path.abspath(self.rom_path))
+        copy.rom_data = self._rom_data
+        for key, value in options.items():
+            bkey, bvalue = key.encode(), value.encode()
+            if set_option_value(c, bkey, bvalue) != 0:
+                raise MemoryError()
+        self._copy = copy
+        self.fe.core = c
 
     cdef void _init_core(self) except *:
         cdef Frontend *fe = self.fe
+        cdef Core *c = fe.core
         cdef retro_system_info info
         memset(&info, 0, sizeof(info))
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            fe.api.set_environment(environment_cb)
-            fe.api.set_video_refresh(video_refresh_cb)
-            fe.api.set_audio_sample(audio_sample_cb)
-            fe.api.set_audio_sample_batch(audio_batch_cb)
-            fe.api.set_input_poll(input_poll_cb)
-            fe.api.set_input_state(input_state_cb)
-            fe.api.init()
-            fe.api.get_system_info(&info)
+            c.api.set_environment(environment_cb)
+            c.api.set_video_refresh(video_refresh_cb)
+            c.api.set_audio_sample(audio_sample_cb)
+            c.api.set_audio_sample_batch(audio_batch_cb)
+            c.api.set_input_poll(input_poll_cb)
+            c.api.set_input_state(input_state_cb)
+            c.api.init()
+            c.api.get_system_info(&info)
             retro_fe_leave()
-        self.initialised = True
+        c.initialised = True
         self.library_name = _str(info.library_name)
         self.library_version = _str(info.library_version)
         self.valid_extensions = _str(info.valid_extensions)
         self.need_fullpath = info.need_fullpath
 
-    cdef void _load_content(self, str rom_path) except *:
+    cdef void _load_content(self) except *:
         cdef Frontend *fe = self.fe
+        cdef Core *c = fe.core
         cdef retro_game_info game
         cdef int rc
         memset(&game, 0, sizeof(game))
-        game.path = self._rom_path_b
+        game.path = c.rom_path
         if not self.need_fullpath:
-            game.data = PyBytes_AS_STRING(self._rom_data)
-            game.size = len(self._rom_data)
+            game.data = PyBytes_AS_STRING(self._copy.rom_data)
+            game.size = len(self._copy.rom_data)
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            rc = retro_guard_load_game(fe.api.load_game, &game)
+            rc = retro_guard_load_game(c.api.load_game, &game)
             if rc == 1:
-                fe.api.get_system_av_info(&fe.av)
+                c.api.get_system_av_info(&c.av)
             retro_fe_leave()
         if rc != 1:
             self.drain_log()
             raise ContentLoadError(
-                f"the {self.library_name or 'libretro'} core rejected {rom_path}: it is not a "
+                f"the {self.library_name or 'libretro'} core rejected {self.rom_path}: it is not a "
                 f"game this core can run (supported extensions: {self.valid_extensions or '?'})")
-        self.loaded = True
-        fe.av_changed = False
+        c.loaded = True
+        c.av_changed = False
+        cdef unsigned port_id, device_id
+        for port, device in self._port_devices.items():  # plugged in before this copy loaded
+            port_id, device_id = port, device
+            retro_fe_enter(fe, &fe.log)
+            c.api.set_controller_port_device(port_id, device_id)
+            retro_fe_leave()
 
     cdef void _setup_video(self, screen_size) except *:
         cdef Frontend *fe = self.fe
-        w, h = fe.av.geometry.base_width, fe.av.geometry.base_height
+        w, h = fe.core.av.geometry.base_width, fe.core.av.geometry.base_height
         if screen_size is not None:
             if screen_size[0] is not None:
                 w = screen_size[0]
@@ -998,11 +774,16 @@ cdef class Emulator:
 
     # -- lifecycle ------------------------------------------------------------
 
-    cdef inline int _check(self) except -1:
+    cdef int _check(self) except -1:
         if self._closed:
             raise EmulatorClosedError("this emulator is closed")
         if self.busy:
             raise RetroError("this emulator is already running on another thread")
+        return 0
+
+    cdef int _check_open(self) except -1:
+        if self._closed or self.fe == NULL or self.fe.core == NULL:
+            raise EmulatorClosedError("this emulator is closed")
         return 0
 
     def close(self):
@@ -1028,7 +809,6 @@ cdef class Emulator:
 
     cdef void _teardown(self) noexcept:
         cdef Frontend *fe = self.fe
-        cdef unsigned i
         if fe == NULL:
             return
         self._unload_core()
@@ -1038,16 +818,6 @@ cdef class Emulator:
         self._frame_obj = None
         free(fe.prev)
         free(fe.audio)
-        free(fe.descs)
-        for i in range(fe.num_options):
-            free(fe.options[i].key)
-            free(fe.options[i].value)
-            free(fe.options[i].default_value)
-            free(fe.options[i].spec)
-        free(fe.options)
-        free(fe.system_dir)
-        free(fe.save_dir)
-        free(fe.core_path)
         retro_fe_log_free(&fe.log)
         free(fe)
         self.fe = NULL
@@ -1056,74 +826,74 @@ cdef class Emulator:
         self._teardown()
 
     cdef void _unload_core(self) noexcept:
+        """Unload the game and deinit the current copy; the library is unmapped when the last
+        view into it goes."""
         cdef Frontend *fe = self.fe
-        cdef bint loaded = self.loaded
-        cdef bint initialised = self.initialised
-        if self.handle == NULL:
+        cdef Core *c
+        if self._copy is None:
             return
+        c = self._copy.c
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            if loaded:
-                fe.api.unload_game()
-            if initialised:
-                fe.api.deinit()
+            if c.loaded:
+                c.api.unload_game()
+            if c.initialised:
+                c.api.deinit()
             retro_fe_leave()
-        self.loaded = False
-        self.initialised = False
-        # the copy is unmapped now, or when the last view into its memory goes
+        c.loaded = False
+        c.initialised = False
         self._copy = None
-        self.handle = NULL
+        fe.core = NULL
 
     def power_cycle(self):
         """Switch the console off and on: a fresh copy of the core loads the game.
 
         Nothing of the previous run survives, not even state a core keeps
-        outside its save states. Views from ``get_memory()``/``memory`` made
-        before refer to the old run; take new ones (``memory_generation``
-        counts power cycles).
+        outside its save states; option values and plugged controllers do.
+        Views from ``get_memory()``/``memory`` made before refer to the old
+        run; take new ones (``memory_generation`` counts power cycles).
         """
         cdef Frontend *fe = self.fe
+        cdef dict options
         self._check()
-        if self.keep_spare:
-            old = self._take_spare()
-            if old is not None:
-                self.memory_generation += 1
-                self.cheat_index = 0
-                self._start_spare(old)
-                return
-        self._unload_core()
-        free(fe.descs)
-        fe.descs = NULL
-        fe.num_descs = 0
-        fe.pixel_format = 0
-        fe.num_ports = 2
-        fe.rotation = 0
-        fe.shutdown = False
-        fe.audio_frames = 0
-        self._open_core(self.core_path, self._private_copy)
-        self._init_core()
-        self._load_content(self.rom_path)
+        if self.keep_spare and self._private_copy:
+            old = self._swap_in(self._ready_spare())
+            self._start_spare(old)
+            return
+        options = self._option_values()
+        self._unload_core()  # first: without private copies the new load shares its globals
         self.memory_generation += 1
         self.cheat_index = 0
-        self.drain_log()
-        if self.keep_spare:
-            self._start_spare()
+        fe.audio_frames = 0
+        try:
+            self._open_core(options)
+            self._init_core()
+            self._load_content()
+        except BaseException:
+            self._closed = True  # no core to run
+            raise
+        finally:
+            self.drain_log()
 
     def _start_spare(self, old=None):
-        """On a background thread: unload ``old`` (a used core), then load a fresh
-        copy of the core and game for the next power cycle."""
+        """On a background thread: close ``old`` (an emulator holding a used core), then load
+        a fresh copy of the core and game, with this emulator's option values and
+        controllers, for the next swap."""
         import threading
 
         if self._spare_thread is not None:
+            if old is not None:
+                old.close()
             return
+        made_from = (self._option_values(), dict(self._port_devices))
         box = []
 
         def load():
             if old is not None:
                 old.close()
             try:
-                box.append(Emulator(self.rom_path, self.core_path, **self._ctor))
-            except Exception as e:  # the next power cycle reloads in the foreground instead
+                box.append(self._new_spare(made_from))
+            except Exception as e:  # the next swap loads in the foreground instead
                 box.append(e)
 
         thread = threading.Thread(target=load, name="retro-spare-core", daemon=True)
@@ -1131,46 +901,65 @@ cdef class Emulator:
         self._spare_thread = thread
         thread.start()
 
-    cdef object _take_spare(self):
-        """Swap a waiting fresh core in for the current one.
-
-        Returns the emulator now holding the old core (to be closed), or None
-        if no fresh core was waiting."""
+    def _new_spare(self, made_from):
+        """A fresh emulator of this core and game, loaded with ``made_from`` (option values,
+        controllers)."""
         cdef Emulator spare
-        cdef Frontend *a = self.fe
-        cdef Frontend *b
-        cdef CoreApi api
-        cdef retro_memory_descriptor *descs
-        cdef unsigned n
-        cdef void *handle
-        if self._spare_thread is None:
-            return None
-        self._spare_thread.join()
-        result = self._spare_thread.box[0] if self._spare_thread.box else None
-        self._spare_thread = None
-        if not isinstance(result, Emulator):
-            return None
-        spare = result
-        b = spare.fe
-        # the spare gets this emulator's core (to unload), this emulator the fresh one
-        api = a.api
-        a.api = b.api
-        b.api = api
-        descs, n = a.descs, a.num_descs
-        a.descs, a.num_descs = b.descs, b.num_descs
-        b.descs, b.num_descs = descs, n
-        a.pixel_format, b.pixel_format = b.pixel_format, a.pixel_format
-        a.num_ports, b.num_ports = b.num_ports, a.num_ports
-        a.av, b.av = b.av, a.av
-        a.rotation, b.rotation = b.rotation, a.rotation
-        a.serialization_quirks, b.serialization_quirks = b.serialization_quirks, a.serialization_quirks
-        a.shutdown = False
-        a.audio_frames = 0
-        handle = self.handle
-        self.handle = spare.handle
-        spare.handle = handle
-        self._copy, spare._copy = spare._copy, self._copy
+        options, devices = made_from
+        spare = Emulator(self.rom_path, self.core_path, options=options, **{
+            k: v for k, v in self._ctor.items() if k != "options"})
+        for port, device in devices.items():
+            spare.set_controller_port_device(port, device)
+        spare._made_from = made_from
         return spare
+
+    def _wait_for_spare(self):
+        """Wait until the spare loading in the background (if any) is ready, and the core it
+        replaced closed."""
+        if self._spare_thread is not None:
+            self._spare_thread.join()
+
+    cdef object _ready_spare(self):
+        """A fresh emulator whose core this one can swap in: the spare loaded in the
+        background if it is ready and current, otherwise one loaded now."""
+        cdef Emulator spare = None
+        made_from = (self._option_values(), dict(self._port_devices))
+        if self._spare_thread is not None:
+            self._spare_thread.join()
+            result = self._spare_thread.box[0] if self._spare_thread.box else None
+            self._spare_thread = None
+            if isinstance(result, Emulator):
+                spare = result
+                if spare._made_from != made_from:
+                    # options changed or controllers were plugged since it was loaded
+                    spare.close()
+                    spare = None
+        if spare is None:
+            spare = self._new_spare(made_from)
+        return spare
+
+    cdef object _swap_in(self, Emulator spare):
+        """Make the spare's fresh core this emulator's, and this emulator's core the spare's.
+
+        Each core copy carries what it was given and told, so this moves one
+        pointer each way. Returns the spare, now holding the used core (to be
+        closed)."""
+        self._copy, spare._copy = spare._copy, self._copy
+        self.fe.core = self._copy.c
+        spare.fe.core = spare._copy.c
+        self.fe.audio_frames = 0
+        self.memory_generation += 1
+        self.cheat_index = 0
+        return spare
+
+    def _option_values(self):
+        """``{key: value}`` of the options set on the current core copy."""
+        cdef Core *c = self.fe.core if self.fe != NULL else NULL
+        cdef unsigned i
+        if c == NULL:
+            return {}
+        return {_str(c.options[i].key): _str(c.options[i].value)
+                for i in range(c.num_options) if c.options[i].value != NULL}
 
     def __enter__(self):
         return self
@@ -1264,8 +1053,9 @@ cdef class Emulator:
         cdef Frontend *fe = self.fe
         self._check()
         retro_fe_enter(fe, &fe.log)
-        fe.api.set_controller_port_device(port, device)
+        fe.core.api.set_controller_port_device(port, device)
         retro_fe_leave()
+        self._port_devices[port] = device  # kept plugged in across power cycles
         self.drain_log()
 
     def reset(self):
@@ -1274,7 +1064,7 @@ cdef class Emulator:
         self._check()
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            fe.api.reset()
+            fe.core.api.reset()
             retro_fe_leave()
         self.drain_log()
 
@@ -1357,34 +1147,8 @@ cdef class Emulator:
         """
         self._check_open()
         cdef Frontend *fe = self.fe
-        cdef int oh, ow
-        if size is None:
-            oh, ow = fe.out_h, fe.out_w
-        else:
-            oh, ow = size
-        if oh <= 0 or ow <= 0:
-            raise ValueError(f"size must be positive, got {size}")
-        if gray:
-            shape = (oh, ow)
-        else:
-            shape = (oh, ow, 3)
-        if out is None:
-            out = np.empty(shape, dtype=np.uint8)
-        elif (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != shape
-              or not out.flags.c_contiguous or not out.flags.writeable):
-            raise ValueError(f"out must be a writable C-contiguous uint8 array of shape {shape}")
-        if pool and not fe.prev_valid:
-            raise ValueError("get_observation(pool=True) needs a step(n, pool=True) first")
-        key = (oh, ow)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = _ResizePlan(fe.out_h, fe.out_w, oh, ow)
-            self._plans[key] = plan
-        cdef _ResizePlan rp = plan
-        cdef uint8_t[::1] flat = out.reshape(-1)
-        with nogil:
-            rp.run(fe.frame, fe.prev if pool else NULL, gray, &flat[0])
-        return out
+        return observe(fe.frame, fe.prev if fe.prev_valid else NULL, fe.out_h, fe.out_w, out,
+                       gray, size, pool, self._plans)
 
     def get_resolution(self):
         """``(width, height)`` of the picture."""
@@ -1395,12 +1159,12 @@ cdef class Emulator:
     def get_screen_rate(self):
         """Frames per second of the emulated system."""
         self._check_open()
-        return self.fe.av.timing.fps
+        return self.fe.core.av.timing.fps
 
     def get_audio_rate(self):
         """Audio sample rate in Hz."""
         self._check_open()
-        return self.fe.av.timing.sample_rate
+        return self.fe.core.av.timing.sample_rate
 
     def get_audio(self):
         """Stereo samples produced by the last ``step()`` call, int16 (N, 2)."""
@@ -1415,15 +1179,15 @@ cdef class Emulator:
     @property
     def pixel_format(self):
         """The core's pixel format name (``XRGB8888``, ``RGB565`` or ``0RGB1555``)."""
-        if self.fe == NULL:
+        if self.fe == NULL or self.fe.core == NULL:
             return "?"
-        return PIXEL_FORMATS.get(self.fe.pixel_format, "?")
+        return PIXEL_FORMATS.get(self.fe.core.pixel_format, "?")
 
     @property
     def geometry(self):
         """The core's current geometry: dict of base/max size and aspect ratio."""
         self._check_open()
-        cdef retro_game_geometry g = self.fe.av.geometry
+        cdef retro_game_geometry g = self.fe.core.av.geometry
         return {"base_width": g.base_width, "base_height": g.base_height,
                 "max_width": g.max_width, "max_height": g.max_height,
                 "aspect_ratio": g.aspect_ratio}
@@ -1431,12 +1195,12 @@ cdef class Emulator:
     @property
     def rotation(self):
         """Screen rotation the core asked for, in quarter turns (0-3)."""
-        return self.fe.rotation if self.fe != NULL else 0
+        return self.fe.core.rotation if self.fe != NULL and self.fe.core != NULL else 0
 
     @property
     def num_ports(self):
         """Number of controller ports the core declared (2 if it did not say)."""
-        return self.fe.num_ports if self.fe != NULL else 0
+        return self.fe.core.num_ports if self.fe != NULL and self.fe.core != NULL else 0
 
     @property
     def video_enabled(self):
@@ -1477,10 +1241,11 @@ cdef class Emulator:
     def get_state_size(self):
         """Size in bytes of a state of this core and game."""
         self._check()
+        cdef Frontend *fe = self.fe
         cdef size_t n
         with nogil:
-            retro_fe_enter(self.fe, &self.fe.log)
-            n = self.fe.api.serialize_size()
+            retro_fe_enter(fe, &fe.log)
+            n = fe.core.api.serialize_size()
             retro_fe_leave()
         return n
 
@@ -1499,15 +1264,11 @@ cdef class Emulator:
         memset(buf, 0, n)
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            rc = retro_guard_serialize(fe.api.serialize, buf, n)
+            rc = retro_guard_serialize(fe.core.api.serialize, buf, n)
             retro_fe_leave()
         self.drain_log()
         if rc != 1:
             raise StateError(f"the {self.library_name} core failed to save its state")
-        if self.settle_states:
-            # Continue from exactly what a restore of this state gives, so that
-            # running on after a save and restoring the save replay the same.
-            self.set_state(state)
         return state
 
     def set_state(self, state):
@@ -1516,15 +1277,18 @@ cdef class Emulator:
         Raises ``StateError`` if the state has the wrong size for this core and
         game or the core rejects it. Returns True for compatibility.
         """
-        cdef Frontend *fe = self.fe
-        cdef const unsigned char[::1] view
+        self._unserialize(self._state_view(state))
+        return True
+
+    def _state_view(self, state):
+        """``state`` as a flat byte view, if it has the size of this core's states (else
+        ``StateError``; ``TypeError`` if it is not bytes-like)."""
         cdef size_t n, expected
-        cdef int rc
         self._check()
         if isinstance(state, str):
             raise TypeError("set_state() takes bytes, not str")
         view = memoryview(state).cast("B")
-        n = view.shape[0]
+        n = view.nbytes
         if n == 0:
             raise StateError("state is empty")
         expected = self.get_state_size()
@@ -1533,22 +1297,49 @@ cdef class Emulator:
                 f"state has {n} bytes but the {self.library_name} core expects {expected} for "
                 f"this game: it was made by another core, core version or game, or it is "
                 f"truncated")
-        if self.reload_before_set_state:
-            self.power_cycle()
-            fe = self.fe
+        return view
+
+    cdef int _call_unserialize(self, const unsigned char[::1] view) except -2:
+        """``retro_unserialize`` on the current core: 1 taken, 0 refused, -1 the core threw."""
+        cdef Frontend *fe = self.fe
+        cdef int rc
+        self._check()
         with nogil:
             retro_fe_enter(fe, &fe.log)
-            rc = retro_guard_unserialize(fe.api.unserialize, &view[0], n)
+            rc = retro_guard_unserialize(fe.core.api.unserialize, &view[0], view.shape[0])
             retro_fe_leave()
         self.drain_log()
+        return rc
+
+    def _unserialize(self, view):
+        """Hand a state (checked by ``_state_view``) to the current core.
+
+        A state the core refuses raises ``StateError``; if the core threw while
+        reading it, it may be half loaded, so it is power-cycled first."""
+        cdef int rc = self._call_unserialize(view)
         if rc < 0:
-            # The core threw while reading the state: it may be half loaded,
-            # so start it afresh before reporting.
             self.power_cycle()
             raise StateError(f"the {self.library_name} core could not read the state: it is corrupt")
         if rc == 0:
             raise StateError(f"the {self.library_name} core rejected the state")
-        return True
+
+    def _restore_on_spare(self, view):
+        """Restore a state (checked by ``_state_view``) on a fresh copy of the core, then swap
+        that copy in.
+
+        A state the fresh core refuses leaves this emulator as it was (the
+        spare it spoiled is replaced) and raises ``StateError``."""
+        cdef Emulator spare
+        cdef int rc
+        self._check()
+        spare = self._ready_spare()
+        rc = spare._call_unserialize(view)
+        if rc != 1:
+            self._start_spare(spare)  # closes the spoiled spare, loads another
+            if rc < 0:
+                raise StateError(f"the {self.library_name} core could not read the state: it is corrupt")
+            raise StateError(f"the {self.library_name} core rejected the state")
+        self._start_spare(self._swap_in(spare))
 
     # -- memory ------------------------------------------------------------------
 
@@ -1558,6 +1349,13 @@ cdef class Emulator:
         ``region`` is a libretro memory id (2 = system RAM) or one of
         ``"system_ram"``, ``"save_ram"``, ``"video_ram"``, ``"rtc"``.
         """
+        address, size = self._memory_address(region)
+        if address == 0 or size == 0:
+            return None
+        return make_view(self._copy, <void *><uintptr_t>address, size, False)
+
+    def _memory_address(self, region=RETRO_MEMORY_SYSTEM_RAM):
+        """``(address, size)`` of a core memory region in this process, ``(0, 0)`` if none."""
         cdef Frontend *fe = self.fe
         cdef void *ptr
         cdef size_t size
@@ -1570,12 +1368,12 @@ cdef class Emulator:
             region = names[region]
         rid = region
         retro_fe_enter(fe, &fe.log)
-        ptr = fe.api.get_memory_data(rid)
-        size = fe.api.get_memory_size(rid)
+        ptr = fe.core.api.get_memory_data(rid)
+        size = fe.core.api.get_memory_size(rid)
         retro_fe_leave()
         if ptr == NULL or size == 0:
-            return None
-        return make_view(self._copy, ptr, size, False)
+            return (0, 0)
+        return (<uintptr_t>ptr, size)
 
     def memory_descriptors(self):
         """The core's memory map as a list of dicts (empty if it has none).
@@ -1583,13 +1381,14 @@ cdef class Emulator:
         Each has ``flags``, ``start``, ``select``, ``disconnect``, ``len``,
         ``offset``, ``addrspace`` and ``const``.
         """
-        cdef Frontend *fe = self.fe
+        cdef Core *c
         cdef unsigned i
         cdef retro_memory_descriptor *d
         self._check_open()
+        c = self.fe.core
         out = []
-        for i in range(fe.num_descs):
-            d = &fe.descs[i]
+        for i in range(c.num_descs):
+            d = &c.descs[i]
             out.append({
                 "flags": d.flags, "start": d.start, "select": d.select,
                 "disconnect": d.disconnect, "len": d.len, "offset": d.offset,
@@ -1600,12 +1399,13 @@ cdef class Emulator:
 
     def descriptor_view(self, unsigned index, size_t length):
         """Writable view of ``length`` bytes of memory-map descriptor ``index``."""
-        cdef Frontend *fe = self.fe
+        cdef Core *c
         cdef retro_memory_descriptor *d
         self._check_open()
-        if index >= fe.num_descs:
+        c = self.fe.core
+        if index >= c.num_descs:
             raise IndexError(f"no memory descriptor {index}")
-        d = &fe.descs[index]
+        d = &c.descs[index]
         if d.ptr == NULL:
             raise ValueError(f"memory descriptor {index} has no host memory")
         return make_view(self._copy, <uint8_t *>d.ptr + d.offset, length,
@@ -1623,43 +1423,37 @@ cdef class Emulator:
         every option the core declared.
         """
         self._check_open()
-        cdef unsigned i
-        return {_str(self.fe.options[i].key): _str(self.fe.options[i].value)
-                for i in range(self.fe.num_options) if self.fe.options[i].value != NULL}
+        return self._option_values()
 
     def option_info(self):
         """Declared options: ``{key: (description-and-choices, default)}``."""
         self._check_open()
+        cdef Core *c = self.fe.core
         cdef unsigned i
-        return {_str(self.fe.options[i].key):
-                (_str(self.fe.options[i].spec), _str(self.fe.options[i].default_value))
-                for i in range(self.fe.num_options)}
+        return {_str(c.options[i].key): (_str(c.options[i].spec), _str(c.options[i].default_value))
+                for i in range(c.num_options)}
 
     def set_option(self, key, value):
-        """Change a core option; the core sees it on its next frame."""
+        """Change a core option; the core sees it on its next frame (and every core loaded
+        for this emulator later starts with it)."""
         self._check()
         self._set_option(str(key), str(value), True)
 
     cdef void _set_option(self, str key, str value, bint notify) except *:
         cdef bytes bkey = key.encode()
         cdef bytes bvalue = value.encode()
-        cdef CoreOption *opt = find_option(self.fe, bkey)
-        if opt == NULL:
-            opt = add_option(self.fe, bkey)
-            if opt == NULL:
-                raise MemoryError()
-        free(opt.value)
-        opt.value = strdup(bvalue)
+        if set_option_value(self.fe.core, bkey, bvalue) != 0:
+            raise MemoryError()
         if notify:
-            self.fe.options_updated = True
+            self.fe.core.options_updated = True
 
     def add_cheat(self, code):
         """Enable a cheat code (``retro_cheat_set``)."""
         self._check()
         cdef bytes bcode = str(code).encode()
-        cdef const char *c = bcode
+        cdef const char *s = bcode
         retro_fe_enter(self.fe, &self.fe.log)
-        self.fe.api.cheat_set(self.cheat_index, True, c)
+        self.fe.core.api.cheat_set(self.cheat_index, True, s)
         retro_fe_leave()
         self.cheat_index += 1
         self.drain_log()
@@ -1668,15 +1462,13 @@ cdef class Emulator:
         """Disable all cheats (``retro_cheat_reset``)."""
         self._check()
         retro_fe_enter(self.fe, &self.fe.log)
-        self.fe.api.cheat_reset()
+        self.fe.core.api.cheat_reset()
         retro_fe_leave()
         self.cheat_index = 0
 
     def drain_log(self):
         """Hand queued core log lines to the ``retro.core`` logger."""
         cdef Frontend *fe = self.fe
-        cdef size_t pos = 0
-        cdef size_t n
         if fe == NULL or (fe.log.len == 0 and fe.log.dropped == 0):
             return
         data = fe.log.data[:fe.log.len] if fe.log.len else b""
@@ -1699,197 +1491,9 @@ cdef class Emulator:
             f"the {self.library_name} core failed inside {call} (it threw an exception); this "
             f"emulator is closed, create a new one")
 
-    cdef inline int _check_open(self) except -1:
-        if self._closed or self.fe == NULL:
-            raise EmulatorClosedError("this emulator is closed")
-        return 0
-
-
-def pack_buttons(action, int width, int players):
-    """Button bitmasks, one per player, of a flat 0/1 action vector; None if it is not one.
-
-    ``action`` is a 1-D buffer (a numpy array of bools, ints or floats) of
-    ``width * players`` values, player after player; bit ``i`` of player
-    ``p``'s mask is set when value ``p * width + i`` is 1. Anything else (not
-    a buffer, another shape, a value other than 0 and 1) gives None, for the
-    caller to explain.
-    """
-    cdef Py_buffer view
-    cdef const char *fmt
-    cdef char code
-    cdef Py_ssize_t i, n
-    cdef const char *item
-    cdef int64_t iv
-    cdef uint64_t uv
-    cdef double dv
-    cdef float fv
-    cdef int8_t b8
-    cdef int16_t i16
-    cdef int32_t i32
-    cdef uint64_t mask = 0
-    cdef bint one, ok = True
-    cdef list masks
-    if players < 1 or width < 1 or width > 64 or not PyObject_CheckBuffer(action):
-        return None
-    try:
-        PyObject_GetBuffer(action, &view, PyBUF_FORMAT | PyBUF_STRIDES)
-    except (BufferError, TypeError, ValueError):
-        return None
-    try:
-        n = <Py_ssize_t>width * players
-        if view.ndim != 1 or view.shape[0] != n:
-            return None
-        fmt = view.format
-        if fmt == NULL:
-            fmt = b"B"
-        while fmt[0] == b"@" or fmt[0] == b"=" or fmt[0] == b"<" or fmt[0] == b"!" or fmt[0] == b">":
-            if (fmt[0] == b">" or fmt[0] == b"!") and view.itemsize > 1:
-                return None  # big-endian data
-            fmt += 1
-        code = fmt[0]
-        if fmt[0] == 0 or fmt[1] != 0:
-            return None
-        masks = []
-        for i in range(n):
-            item = <const char *>view.buf + i * view.strides[0]
-            if code == b"?" or code == b"B" or code == b"b":
-                one = item[0] == 1
-                ok = one or item[0] == 0
-            elif code == b"f" and view.itemsize == 4:
-                memcpy(&fv, item, 4)
-                one = fv == 1
-                ok = one or fv == 0
-            elif code == b"d" and view.itemsize == 8:
-                memcpy(&dv, item, 8)
-                one = dv == 1
-                ok = one or dv == 0
-            elif code in b"hHiIlLqQ" and view.itemsize in (2, 4, 8):
-                uv = 0
-                if view.itemsize == 2:
-                    memcpy(&i16, item, 2)
-                    uv = <uint16_t>i16
-                elif view.itemsize == 4:
-                    memcpy(&i32, item, 4)
-                    uv = <uint32_t>i32
-                else:
-                    memcpy(&uv, item, 8)
-                one = uv == 1
-                ok = one or uv == 0
-            else:
-                return None
-            if not ok:
-                return None
-            if one:
-                mask |= (<uint64_t>1) << (i % width)
-            if i % width == width - 1:
-                masks.append(mask)
-                mask = 0
-        return masks
-    finally:
-        PyBuffer_Release(&view)
-
-
-cdef class StepPool:
-    """Steps many emulators at once on C worker threads, with the GIL released.
-
-    ``StepPool(threads)`` starts ``threads - 1`` worker threads (default:
-    one per CPU); the calling thread is the first worker. ``step(emulators,
-    ...)`` runs ``Emulator.step`` on every emulator, spread over the
-    threads, and returns when all are done. Workers spin for ``spin_us``
-    microseconds after a round before they sleep, so back-to-back rounds do
-    not pay for a thread wake-up. One call at a time per pool.
-    """
-    cdef retro_workers *w
-    cdef readonly int threads
-    cdef bint busy
-    cdef long spin_ns
-    cdef object pid   # the process whose threads these are
-
-    def __cinit__(self, threads=None, double spin_us=200.0):
-        n = (os.cpu_count() or 1) if threads is None else int(threads)
-        if n < 1:
-            raise ValueError(f"threads must be >= 1, got {n}")
-        if spin_us < 0:
-            raise ValueError(f"spin_us must be >= 0, got {spin_us}")
-        self.spin_ns = <long>(spin_us * 1000)
-        self.w = retro_workers_new(n - 1, self.spin_ns)
-        if self.w == NULL:
-            raise RetroError(f"cannot start {n - 1} worker threads")
-        self.threads = n
-        self.pid = os.getpid()
-
-    def step(self, emulators, *, int n=1, bint pool=False, bint observe_last=False, outs=None):
-        """``em.step(n, pool=, observe_last=, out=outs[i])`` for every emulator, in parallel.
-
-        ``outs`` is None or one array (or None) per emulator, as ``out`` of
-        :meth:`Emulator.step`. If a core fails, every other emulator still
-        finishes its step and the first error is raised.
-        """
-        cdef list ems = list(emulators)
-        cdef list targets
-        cdef Py_ssize_t k = len(ems), i
-        cdef StepJob *jobs
-        cdef Emulator em
-        if self.w == NULL:
-            raise RetroError("this StepPool is closed")
-        if self.busy:
-            raise RetroError("this StepPool is already stepping on another thread")
-        if self.pid != os.getpid():
-            # a forked child has the pool but not its threads: start its own (the
-            # parent's structure is left alone, its lock may be in any state)
-            self.w = retro_workers_new(self.threads - 1, self.spin_ns)
-            self.pid = os.getpid()
-            if self.w == NULL:
-                raise RetroError(f"cannot start {self.threads - 1} worker threads")
-        targets = [None] * k if outs is None else list(outs)
-        if len(targets) != k:
-            raise ValueError(f"outs has {len(targets)} entries for {k} emulators")
-        if len({id(e) for e in ems}) != k:
-            raise ValueError("an emulator appears twice; each can run one step at a time")
-        for i in range(k):
-            if not isinstance(ems[i], Emulator):
-                raise TypeError(f"expected Emulator objects, got {type(ems[i]).__name__}")
-            (<Emulator>ems[i])._check_step(n, pool, targets[i])
-        if k <= 0:
-            return
-        jobs = <StepJob *>calloc(<size_t>k, sizeof(StepJob))
-        if jobs == NULL:
-            raise MemoryError()
-        self.busy = True
-        try:
-            for i in range(k):
-                (<Emulator>ems[i])._prepare_step(&jobs[i], n, pool, observe_last, targets[i])
-            with nogil:
-                retro_workers_run(self.w, run_step_jobs, jobs, <int>k)
-            error = None
-            for i in range(k):
-                try:
-                    (<Emulator>ems[i])._finish_step(&jobs[i], n, targets[i])
-                except BaseException as e:
-                    if error is None:
-                        error = e
-            if error is not None:
-                raise error
-        finally:
-            self.busy = False
-            free(jobs)
-
-    def close(self):
-        """Stop the worker threads (also done when the pool is collected)."""
-        if self.busy:
-            raise RetroError("cannot close a StepPool while it steps")
-        retro_workers_free(self.w)
-        self.w = NULL
-
-    def __dealloc__(self):
-        if self.w != NULL:
-            retro_workers_free(self.w)
-            self.w = NULL
-
 
 def _private_copy_dirs():
     """Where private copies of cores are made: memory-backed first."""
-    import os
     import tempfile
 
     dirs = []

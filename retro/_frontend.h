@@ -52,7 +52,7 @@ static inline void retro_fe_leave(void) {
 
 static inline void *retro_fe_get_current(void) { return retro_fe_current; }
 
-static void retro_fe_log_append(retro_fe_log *log, int level, const char *text, size_t n) {
+static inline void retro_fe_log_append(retro_fe_log *log, int level, const char *text, size_t n) {
     if (!log) return;
     size_t need = log->len + n + 2;
     if (need > RETRO_FE_LOG_LIMIT) {
@@ -78,7 +78,7 @@ static void retro_fe_log_append(retro_fe_log *log, int level, const char *text, 
     log->data[log->len++] = '\0';
 }
 
-static void retro_fe_log_printf(enum retro_log_level level, const char *fmt, ...) {
+static inline void retro_fe_log_printf(enum retro_log_level level, const char *fmt, ...) {
     retro_fe_log *log = retro_fe_current_log;
     char line[2048];
     if (!log || !fmt) return;
@@ -92,7 +92,7 @@ static void retro_fe_log_printf(enum retro_log_level level, const char *fmt, ...
     retro_fe_log_append(log, (int)level, line, (size_t)n);
 }
 
-static void retro_fe_log_free(retro_fe_log *log) {
+static inline void retro_fe_log_free(retro_fe_log *log) {
     free(log->data);
     log->data = NULL;
     log->len = log->cap = 0;
@@ -108,7 +108,7 @@ static void retro_fe_log_free(retro_fe_log *log) {
  */
 static unsigned long retro_fe_copy_counter = 0;
 
-static void *retro_fe_dlopen_private(const char *path, const char *tmpdir, char *err, size_t errlen) {
+static inline void *retro_fe_dlopen_private(const char *path, const char *tmpdir, char *err, size_t errlen) {
     err[0] = '\0';
     if (!tmpdir) {
         void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);

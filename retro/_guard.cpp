@@ -1,7 +1,7 @@
 // Calls into a libretro core that turn a C++ exception escaping the core into
 // an error code, instead of std::terminate ending the whole process. Cores
 // written in C++ may throw on malformed input (a corrupt save state, say).
-#include "libretro_abi.h"
+#include "_guard.h"
 
 extern "C" {
 

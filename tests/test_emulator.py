@@ -11,6 +11,7 @@ import pytest
 
 import retro
 from retro import RetroEmulator
+from retro._restore import ReloadWithSpare
 from tests.gil import ticks_while
 
 # libretro joypad ids
@@ -521,7 +522,7 @@ def test_stella_restores_stay_deterministic(pong_rom, reload):
     background; either way restores back to back and after a pause agree."""
     with RetroEmulator(pong_rom) as em:
         if reload:
-            em._reload_on_restore()
+            em._use_restore_policy(ReloadWithSpare())
         assert em.keep_spare == reload
         em.step(60)
         state = em.get_state()
@@ -539,7 +540,7 @@ def test_stella_restores_stay_deterministic(pong_rom, reload):
         assert len(set(runs)) == 1
     # closing while a fresh core is still loading in the background is fine
     em = RetroEmulator(pong_rom)
-    em._reload_on_restore()
+    em._use_restore_policy(ReloadWithSpare())
     em.set_state(em.get_state())
     em.close()
 

@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retro import paths
-from retro.emulator import RetroEmulator, _StellaFreshRestore
+from retro import _stella_restore, paths
+from retro._restore import PlainRestore, ReloadWithSpare
+from retro._stella_restore import StellaInPlace
+from retro.emulator import RetroEmulator
 from retro.errors import StateError
 
 INTEGRATIONS = Path(__file__).resolve().parents[1] / "integrations" / "stable"
@@ -44,9 +46,7 @@ def plain(rom_path: Path) -> RetroEmulator:
     """An emulator that restores by ``retro_unserialize`` alone, as the reference on a fresh
     core or to show what goes wrong on a used one."""
     em = RetroEmulator(rom_path)
-    em._fresh_restore = None
-    em.reload_before_set_state = False
-    em.keep_spare = False
+    em._use_restore_policy(PlainRestore())
     return em
 
 
@@ -105,8 +105,7 @@ def check_restores(rom_path: Path, states: dict[str, bytes], histories: int, see
                 refs.append(play(fresh, seq))
         em = RetroEmulator(rom_path)
         if not procedure:
-            em._fresh_restore = None
-            em.reload_before_set_state = em.keep_spare = False
+            em._use_restore_policy(PlainRestore())
         with em:
             for i in range(histories):
                 j = i % len(sequences)
@@ -135,8 +134,8 @@ def played_states(rom_path: Path, seed: int) -> dict[str, bytes]:
 
 def test_the_procedure_applies_to_the_stella_core_and_does_not_reload(pong_rom):
     with RetroEmulator(pong_rom) as em:
-        assert em._fresh_restore is not None, "the in-place restore should apply to this Stella build"
-        assert not em.reload_before_set_state and not em.keep_spare
+        assert isinstance(em._restore, StellaInPlace), "the in-place restore should apply to this Stella build"
+        assert not em.keep_spare
         state = em.get_state()
         generation = em.memory_generation
         ram = np.asarray(em.get_memory(2))
@@ -220,10 +219,10 @@ def test_a_rejected_state_changes_nothing(pong_rom):
 
 
 def test_another_stella_build_falls_back_to_reloading(pong_rom, monkeypatch):
-    monkeypatch.setattr(_StellaFreshRestore, "VERSION", "0.0 other build")
+    monkeypatch.setattr(_stella_restore, "VERSION", "0.0 other build")
     with RetroEmulator(pong_rom) as em:
-        assert em._fresh_restore is None
-        assert em.reload_before_set_state and em.keep_spare
+        assert isinstance(em._restore, ReloadWithSpare)
+        assert em.keep_spare
         state = em.get_state()
         generation = em.memory_generation
         em.set_state(state)

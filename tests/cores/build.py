@@ -105,6 +105,12 @@ VARIANTS: dict[str, str] = {
     "globals": "A file-scope counter, never reset (not even on load), incremented by each "
                "retro_run and exposed as SYSTEM_RAM (4 bytes, u32 LE): two emulators share it "
                "unless each loads a private copy of the core.",
+    "keeper": "Keeps the pointers it is handed, as cores may: SET_VARIABLES declares testcore_speed "
+              "'Speed; normal|fast|slow'; retro_load_game keeps the value GET_VARIABLE gives for it "
+              "(NULL if unset) and the GET_SYSTEM_DIRECTORY string, and reads the option again "
+              "only on frames where GET_VARIABLE_UPDATE says true. Each retro_run copies the kept "
+              "strings into SYSTEM_RAM (64 bytes): [0:16] the option value, [16:64] the system "
+              "directory, each NUL padded (all zero for NULL).",
     "slow": "Each retro_run busy-loops a fixed 2 million iterations on a volatile (about 2 ms "
             "of CPU), for tests that check step() releases the GIL.",
 }
@@ -122,7 +128,7 @@ PIXEL_FORMAT = {"rgb565": "RGB565", "0rgb1555": "0RGB1555"}  # every other varia
 BYTES_PER_PIXEL = {"XRGB8888": 4, "RGB565": 2, "0RGB1555": 2}
 
 RAM_SIZE = {"sysram": 256, "memmap": 256, "state": 256, "input": 16, "options": 16,
-            "fullpath": 32, "inmemory": 32, "globals": 4}  # others: no SYSTEM_RAM
+            "fullpath": 32, "inmemory": 32, "globals": 4, "keeper": 64}  # others: no SYSTEM_RAM
 
 MEMMAP_BLOCKS = {0x1000: (0, 128), 0x8000: (128, 128)}  # start: (RAM offset, length)
 MEMMAP_CONST_START = 0x20000

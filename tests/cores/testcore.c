@@ -49,6 +49,8 @@
 #define TC_RAM_SIZE 32
 #elif defined(TC_GLOBALS)
 #define TC_RAM_SIZE 4
+#elif defined(TC_KEEPER)
+#define TC_RAM_SIZE 64
 #else
 #define TC_RAM_SIZE 0
 #endif
@@ -174,6 +176,28 @@ static unsigned char option_index(const char *key, const char *const values[3]) 
 }
 #endif
 
+/* ---- variant: keeper ------------------------------------------------------- */
+
+#if defined(TC_KEEPER)
+static const struct retro_variable keeper_defs[2] = {
+    {"testcore_speed", "Speed; normal|fast|slow"},
+    {NULL, NULL},
+};
+static const char *kept_speed;   /* as GET_VARIABLE gave it */
+static const char *kept_dir;     /* as GET_SYSTEM_DIRECTORY gave it */
+
+static const char *read_speed(void) {
+    struct retro_variable var = {"testcore_speed", NULL};
+    return environ_cb(RETRO_ENVIRONMENT_GET_VARIABLE, &var) ? var.value : NULL;
+}
+
+static void copy_kept(unsigned char *dst, const char *src, size_t n) {
+    memset(dst, 0, n);
+    if (src)
+        strncpy((char *)dst, src, n - 1);
+}
+#endif
+
 /* ---- variant: slow ----------------------------------------------------------- */
 
 #if defined(TC_SLOW)
@@ -201,6 +225,9 @@ void retro_set_environment(retro_environment_t cb) {
     environ_cb = cb;
 #if defined(TC_OPTIONS)
     cb(RETRO_ENVIRONMENT_SET_VARIABLES, (void *)option_defs);
+#endif
+#if defined(TC_KEEPER)
+    cb(RETRO_ENVIRONMENT_SET_VARIABLES, (void *)keeper_defs);
 #endif
 #if defined(TC_INPUT)
     cb(RETRO_ENVIRONMENT_SET_CONTROLLER_INFO, (void *)controller_info);
@@ -334,6 +361,15 @@ void retro_run(void) {
         }
     }
 #endif
+#if defined(TC_KEEPER)
+    {
+        bool updated = false;
+        if (environ_cb(RETRO_ENVIRONMENT_GET_VARIABLE_UPDATE, &updated) && updated)
+            kept_speed = read_speed();
+        copy_kept(ram, kept_speed, 16);
+        copy_kept(ram + 16, kept_dir, 48);
+    }
+#endif
 #if defined(TC_DUPE)
     if (frame & 1) {
         video_cb(NULL, w, h, PITCH);
@@ -446,6 +482,11 @@ bool retro_load_game(const struct retro_game_info *game) {
         dirs_seen[1] = environ_cb(RETRO_ENVIRONMENT_GET_SAVE_DIRECTORY, &dir) && dir != NULL;
         updates_seen = 0;
     }
+#endif
+#if defined(TC_KEEPER)
+    kept_speed = read_speed();
+    kept_dir = NULL;
+    environ_cb(RETRO_ENVIRONMENT_GET_SYSTEM_DIRECTORY, &kept_dir);
 #endif
     return true;
 }

@@ -1,0 +1,3 @@
+from typing import Any
+
+def pack_buttons(action: Any, width: int, players: int) -> list[int] | None: ...

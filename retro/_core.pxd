@@ -1,0 +1,174 @@
+# The libretro frontend's C-level interface (retro/_core.pyx), for the worker
+# pool (retro/_workers.pyx) and any other Cython module that drives emulators.
+from libc.stdint cimport int16_t, uint8_t, uint16_t, uint64_t
+
+from retro._libretro cimport *
+
+cdef extern from "_frontend.h" nogil:
+    ctypedef struct retro_fe_log:
+        char *data
+        size_t len
+        size_t cap
+        unsigned long dropped
+
+cdef enum:
+    MAX_PORTS = 8
+
+
+cdef struct CoreApi:
+    retro_set_environment_fn set_environment
+    retro_set_video_refresh_fn set_video_refresh
+    retro_set_audio_sample_fn set_audio_sample
+    retro_set_audio_sample_batch_fn set_audio_sample_batch
+    retro_set_input_poll_fn set_input_poll
+    retro_set_input_state_fn set_input_state
+    retro_init_fn init
+    retro_deinit_fn deinit
+    retro_api_version_fn api_version
+    retro_get_system_info_fn get_system_info
+    retro_get_system_av_info_fn get_system_av_info
+    retro_set_controller_port_device_fn set_controller_port_device
+    retro_reset_fn reset
+    retro_run_fn run
+    retro_serialize_size_fn serialize_size
+    retro_serialize_fn serialize
+    retro_unserialize_fn unserialize
+    retro_cheat_reset_fn cheat_reset
+    retro_cheat_set_fn cheat_set
+    retro_load_game_fn load_game
+    retro_unload_game_fn unload_game
+    retro_get_region_fn get_region
+    retro_get_memory_data_fn get_memory_data
+    retro_get_memory_size_fn get_memory_size
+
+
+cdef struct CoreOption:
+    char *key
+    char *value
+    char *default_value
+    char *spec          # "Description; a|b|c" as the core declared it, or NULL
+
+
+cdef struct Core:
+    # One loaded copy of a core library and everything that belongs to it:
+    # what it was given (it may keep these pointers for as long as it is
+    # loaded, so the copy owns them) and what it told the frontend.
+    void *handle
+    CoreApi api
+    bint initialised          # retro_init was called
+    bint loaded               # retro_load_game succeeded
+    char *system_dir
+    char *save_dir
+    char *core_path
+    char *rom_path
+    CoreOption *options
+    unsigned num_options
+    unsigned cap_options
+    bint options_updated
+    int pixel_format
+    retro_system_av_info av
+    bint av_changed
+    unsigned rotation
+    unsigned num_ports
+    retro_memory_descriptor *descs
+    unsigned num_descs
+    uint64_t serialization_quirks
+    bint shutdown
+
+
+cdef struct Frontend:
+    # What the emulator owns across core copies: the picture, audio, input
+    # and log. `core` is the copy running now (owned by Emulator._copy).
+    Core *core
+    # video: one RGB24 picture of out_h x out_w, converted in the callback.
+    # `frame` is where the current picture lives: the emulator's own buffer
+    # (`own_frame`) or an array handed to step(out=...).
+    uint8_t *frame
+    uint8_t *own_frame
+    # while a step converts into a new target: the picture before it, for a
+    # core that repeats its last frame (or shows none) before presenting one
+    const uint8_t *frame_before
+    bint frame_pending
+    bint running              # inside step()'s retro_run calls
+    unsigned out_w
+    unsigned out_h
+    unsigned last_w
+    unsigned last_h
+    unsigned long frames_presented
+    unsigned long frames_duped
+    bint skip_video
+    size_t last_pitch
+    unsigned last_src_w
+    # the frame before the last, kept for max-pooling over frame skips
+    uint8_t *prev
+    bint prev_valid
+    # audio of the current step, interleaved stereo int16
+    int16_t *audio
+    size_t audio_frames
+    size_t audio_cap
+    # input
+    uint16_t masks[MAX_PORTS]
+    unsigned long unknown_env_calls
+    unsigned unknown_cmds[32]
+    retro_fe_log log
+
+
+cdef struct StepJob:
+    Frontend *fe
+    int head            # frames before the last
+    int tail            # 1 if there is a last frame
+    bint pool
+    bint observe_last
+    int rc              # 0, or what retro_guard_run returned on failure
+
+
+cdef void run_step_job(StepJob *job) noexcept nogil
+cdef void run_step_jobs(void *jobs, int j) noexcept nogil
+
+
+cdef class _CoreCopy:
+    cdef Core *c
+    cdef bytes rom_data       # the content handed to retro_load_game
+
+
+cdef class Emulator:
+    cdef Frontend *fe
+    cdef bint _closed
+    cdef bint busy
+    cdef int exports
+    cdef bytes _rom_data
+    cdef bint _private_copy
+    cdef _CoreCopy _copy
+    cdef dict _ctor
+    cdef dict _port_devices
+    cdef object _spare_thread
+    cdef object _made_from    # for a spare: the options and devices it was loaded with
+    cdef public bint keep_spare
+    cdef readonly unsigned long memory_generation
+    cdef readonly str rom_path
+    cdef readonly str core_path
+    cdef readonly str library_name
+    cdef readonly str library_version
+    cdef readonly str valid_extensions
+    cdef readonly bint need_fullpath
+    cdef readonly unsigned long long frame_count
+    cdef unsigned cheat_index
+    cdef dict _plans
+    cdef object _frame_obj    # the array the current picture lives in, if not our own buffer
+
+    cdef void _open_core(self, dict options) except *
+    cdef void _init_core(self) except *
+    cdef void _load_content(self) except *
+    cdef void _setup_video(self, screen_size) except *
+    cdef void _teardown(self) noexcept
+    cdef void _unload_core(self) noexcept
+    cdef object _ready_spare(self)
+    cdef object _swap_in(self, Emulator spare)
+    cdef int _call_unserialize(self, const unsigned char[::1] view) except -2
+    cdef int _check(self) except -1
+    cdef int _check_open(self) except -1
+    cdef int _check_step(self, int n, bint pool, object out) except -1
+    cdef void _prepare_step(self, StepJob *job, int n, bint pool, bint observe_last, object out)
+    cdef object _finish_step(self, StepJob *job, int n, object out)
+    cdef void _set_option(self, str key, str value, bint notify) except *
+    cdef int _fail(self, str call) except -1

@@ -1,0 +1,107 @@
+"""Step many emulators at once on C worker threads (``StepPool``).
+
+The threads live in ``_workers.h`` (plain C: a spin-then-sleep job pool);
+each job is one emulator's ``step`` (``run_step_job`` of the frontend), run
+with the GIL released.
+"""
+
+from libc.stdlib cimport calloc, free
+
+from retro._core cimport Emulator, StepJob, run_step_jobs
+
+import os
+
+from retro.errors import RetroError
+
+
+cdef class StepPool:
+    """Steps many emulators at once on C worker threads, with the GIL released.
+
+    ``StepPool(threads)`` starts ``threads - 1`` worker threads (default:
+    one per CPU); the calling thread is the first worker. ``step(emulators,
+    ...)`` runs ``Emulator.step`` on every emulator, spread over the
+    threads, and returns when all are done. Workers spin for ``spin_us``
+    microseconds after a round before they sleep, so back-to-back rounds do
+    not pay for a thread wake-up. One call at a time per pool.
+    """
+
+    def __cinit__(self, threads=None, double spin_us=200.0):
+        n = (os.cpu_count() or 1) if threads is None else int(threads)
+        if n < 1:
+            raise ValueError(f"threads must be >= 1, got {n}")
+        if spin_us < 0:
+            raise ValueError(f"spin_us must be >= 0, got {spin_us}")
+        self.spin_ns = <long>(spin_us * 1000)
+        self.w = retro_workers_new(n - 1, self.spin_ns)
+        if self.w == NULL:
+            raise RetroError(f"cannot start {n - 1} worker threads")
+        self.threads = n
+        self.pid = os.getpid()
+
+    def step(self, emulators, *, int n=1, bint pool=False, bint observe_last=False, outs=None):
+        """``em.step(n, pool=, observe_last=, out=outs[i])`` for every emulator, in parallel.
+
+        ``outs`` is None or one array (or None) per emulator, as ``out`` of
+        :meth:`Emulator.step`. If a core fails, every other emulator still
+        finishes its step and the first error is raised.
+        """
+        cdef list ems = list(emulators)
+        cdef list targets
+        cdef Py_ssize_t k = len(ems), i
+        cdef StepJob *jobs
+        cdef Emulator em
+        if self.w == NULL:
+            raise RetroError("this StepPool is closed")
+        if self.busy:
+            raise RetroError("this StepPool is already stepping on another thread")
+        if self.pid != os.getpid():
+            # a forked child has the pool but not its threads: start its own (the
+            # parent's structure is left alone, its lock may be in any state)
+            self.w = retro_workers_new(self.threads - 1, self.spin_ns)
+            self.pid = os.getpid()
+            if self.w == NULL:
+                raise RetroError(f"cannot start {self.threads - 1} worker threads")
+        targets = [None] * k if outs is None else list(outs)
+        if len(targets) != k:
+            raise ValueError(f"outs has {len(targets)} entries for {k} emulators")
+        if len({id(e) for e in ems}) != k:
+            raise ValueError("an emulator appears twice; each can run one step at a time")
+        for i in range(k):
+            if not isinstance(ems[i], Emulator):
+                raise TypeError(f"expected Emulator objects, got {type(ems[i]).__name__}")
+            (<Emulator>ems[i])._check_step(n, pool, targets[i])
+        if k <= 0:
+            return
+        jobs = <StepJob *>calloc(<size_t>k, sizeof(StepJob))
+        if jobs == NULL:
+            raise MemoryError()
+        self.busy = True
+        try:
+            for i in range(k):
+                (<Emulator>ems[i])._prepare_step(&jobs[i], n, pool, observe_last, targets[i])
+            with nogil:
+                retro_workers_run(self.w, run_step_jobs, jobs, <int>k)
+            error = None
+            for i in range(k):
+                try:
+                    (<Emulator>ems[i])._finish_step(&jobs[i], n, targets[i])
+                except BaseException as e:
+                    if error is None:
+                        error = e
+            if error is not None:
+                raise error
+        finally:
+            self.busy = False
+            free(jobs)
+
+    def close(self):
+        """Stop the worker threads (also done when the pool is collected)."""
+        if self.busy:
+            raise RetroError("cannot close a StepPool while it steps")
+        retro_workers_free(self.w)
+        self.w = NULL
+
+    def __dealloc__(self):
+        if self.w != NULL:
+            retro_workers_free(self.w)
+            self.w = NULL
