@@ -2,7 +2,9 @@
 
 The ROMs are assembled at test time from our own sources, so no ROM image is
 kept in git. Tools: ``ca65``/``ld65`` (Debian package ``cc65``) for the NES and
-SNES ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 ROM.
+SNES ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 ROM,
+``sdasgb``/``sdldgb``/``makebin`` (Debian package ``sdcc``) for the Game Boy
+and Game Boy Color ROMs.
 
 Library use::
 
@@ -37,6 +39,8 @@ TARGETS: dict[str, _Target] = {
     "nes": _Target(".nes", ("ca65", "ld65"), "cc65"),
     "snes": _Target(".sfc", ("ca65", "ld65"), "cc65"),
     "atari2600": _Target(".a26", ("dasm",), "dasm"),
+    "gb": _Target(".gb", ("sdasgb", "sdldgb", "makebin"), "sdcc"),
+    "gbc": _Target(".gbc", ("sdasgb", "sdldgb", "makebin"), "sdcc"),
 }
 
 # SNES LoROM internal header (file offsets; the image has no copier header).
@@ -98,11 +102,55 @@ def _fix_snes_header(rom: pathlib.Path) -> None:
     rom.write_bytes(bytes(data))
 
 
-def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
-    """Assemble test ROM ``name`` ("nes", "snes" or "atari2600") into ``outdir``.
+# Game Boy cartridge header (file offsets = CPU addresses in bank 0).
+_GB_CGB_FLAG = 0x143
+_GB_HEADER_CHECKSUM = 0x14D
+_GB_GLOBAL_CHECKSUM = 0x14E
+_GB_ROM_SIZE = 0x8000
 
-    Returns the ROM path (``outdir / "<name><ext>"`` with ext ``.nes``, ``.sfc``
-    or ``.a26``). Raises ``FileNotFoundError`` if the assembler is missing and
+
+def _link_sdas(assembler: str, linker: str, source: pathlib.Path, rom: pathlib.Path, size: int) -> None:
+    """Assemble one sdas source, link it and write a ``size``-byte binary."""
+    package = "sdcc"
+    sdas = _tool(assembler, package)
+    sdld = _tool(linker, package)
+    makebin = _tool("makebin", package)
+    with tempfile.TemporaryDirectory(prefix="retro-rom-") as scratch:
+        obj = pathlib.Path(scratch) / "test.rel"
+        ihx = pathlib.Path(scratch) / "test.ihx"
+        _run([sdas, "-o", str(obj), str(source)])
+        _run([sdld, "-n", "-i", str(ihx), str(obj)])
+        _run([makebin, "-s", str(size), str(ihx), str(rom)])
+    if rom.stat().st_size != size:
+        raise RuntimeError(f"{rom} is {rom.stat().st_size} bytes, expected {size}")
+
+
+def gb_header_checksum(image: bytes | bytearray) -> int:
+    """The header checksum at $014D: x = x - byte - 1 over $0134-$014C."""
+    x = 0
+    for byte in image[0x134:_GB_HEADER_CHECKSUM]:
+        x = (x - byte - 1) & 0xFF
+    return x
+
+
+def gb_global_checksum(image: bytes | bytearray) -> int:
+    """The global checksum at $014E-$014F: 16-bit sum of all other bytes."""
+    return (sum(image) - sum(image[_GB_GLOBAL_CHECKSUM:_GB_GLOBAL_CHECKSUM + 2])) & 0xFFFF
+
+
+def _fix_gb_header(rom: pathlib.Path, cgb: bool) -> None:
+    data = bytearray(rom.read_bytes())
+    data[_GB_CGB_FLAG] = 0x80 if cgb else 0x00  # $80: CGB features, runs on a DMG too
+    data[_GB_HEADER_CHECKSUM] = gb_header_checksum(data)
+    data[_GB_GLOBAL_CHECKSUM:_GB_GLOBAL_CHECKSUM + 2] = gb_global_checksum(data).to_bytes(2, "big")
+    rom.write_bytes(bytes(data))
+
+
+def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
+    """Assemble test ROM ``name`` (a key of ``TARGETS``) into ``outdir``.
+
+    Returns the ROM path (``outdir / "<name><ext>"``, the extension that picks
+    the system: ``.nes``, ``.sfc``, ``.a26``, ``.gb``, ``.gbc``, ...). Raises ``FileNotFoundError`` if the assembler is missing and
     ``RuntimeError`` if assembling or linking fails.
     """
     try:
@@ -121,6 +169,9 @@ def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
     elif name == "snes":
         _link_cc65("65816", source_dir, "snes.cfg", rom)
         _fix_snes_header(rom)
+    elif name in ("gb", "gbc"):
+        _link_sdas("sdasgb", "sdldgb", SRC_DIR / "gb" / "test.s", rom, _GB_ROM_SIZE)
+        _fix_gb_header(rom, cgb=name == "gbc")
     else:
         dasm = _tool("dasm", "dasm")
         _run([dasm, str(source_dir / "test.s"), "-f3", f"-o{rom}"])
