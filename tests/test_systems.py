@@ -38,32 +38,63 @@ def packed(layout: dict[int, int], buttons: tuple[int, ...], pressed: int = 1) -
     return bits if pressed else ~bits & 0xFF
 
 
+Buttons = tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class Spec:
     rom: str                         # tests.roms.build name
     system: str
     core: str
     ram: int                         # start address of the RAM block with the variables
-    counter: int                     # offsets in that block
-    pad: int
-    held: int
-    pad_byte: Callable[[tuple[int, ...]], int]
+    counter: int                     # offsets in that block: frame counter (16-bit LE),
+    held: int                        # held-A counter,
+    pads: tuple[int, ...]            # and the bytes the pads are echoed to,
+    echo: Callable[[Buttons, Buttons], tuple[int, ...]]  # which hold this for (pad 1, pad 2)
     warm_up: int                     # steps until the counter counts
     period: int                      # backdrop colours before they repeat (A released)
     shape: tuple[int, int, int]
-    combos: tuple[tuple[int, ...], ...] = ((A,), (B, START), (UP, LEFT, SELECT), (DOWN, RIGHT), ())
     extra: dict[int, int] = field(default_factory=dict)  # offset: value it must hold
 
 
+# (pad 1, pad 2) button combinations; no opposite directions on one pad
+COMBOS: tuple[tuple[Buttons, Buttons], ...] = (
+    ((A,), ()),
+    ((B, START), (A,)),
+    ((UP, LEFT, SELECT), (DOWN, RIGHT)),
+    ((DOWN, RIGHT), (UP, B)),
+    ((), (LEFT,)),
+    ((), ()),
+)
+
 GB_PAD = {A: 0, B: 1, SELECT: 2, START: 3, RIGHT: 4, LEFT: 5, UP: 6, DOWN: 7}
+# Master System ports $DC and $DD; libretro B = button 1, A = button 2
+SMS_DC_P1 = {UP: 0, DOWN: 1, LEFT: 2, RIGHT: 3, B: 4, A: 5}
+SMS_DC_P2 = {UP: 6, DOWN: 7}
+SMS_DD_P2 = {LEFT: 0, RIGHT: 1, B: 2, A: 3}
+
+
+def gb_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    return (packed(GB_PAD, pad1),)
+
+
+def sms_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    return (packed(SMS_DC_P1, pad1) | packed(SMS_DC_P2, pad2), packed(SMS_DD_P2, pad2))
+
+
+def gg_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    return sms_echo(pad1, pad2) + (packed({START: 7}, pad1),)
+
 
 SPECS = {
-    "gb": Spec("gb", "GameBoy", "gambatte", 0xC000, 0, 2, 3,
-               lambda b: packed(GB_PAD, b), warm_up=20, period=4,
-               shape=(144, 160, 3), extra={4: 0}),
-    "gbc": Spec("gbc", "GbColor", "gambatte", 0xC000, 0, 2, 3,
-                lambda b: packed(GB_PAD, b), warm_up=20, period=32,
-                shape=(144, 160, 3), extra={4: 1}),
+    "gb": Spec("gb", "GameBoy", "gambatte", 0xC000, 0, 3, (2,), gb_echo,
+               warm_up=20, period=4, shape=(144, 160, 3), extra={4: 0}),
+    "gbc": Spec("gbc", "GbColor", "gambatte", 0xC000, 0, 3, (2,), gb_echo,
+                warm_up=20, period=32, shape=(144, 160, 3), extra={4: 1}),
+    "sms": Spec("sms", "Sms", "genesis_plus_gx", 0xC000, 0, 4, (2, 3), sms_echo,
+                warm_up=20, period=16, shape=(192, 256, 3)),
+    "gg": Spec("gg", "GameGear", "genesis_plus_gx", 0xC000, 0, 4, (2, 3, 5), gg_echo,
+               warm_up=20, period=16, shape=(144, 160, 3)),
 }
 
 # The fixed input of the golden runs: (frames, buttons on pad 1, buttons on pad 2).
@@ -82,6 +113,8 @@ assert sum(n for n, _, _ in SCRIPT) == 300
 GOLDEN = {
     "gb": ("1d1e55af97b53b66", "82616d50687bcd2b"),
     "gbc": ("1bdfb3b4b85c598c", "66bf087f8be9e4cd"),
+    "sms": ("157195742c2e740d", "96acc081e801b949"),
+    "gg": ("ead61662799292b9", "2e2c3c042b47fb5d"),
 }
 
 
@@ -110,11 +143,18 @@ def em(spec, test_roms):
         yield em
 
 
-def variables(em: RetroEmulator, spec: Spec) -> tuple[int, int, int]:
-    """(frame counter, pad byte, held-A counter) as the ROM keeps them."""
+def counter(em: RetroEmulator, spec: Spec) -> int:
     ram = em.memory[spec.ram]
-    return (int(ram[spec.counter]) | int(ram[spec.counter + 1]) << 8,
-            int(ram[spec.pad]), int(ram[spec.held]))
+    return int(ram[spec.counter]) | int(ram[spec.counter + 1]) << 8
+
+
+def held(em: RetroEmulator, spec: Spec) -> int:
+    return int(em.memory[spec.ram][spec.held])
+
+
+def echo(em: RetroEmulator, spec: Spec) -> tuple[int, ...]:
+    ram = em.memory[spec.ram]
+    return tuple(int(ram[offset]) for offset in spec.pads)
 
 
 def test_runs_on_the_default_core(em, spec):
@@ -128,26 +168,28 @@ def test_runs_on_the_default_core(em, spec):
 
 def test_frame_counter_advances_one_per_step(em, spec):
     em.step(spec.warm_up)
-    counter = variables(em, spec)[0]
-    assert counter > 0, "the ROM has started counting"
+    start = counter(em, spec)
+    assert start > 0, "the ROM has started counting"
     for i in range(1, 60):
         em.step()
-        assert variables(em, spec)[0] == counter + i
+        assert counter(em, spec) == start + i
 
 
 def test_pad_echo_and_held_counter(em, spec):
     em.step(spec.warm_up)
-    for buttons in spec.combos:
-        em.set_button_mask(mask(*buttons), 0)
+    for pad1, pad2 in COMBOS:
+        em.set_button_mask(mask(*pad1), 0)
+        em.set_button_mask(mask(*pad2), 1)
         em.step()
-        assert variables(em, spec)[1] == spec.pad_byte(buttons), buttons
-    held = variables(em, spec)[2]
+        assert echo(em, spec) == spec.echo(pad1, pad2), (pad1, pad2)
+    before = held(em, spec)
     em.set_button_mask(mask(A, RIGHT), 0)
     em.step(5)
-    assert variables(em, spec)[2] == (held + 5) & 0xFF, "frames with A held accumulate"
+    assert held(em, spec) == (before + 5) & 0xFF, "frames with A held accumulate"
     em.set_button_mask(mask(B, LEFT), 0)
+    em.set_button_mask(mask(A), 1)
     em.step(3)
-    assert variables(em, spec)[2] == (held + 5) & 0xFF, "frames without A do not"
+    assert held(em, spec) == (before + 5) & 0xFF, "frames without pad 1's A do not"
 
 
 def test_picture_follows_the_counter_and_a(em, spec):
@@ -182,3 +224,33 @@ def test_state_round_trip(em, spec):
     second = play(em, 100)
     assert len(set(first)) > 1
     assert first == second
+
+
+def test_master_system_pause_is_an_nmi_per_press(test_roms):
+    """Pause (libretro START) is not on a pad port: it raises an NMI, which the ROM counts."""
+    with RetroEmulator(test_roms["sms"]) as em:
+        em.step(SPECS["sms"].warm_up)
+        ram = em.memory[0xC000]
+        assert ram[5] == 0
+        for presses in (1, 2):
+            em.set_button_mask(mask(START))
+            em.step(4)
+            assert ram[5] == presses, "one NMI per press, however long it is held"
+            em.set_button_mask(0)
+            em.step(2)
+
+
+@pytest.mark.parametrize("rom", ["sms", "gg"])
+def test_sega_8bit_ram_is_the_8_kb_of_work_ram(test_roms, rom):
+    """Genesis Plus GX's system RAM buffer is 64 KB; the Master System and Game Gear have 8 KB at $C000."""
+    with RetroEmulator(test_roms[rom]) as em:
+        blocks = em.memory
+        assert list(blocks) == [0xC000] and len(blocks[0xC000]) == 0x2000
+        assert len(em.get_ram()) == 0x2000
+        em.step(SPECS[rom].warm_up)
+        assert counter(em, SPECS[rom]) > 0
+        blocks[0xC000][0x100] = 0x5A
+        assert em.get_memory(2)[0x100] == 0x5A, "the block is a view of the core's RAM"
+        stack = np.nonzero(blocks[0xC000])[0]
+        assert stack.max() < 0x1FF0, "the ROM's stack (SP = $DFF0) is at the top of the block"
+        assert stack.max() > 0x1F00

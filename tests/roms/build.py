@@ -4,7 +4,8 @@ The ROMs are assembled at test time from our own sources, so no ROM image is
 kept in git. Tools: ``ca65``/``ld65`` (Debian package ``cc65``) for the NES and
 SNES ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 ROM,
 ``sdasgb``/``sdldgb``/``makebin`` (Debian package ``sdcc``) for the Game Boy
-and Game Boy Color ROMs.
+and Game Boy Color ROMs, ``sdasz80``/``sdldz80``/``makebin`` (``sdcc``) for
+the Master System and Game Gear ROMs.
 
 Library use::
 
@@ -41,6 +42,8 @@ TARGETS: dict[str, _Target] = {
     "atari2600": _Target(".a26", ("dasm",), "dasm"),
     "gb": _Target(".gb", ("sdasgb", "sdldgb", "makebin"), "sdcc"),
     "gbc": _Target(".gbc", ("sdasgb", "sdldgb", "makebin"), "sdcc"),
+    "sms": _Target(".sms", ("sdasz80", "sdldz80", "makebin"), "sdcc"),
+    "gg": _Target(".gg", ("sdasz80", "sdldz80", "makebin"), "sdcc"),
 }
 
 # SNES LoROM internal header (file offsets; the image has no copier header).
@@ -110,7 +113,10 @@ _GB_ROM_SIZE = 0x8000
 
 
 def _link_sdas(assembler: str, linker: str, source: pathlib.Path, rom: pathlib.Path, size: int) -> None:
-    """Assemble one sdas source, link it and write a ``size``-byte binary."""
+    """Assemble one sdas source, link it and write a ``size``-byte binary.
+
+    ``.include`` looks in the source's directory.
+    """
     package = "sdcc"
     sdas = _tool(assembler, package)
     sdld = _tool(linker, package)
@@ -118,7 +124,7 @@ def _link_sdas(assembler: str, linker: str, source: pathlib.Path, rom: pathlib.P
     with tempfile.TemporaryDirectory(prefix="retro-rom-") as scratch:
         obj = pathlib.Path(scratch) / "test.rel"
         ihx = pathlib.Path(scratch) / "test.ihx"
-        _run([sdas, "-o", str(obj), str(source)])
+        _run([sdas, f"-I{source.parent}", "-o", str(obj), str(source)])
         _run([sdld, "-n", "-i", str(ihx), str(obj)])
         _run([makebin, "-s", str(size), str(ihx), str(rom)])
     if rom.stat().st_size != size:
@@ -143,6 +149,28 @@ def _fix_gb_header(rom: pathlib.Path, cgb: bool) -> None:
     data[_GB_CGB_FLAG] = 0x80 if cgb else 0x00  # $80: CGB features, runs on a DMG too
     data[_GB_HEADER_CHECKSUM] = gb_header_checksum(data)
     data[_GB_GLOBAL_CHECKSUM:_GB_GLOBAL_CHECKSUM + 2] = gb_global_checksum(data).to_bytes(2, "big")
+    rom.write_bytes(bytes(data))
+
+
+# Sega "TMR SEGA" header of a 32 KB Master System / Game Gear ROM.
+_SEGA_HEADER = 0x7FF0
+_SEGA_CHECKSUM = 0x7FFA
+_SEGA_REGION_SIZE = 0x7FFF
+_SEGA_SIZE_32K = 0xC              # size code: the checksum covers $0000-$7FEF
+_SEGA_REGIONS = {"sms": 0x4, "gg": 0x6}  # SMS export, Game Gear export
+
+
+def sega_checksum(image: bytes | bytearray) -> int:
+    """The header checksum of a 32 KB image: 16-bit sum of bytes $0000-$7FEF."""
+    return sum(image[:_SEGA_HEADER]) & 0xFFFF
+
+
+def _fix_sega_header(rom: pathlib.Path, name: str) -> None:
+    data = bytearray(rom.read_bytes())
+    if data[_SEGA_HEADER:_SEGA_HEADER + 8] != b"TMR SEGA":
+        raise RuntimeError(f"{rom} has no TMR SEGA header at $7FF0; check src/sms/test.s")
+    data[_SEGA_CHECKSUM:_SEGA_CHECKSUM + 2] = sega_checksum(data).to_bytes(2, "little")
+    data[_SEGA_REGION_SIZE] = _SEGA_REGIONS[name] << 4 | _SEGA_SIZE_32K
     rom.write_bytes(bytes(data))
 
 
@@ -172,6 +200,9 @@ def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
     elif name in ("gb", "gbc"):
         _link_sdas("sdasgb", "sdldgb", SRC_DIR / "gb" / "test.s", rom, _GB_ROM_SIZE)
         _fix_gb_header(rom, cgb=name == "gbc")
+    elif name in ("sms", "gg"):
+        _link_sdas("sdasz80", "sdldz80", SRC_DIR / "sms" / f"{name}.s", rom, 0x8000)
+        _fix_sega_header(rom, name)
     else:
         dasm = _tool("dasm", "dasm")
         _run([dasm, str(source_dir / "test.s"), "-f3", f"-o{rom}"])
