@@ -72,6 +72,8 @@ GB_PAD = {A: 0, B: 1, SELECT: 2, START: 3, RIGHT: 4, LEFT: 5, UP: 6, DOWN: 7}
 SMS_DC_P1 = {UP: 0, DOWN: 1, LEFT: 2, RIGHT: 3, B: 4, A: 5}
 SMS_DC_P2 = {UP: 6, DOWN: 7}
 SMS_DD_P2 = {LEFT: 0, RIGHT: 1, B: 2, A: 3}
+# PC Engine: libretro A = I, B = II, START = Run
+PCE_PAD = {A: 0, B: 1, SELECT: 2, START: 3, UP: 4, RIGHT: 5, DOWN: 6, LEFT: 7}
 
 
 def gb_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
@@ -80,6 +82,10 @@ def gb_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
 
 def sms_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
     return (packed(SMS_DC_P1, pad1) | packed(SMS_DC_P2, pad2), packed(SMS_DD_P2, pad2))
+
+
+def pce_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    return (packed(PCE_PAD, pad1), packed(PCE_PAD, pad2))
 
 
 def gg_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
@@ -95,6 +101,8 @@ SPECS = {
                 warm_up=20, period=16, shape=(192, 256, 3)),
     "gg": Spec("gg", "GameGear", "genesis_plus_gx", 0xC000, 0, 4, (2, 3, 5), gg_echo,
                warm_up=20, period=16, shape=(144, 160, 3)),
+    "pce": Spec("pce", "PCEngine", "mednafen_pce_fast", 0xF80000, 0, 4, (2, 3), pce_echo,
+                warm_up=20, period=8, shape=(242, 256, 3)),
 }
 
 # The fixed input of the golden runs: (frames, buttons on pad 1, buttons on pad 2).
@@ -115,6 +123,7 @@ GOLDEN = {
     "gbc": ("1bdfb3b4b85c598c", "66bf087f8be9e4cd"),
     "sms": ("157195742c2e740d", "96acc081e801b949"),
     "gg": ("ead61662799292b9", "2e2c3c042b47fb5d"),
+    "pce": ("08ef2c2d49c7cc64", "1fd6cd0f89d654d2"),
 }
 
 

@@ -1,8 +1,8 @@
 """Build the homebrew test ROMs from the assembly sources in ``src/``.
 
 The ROMs are assembled at test time from our own sources, so no ROM image is
-kept in git. Tools: ``ca65``/``ld65`` (Debian package ``cc65``) for the NES and
-SNES ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 ROM,
+kept in git. Tools: ``ca65``/``ld65`` (Debian package ``cc65``) for the NES,
+SNES and PC Engine ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 ROM,
 ``sdasgb``/``sdldgb``/``makebin`` (Debian package ``sdcc``) for the Game Boy
 and Game Boy Color ROMs, ``sdasz80``/``sdldz80``/``makebin`` (``sdcc``) for
 the Master System and Game Gear ROMs.
@@ -44,6 +44,7 @@ TARGETS: dict[str, _Target] = {
     "gbc": _Target(".gbc", ("sdasgb", "sdldgb", "makebin"), "sdcc"),
     "sms": _Target(".sms", ("sdasz80", "sdldz80", "makebin"), "sdcc"),
     "gg": _Target(".gg", ("sdasz80", "sdldz80", "makebin"), "sdcc"),
+    "pce": _Target(".pce", ("ca65", "ld65"), "cc65"),
 }
 
 # SNES LoROM internal header (file offsets; the image has no copier header).
@@ -197,6 +198,8 @@ def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
     elif name == "snes":
         _link_cc65("65816", source_dir, "snes.cfg", rom)
         _fix_snes_header(rom)
+    elif name == "pce":
+        _link_cc65("huc6280", source_dir, "pce.cfg", rom)
     elif name in ("gb", "gbc"):
         _link_sdas("sdasgb", "sdldgb", SRC_DIR / "gb" / "test.s", rom, _GB_ROM_SIZE)
         _fix_gb_header(rom, cgb=name == "gbc")
