@@ -64,6 +64,7 @@ COMBOS: tuple[tuple[Buttons, Buttons], ...] = (
     ((UP, LEFT, SELECT), (DOWN, RIGHT)),
     ((DOWN, RIGHT), (UP, B)),
     ((), (LEFT,)),
+    ((L, R, B), (R,)),
     ((), ()),
 )
 
@@ -74,6 +75,7 @@ SMS_DC_P2 = {UP: 6, DOWN: 7}
 SMS_DD_P2 = {LEFT: 0, RIGHT: 1, B: 2, A: 3}
 # PC Engine: libretro A = I, B = II, START = Run
 PCE_PAD = {A: 0, B: 1, SELECT: 2, START: 3, UP: 4, RIGHT: 5, DOWN: 6, LEFT: 7}
+GBA_KEYS = {A: 0, B: 1, SELECT: 2, START: 3, RIGHT: 4, LEFT: 5, UP: 6, DOWN: 7, R: 8, L: 9}
 
 
 def gb_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
@@ -86,6 +88,11 @@ def sms_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
 
 def pce_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
     return (packed(PCE_PAD, pad1), packed(PCE_PAD, pad2))
+
+
+def gba_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    keys = sum(1 << GBA_KEYS[b] for b in pad1)
+    return (keys & 0xFF, keys >> 8)
 
 
 def gg_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
@@ -103,6 +110,8 @@ SPECS = {
                warm_up=20, period=16, shape=(144, 160, 3)),
     "pce": Spec("pce", "PCEngine", "mednafen_pce_fast", 0xF80000, 0, 4, (2, 3), pce_echo,
                 warm_up=20, period=8, shape=(242, 256, 3)),
+    "gba": Spec("gba", "GbAdvance", "mgba", 0x3000000, 0, 4, (2, 3), gba_echo,
+                warm_up=20, period=32, shape=(160, 240, 3)),
 }
 
 # The fixed input of the golden runs: (frames, buttons on pad 1, buttons on pad 2).
@@ -124,6 +133,7 @@ GOLDEN = {
     "sms": ("157195742c2e740d", "96acc081e801b949"),
     "gg": ("ead61662799292b9", "2e2c3c042b47fb5d"),
     "pce": ("08ef2c2d49c7cc64", "1fd6cd0f89d654d2"),
+    "gba": ("ba4627e869c394c1", "5f685f92ac0b0ea7"),
 }
 
 

@@ -5,7 +5,8 @@ kept in git. Tools: ``ca65``/``ld65`` (Debian package ``cc65``) for the NES,
 SNES and PC Engine ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 ROM,
 ``sdasgb``/``sdldgb``/``makebin`` (Debian package ``sdcc``) for the Game Boy
 and Game Boy Color ROMs, ``sdasz80``/``sdldz80``/``makebin`` (``sdcc``) for
-the Master System and Game Gear ROMs.
+the Master System and Game Gear ROMs, ``arm-none-eabi-as``/``ld``/``objcopy``
+(Debian package ``binutils-arm-none-eabi``) for the Game Boy Advance ROM.
 
 Library use::
 
@@ -45,6 +46,8 @@ TARGETS: dict[str, _Target] = {
     "sms": _Target(".sms", ("sdasz80", "sdldz80", "makebin"), "sdcc"),
     "gg": _Target(".gg", ("sdasz80", "sdldz80", "makebin"), "sdcc"),
     "pce": _Target(".pce", ("ca65", "ld65"), "cc65"),
+    "gba": _Target(".gba", ("arm-none-eabi-as", "arm-none-eabi-ld", "arm-none-eabi-objcopy"),
+                   "binutils-arm-none-eabi"),
 }
 
 # SNES LoROM internal header (file offsets; the image has no copier header).
@@ -175,6 +178,34 @@ def _fix_sega_header(rom: pathlib.Path, name: str) -> None:
     rom.write_bytes(bytes(data))
 
 
+# Game Boy Advance cartridge header.
+_GBA_COMPLEMENT = 0xBD
+_GBA_ROM_SIZE = 0x1000
+
+
+def gba_complement(image: bytes | bytearray) -> int:
+    """The header's complement check at $BD: -(sum of bytes $A0-$BC + $19), 8 bits."""
+    return -(sum(image[0xA0:_GBA_COMPLEMENT]) + 0x19) & 0xFF
+
+
+def _build_gba(source: pathlib.Path, rom: pathlib.Path) -> None:
+    package = "binutils-arm-none-eabi"
+    assembler = _tool("arm-none-eabi-as", package)
+    linker = _tool("arm-none-eabi-ld", package)
+    objcopy = _tool("arm-none-eabi-objcopy", package)
+    with tempfile.TemporaryDirectory(prefix="retro-rom-") as scratch:
+        obj = pathlib.Path(scratch) / "test.o"
+        elf = pathlib.Path(scratch) / "test.elf"
+        _run([assembler, "-o", str(obj), str(source)])
+        _run([linker, "-Ttext=0x08000000", "-o", str(elf), str(obj)])
+        _run([objcopy, "-O", "binary", str(elf), str(rom)])
+    data = bytearray(rom.read_bytes())
+    if len(data) != _GBA_ROM_SIZE or data[0xB2] != 0x96:
+        raise RuntimeError(f"{rom} is not a {_GBA_ROM_SIZE}-byte GBA image with $96 at $B2")
+    data[_GBA_COMPLEMENT] = gba_complement(data)
+    rom.write_bytes(bytes(data))
+
+
 def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
     """Assemble test ROM ``name`` (a key of ``TARGETS``) into ``outdir``.
 
@@ -203,6 +234,8 @@ def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
     elif name in ("gb", "gbc"):
         _link_sdas("sdasgb", "sdldgb", SRC_DIR / "gb" / "test.s", rom, _GB_ROM_SIZE)
         _fix_gb_header(rom, cgb=name == "gbc")
+    elif name == "gba":
+        _build_gba(source_dir / "test.s", rom)
     elif name in ("sms", "gg"):
         _link_sdas("sdasz80", "sdldz80", SRC_DIR / "sms" / f"{name}.s", rom, 0x8000)
         _fix_sega_header(rom, name)
