@@ -29,13 +29,9 @@ def mask(*buttons: int) -> int:
     return sum(1 << b for b in set(buttons))
 
 
-def packed(layout: dict[int, int], buttons: tuple[int, ...], pressed: int = 1) -> int:
-    """The byte a ROM stores for ``buttons``: bit ``layout[b]`` per button.
-
-    ``pressed=0`` for an active-low byte (bits of pressed buttons clear).
-    """
-    bits = sum(1 << layout[b] for b in buttons if b in layout)
-    return bits if pressed else ~bits & 0xFF
+def packed(layout: dict[int, int], buttons: tuple[int, ...]) -> int:
+    """The byte a ROM stores for ``buttons``: bit ``layout[b]`` set per button it reads."""
+    return sum(1 << layout[b] for b in buttons if b in layout)
 
 
 Buttons = tuple[int, ...]
@@ -273,3 +269,21 @@ def test_sega_8bit_ram_is_the_8_kb_of_work_ram(test_roms, rom):
         stack = np.nonzero(blocks[0xC000])[0]
         assert stack.max() < 0x1FF0, "the ROM's stack (SP = $DFF0) is at the top of the block"
         assert stack.max() > 0x1F00
+
+
+def test_headers_carry_their_checksums(test_roms):
+    """What build.py writes after linking, checked the way the consoles' boot code reads it."""
+    gb = test_roms["gb"].read_bytes()
+    gbc = test_roms["gbc"].read_bytes()
+    for image, cgb_flag in ((gb, 0x00), (gbc, 0x80)):
+        assert len(image) == 0x8000 and image[0x143] == cgb_flag
+        # x = x - byte - 1 over the 25 bytes $0134-$014C gives $014D
+        assert (sum(image[0x134:0x14D]) + 25 + image[0x14D]) & 0xFF == 0
+        assert int.from_bytes(image[0x14E:0x150], "big") == (sum(image) - image[0x14E] - image[0x14F]) & 0xFFFF
+    for name, region in (("sms", 0x4), ("gg", 0x6)):
+        image = test_roms[name].read_bytes()
+        assert image[0x7FF0:0x7FF8] == b"TMR SEGA" and image[0x7FFF] == region << 4 | 0xC
+        assert int.from_bytes(image[0x7FFA:0x7FFC], "little") == sum(image[:0x7FF0]) & 0xFFFF
+    gba = test_roms["gba"].read_bytes()
+    assert gba[3] == 0xEA and gba[0xB2] == 0x96, "an ARM branch at $00, the fixed $96"
+    assert (sum(gba[0xA0:0xBE]) + 0x19) & 0xFF == 0, "the complement check"
