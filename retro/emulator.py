@@ -249,7 +249,9 @@ class RetroEmulator(Emulator):
         With a core memory map, one block per descriptor that is not CONST,
         at its start address; its length is the descriptor's address window
         (the lowest set bit of ``select``), capped by ``len``. Without one,
-        system RAM as a single block at the system's RAM base.
+        system RAM as a single block at the system's RAM base, cut to the
+        system's RAM size where the core's buffer is larger (Genesis Plus GX
+        gives 64 KB for the 8 KB of a Master System or Game Gear).
         """
         blocks: dict[int, np.ndarray] = {}
         for i, d in enumerate(self.memory_descriptors()):
@@ -264,7 +266,8 @@ class RetroEmulator(Emulator):
         if not blocks:
             ram = self.get_memory(2)
             if ram is not None:
-                blocks[self.rambase] = ram
+                size = self._info.ramsize if self._info else None
+                blocks[self.rambase] = ram[:size] if size else ram
         return dict(sorted(blocks.items()))
 
     @property

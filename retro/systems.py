@@ -5,8 +5,9 @@ core-info layout: ``{"<System>": {"lib", "ext", "rambase", "buttons",
 "actions", "types", "overlay", ...}}``. ``buttons[i]`` names libretro joypad
 id ``i`` (``null`` for an unused id). retro adds ``alternates`` (other cores
 that run the system), ``screen`` (a fixed picture size, ``null`` for "as the
-core says"), ``options`` (core option values retro sets) and
-``bk2_platform`` (the ``Platform`` written in ``.bk2`` headers).
+core says"), ``options`` (core option values retro sets), ``ramsize`` (the
+size of the system's work RAM, where the core's system-RAM buffer is larger)
+and ``bk2_platform`` (the ``Platform`` written in ``.bk2`` headers).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class SystemInfo:
     buttons: tuple[str | None, ...]
     actions: tuple[tuple[tuple[str, ...], ...], ...]
     rambase: int = 0
+    ramsize: int | None = None
     alternates: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     overlay: tuple[Any, ...] | None = None
@@ -80,6 +82,7 @@ def _parse(name: str, raw: dict[str, Any], source: str) -> SystemInfo:
             buttons=tuple(raw["buttons"]),
             actions=tuple(tuple(tuple(combo) for combo in group) for group in raw.get("actions", [])),
             rambase=int(raw.get("rambase", 0)),
+            ramsize=int(raw["ramsize"]) if raw.get("ramsize") is not None else None,
             alternates=tuple(raw.get("alternates", [])),
             types=tuple(raw.get("types", [])),
             overlay=tuple(raw["overlay"]) if raw.get("overlay") else None,

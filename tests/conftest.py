@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings
 
 from retro import paths
-from tests.roms.build import build_rom
+from tests.roms.build import TARGETS, build_rom
 
 # CI runs property tests derandomized: the same examples on every run, so a
 # run fails only on a real change. Locally they explore new examples.
@@ -42,6 +42,6 @@ def pong_rom() -> Path:
 
 @pytest.fixture(scope="session")
 def test_roms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """This repository's homebrew test ROMs, assembled for this session."""
+    """This repository's homebrew test ROMs (all of ``tests/roms``), assembled for this session."""
     out = tmp_path_factory.mktemp("roms")
-    return {name: build_rom(name, out) for name in ("nes", "snes", "atari2600")}
+    return {name: build_rom(name, out) for name in TARGETS}

@@ -1,8 +1,12 @@
 """Build the homebrew test ROMs from the assembly sources in ``src/``.
 
 The ROMs are assembled at test time from our own sources, so no ROM image is
-kept in git. Tools: ``ca65``/``ld65`` (Debian package ``cc65``) for the NES and
-SNES ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 ROM.
+kept in git. Tools: ``ca65``/``ld65`` (Debian package ``cc65``) for the NES,
+SNES and PC Engine ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 ROM,
+``sdasgb``/``sdldgb``/``makebin`` (Debian package ``sdcc``) for the Game Boy
+and Game Boy Color ROMs, ``sdasz80``/``sdldz80``/``makebin`` (``sdcc``) for
+the Master System and Game Gear ROMs, ``arm-none-eabi-as``/``ld``/``objcopy``
+(Debian package ``binutils-arm-none-eabi``) for the Game Boy Advance ROM.
 
 Library use::
 
@@ -37,6 +41,13 @@ TARGETS: dict[str, _Target] = {
     "nes": _Target(".nes", ("ca65", "ld65"), "cc65"),
     "snes": _Target(".sfc", ("ca65", "ld65"), "cc65"),
     "atari2600": _Target(".a26", ("dasm",), "dasm"),
+    "gb": _Target(".gb", ("sdasgb", "sdldgb", "makebin"), "sdcc"),
+    "gbc": _Target(".gbc", ("sdasgb", "sdldgb", "makebin"), "sdcc"),
+    "sms": _Target(".sms", ("sdasz80", "sdldz80", "makebin"), "sdcc"),
+    "gg": _Target(".gg", ("sdasz80", "sdldz80", "makebin"), "sdcc"),
+    "pce": _Target(".pce", ("ca65", "ld65"), "cc65"),
+    "gba": _Target(".gba", ("arm-none-eabi-as", "arm-none-eabi-ld", "arm-none-eabi-objcopy"),
+                   "binutils-arm-none-eabi"),
 }
 
 # SNES LoROM internal header (file offsets; the image has no copier header).
@@ -98,11 +109,108 @@ def _fix_snes_header(rom: pathlib.Path) -> None:
     rom.write_bytes(bytes(data))
 
 
-def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
-    """Assemble test ROM ``name`` ("nes", "snes" or "atari2600") into ``outdir``.
+# Game Boy cartridge header (file offsets = CPU addresses in bank 0).
+_GB_CGB_FLAG = 0x143
+_GB_HEADER_CHECKSUM = 0x14D
+_GB_GLOBAL_CHECKSUM = 0x14E
+_GB_ROM_SIZE = 0x8000
 
-    Returns the ROM path (``outdir / "<name><ext>"`` with ext ``.nes``, ``.sfc``
-    or ``.a26``). Raises ``FileNotFoundError`` if the assembler is missing and
+
+def _link_sdas(assembler: str, linker: str, source: pathlib.Path, rom: pathlib.Path, size: int) -> None:
+    """Assemble one sdas source, link it and write a ``size``-byte binary.
+
+    ``.include`` looks in the source's directory.
+    """
+    package = "sdcc"
+    sdas = _tool(assembler, package)
+    sdld = _tool(linker, package)
+    makebin = _tool("makebin", package)
+    with tempfile.TemporaryDirectory(prefix="retro-rom-") as scratch:
+        obj = pathlib.Path(scratch) / "test.rel"
+        ihx = pathlib.Path(scratch) / "test.ihx"
+        _run([sdas, f"-I{source.parent}", "-o", str(obj), str(source)])
+        _run([sdld, "-n", "-i", str(ihx), str(obj)])
+        _run([makebin, "-s", str(size), str(ihx), str(rom)])
+    if rom.stat().st_size != size:
+        raise RuntimeError(f"{rom} is {rom.stat().st_size} bytes, expected {size}")
+
+
+def gb_header_checksum(image: bytes | bytearray) -> int:
+    """The header checksum at $014D: x = x - byte - 1 over $0134-$014C."""
+    x = 0
+    for byte in image[0x134:_GB_HEADER_CHECKSUM]:
+        x = (x - byte - 1) & 0xFF
+    return x
+
+
+def gb_global_checksum(image: bytes | bytearray) -> int:
+    """The global checksum at $014E-$014F: 16-bit sum of all other bytes."""
+    return (sum(image) - sum(image[_GB_GLOBAL_CHECKSUM:_GB_GLOBAL_CHECKSUM + 2])) & 0xFFFF
+
+
+def _fix_gb_header(rom: pathlib.Path, cgb: bool) -> None:
+    data = bytearray(rom.read_bytes())
+    data[_GB_CGB_FLAG] = 0x80 if cgb else 0x00  # $80: CGB features, runs on a DMG too
+    data[_GB_HEADER_CHECKSUM] = gb_header_checksum(data)
+    data[_GB_GLOBAL_CHECKSUM:_GB_GLOBAL_CHECKSUM + 2] = gb_global_checksum(data).to_bytes(2, "big")
+    rom.write_bytes(bytes(data))
+
+
+# Sega "TMR SEGA" header of a 32 KB Master System / Game Gear ROM.
+_SEGA_HEADER = 0x7FF0
+_SEGA_CHECKSUM = 0x7FFA
+_SEGA_REGION_SIZE = 0x7FFF
+_SEGA_SIZE_32K = 0xC              # size code: the checksum covers $0000-$7FEF
+_SEGA_REGIONS = {"sms": 0x4, "gg": 0x6}  # SMS export, Game Gear export
+
+
+def sega_checksum(image: bytes | bytearray) -> int:
+    """The header checksum of a 32 KB image: 16-bit sum of bytes $0000-$7FEF."""
+    return sum(image[:_SEGA_HEADER]) & 0xFFFF
+
+
+def _fix_sega_header(rom: pathlib.Path, name: str) -> None:
+    data = bytearray(rom.read_bytes())
+    if data[_SEGA_HEADER:_SEGA_HEADER + 8] != b"TMR SEGA":
+        raise RuntimeError(f"{rom} has no TMR SEGA header at $7FF0; check src/sms/test.s")
+    data[_SEGA_CHECKSUM:_SEGA_CHECKSUM + 2] = sega_checksum(data).to_bytes(2, "little")
+    data[_SEGA_REGION_SIZE] = _SEGA_REGIONS[name] << 4 | _SEGA_SIZE_32K
+    rom.write_bytes(bytes(data))
+
+
+# Game Boy Advance cartridge header.
+_GBA_COMPLEMENT = 0xBD
+_GBA_ROM_SIZE = 0x1000
+
+
+def gba_complement(image: bytes | bytearray) -> int:
+    """The header's complement check at $BD: -(sum of bytes $A0-$BC + $19), 8 bits."""
+    return -(sum(image[0xA0:_GBA_COMPLEMENT]) + 0x19) & 0xFF
+
+
+def _build_gba(source: pathlib.Path, rom: pathlib.Path) -> None:
+    package = "binutils-arm-none-eabi"
+    assembler = _tool("arm-none-eabi-as", package)
+    linker = _tool("arm-none-eabi-ld", package)
+    objcopy = _tool("arm-none-eabi-objcopy", package)
+    with tempfile.TemporaryDirectory(prefix="retro-rom-") as scratch:
+        obj = pathlib.Path(scratch) / "test.o"
+        elf = pathlib.Path(scratch) / "test.elf"
+        _run([assembler, "-o", str(obj), str(source)])
+        _run([linker, "-Ttext=0x08000000", "-o", str(elf), str(obj)])
+        _run([objcopy, "-O", "binary", str(elf), str(rom)])
+    data = bytearray(rom.read_bytes())
+    if len(data) != _GBA_ROM_SIZE or data[0xB2] != 0x96:
+        raise RuntimeError(f"{rom} is not a {_GBA_ROM_SIZE}-byte GBA image with $96 at $B2")
+    data[_GBA_COMPLEMENT] = gba_complement(data)
+    rom.write_bytes(bytes(data))
+
+
+def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
+    """Assemble test ROM ``name`` (a key of ``TARGETS``) into ``outdir``.
+
+    Returns the ROM path (``outdir / "<name><ext>"``, the extension that picks
+    the system: ``.nes``, ``.sfc``, ``.a26``, ``.gb``, ``.gbc``, ...). Raises ``FileNotFoundError`` if the assembler is missing and
     ``RuntimeError`` if assembling or linking fails.
     """
     try:
@@ -121,6 +229,16 @@ def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
     elif name == "snes":
         _link_cc65("65816", source_dir, "snes.cfg", rom)
         _fix_snes_header(rom)
+    elif name == "pce":
+        _link_cc65("huc6280", source_dir, "pce.cfg", rom)
+    elif name in ("gb", "gbc"):
+        _link_sdas("sdasgb", "sdldgb", SRC_DIR / "gb" / "test.s", rom, _GB_ROM_SIZE)
+        _fix_gb_header(rom, cgb=name == "gbc")
+    elif name == "gba":
+        _build_gba(source_dir / "test.s", rom)
+    elif name in ("sms", "gg"):
+        _link_sdas("sdasz80", "sdldz80", SRC_DIR / "sms" / f"{name}.s", rom, 0x8000)
+        _fix_sega_header(rom, name)
     else:
         dasm = _tool("dasm", "dasm")
         _run([dasm, str(source_dir / "test.s"), "-f3", f"-o{rom}"])

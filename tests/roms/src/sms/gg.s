@@ -1,0 +1,3 @@
+; Game Gear test ROM: see test.s.
+        GAMEGEAR = 1
+        .include "test.s"

@@ -1,0 +1,3 @@
+; Master System test ROM: see test.s.
+        GAMEGEAR = 0
+        .include "test.s"

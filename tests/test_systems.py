@@ -1,0 +1,289 @@
+"""Our own test ROMs on the systems beyond NES, SNES and Atari 2600.
+
+Each ROM (``tests/roms/src``, documented in ``tests/roms/README.md``) keeps a
+16-bit frame counter, an echo of the pad and a count of the frames with A
+held in RAM, and shows a picture whose colour follows them. The tests run
+each on its system's default core through ``retro.RetroEmulator``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from retro import RetroEmulator
+
+# libretro joypad ids
+B, Y, SELECT, START, UP, DOWN, LEFT, RIGHT, A, X, L, R = range(12)
+
+
+def digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def mask(*buttons: int) -> int:
+    return sum(1 << b for b in set(buttons))
+
+
+def packed(layout: dict[int, int], buttons: tuple[int, ...]) -> int:
+    """The byte a ROM stores for ``buttons``: bit ``layout[b]`` set per button it reads."""
+    return sum(1 << layout[b] for b in buttons if b in layout)
+
+
+Buttons = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    rom: str                         # tests.roms.build name
+    system: str
+    core: str
+    ram: int                         # start address of the RAM block with the variables
+    counter: int                     # offsets in that block: frame counter (16-bit LE),
+    held: int                        # held-A counter,
+    pads: tuple[int, ...]            # and the bytes the pads are echoed to,
+    echo: Callable[[Buttons, Buttons], tuple[int, ...]]  # which hold this for (pad 1, pad 2)
+    warm_up: int                     # steps until the counter counts
+    period: int                      # backdrop colours before they repeat (A released)
+    shape: tuple[int, int, int]
+    extra: dict[int, int] = field(default_factory=dict)  # offset: value it must hold
+
+
+# (pad 1, pad 2) button combinations; no opposite directions on one pad
+COMBOS: tuple[tuple[Buttons, Buttons], ...] = (
+    ((A,), ()),
+    ((B, START), (A,)),
+    ((UP, LEFT, SELECT), (DOWN, RIGHT)),
+    ((DOWN, RIGHT), (UP, B)),
+    ((), (LEFT,)),
+    ((L, R, B), (R,)),
+    ((), ()),
+)
+
+GB_PAD = {A: 0, B: 1, SELECT: 2, START: 3, RIGHT: 4, LEFT: 5, UP: 6, DOWN: 7}
+# Master System ports $DC and $DD; libretro B = button 1, A = button 2
+SMS_DC_P1 = {UP: 0, DOWN: 1, LEFT: 2, RIGHT: 3, B: 4, A: 5}
+SMS_DC_P2 = {UP: 6, DOWN: 7}
+SMS_DD_P2 = {LEFT: 0, RIGHT: 1, B: 2, A: 3}
+# PC Engine: libretro A = I, B = II, START = Run
+PCE_PAD = {A: 0, B: 1, SELECT: 2, START: 3, UP: 4, RIGHT: 5, DOWN: 6, LEFT: 7}
+GBA_KEYS = {A: 0, B: 1, SELECT: 2, START: 3, RIGHT: 4, LEFT: 5, UP: 6, DOWN: 7, R: 8, L: 9}
+
+
+def gb_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    return (packed(GB_PAD, pad1),)
+
+
+def sms_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    return (packed(SMS_DC_P1, pad1) | packed(SMS_DC_P2, pad2), packed(SMS_DD_P2, pad2))
+
+
+def pce_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    return (packed(PCE_PAD, pad1), packed(PCE_PAD, pad2))
+
+
+def gba_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    keys = sum(1 << GBA_KEYS[b] for b in pad1)
+    return (keys & 0xFF, keys >> 8)
+
+
+def gg_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    return sms_echo(pad1, pad2) + (packed({START: 7}, pad1),)
+
+
+SPECS = {
+    "gb": Spec("gb", "GameBoy", "gambatte", 0xC000, 0, 3, (2,), gb_echo,
+               warm_up=20, period=4, shape=(144, 160, 3), extra={4: 0}),
+    "gbc": Spec("gbc", "GbColor", "gambatte", 0xC000, 0, 3, (2,), gb_echo,
+                warm_up=20, period=32, shape=(144, 160, 3), extra={4: 1}),
+    "sms": Spec("sms", "Sms", "genesis_plus_gx", 0xC000, 0, 4, (2, 3), sms_echo,
+                warm_up=20, period=16, shape=(192, 256, 3)),
+    "gg": Spec("gg", "GameGear", "genesis_plus_gx", 0xC000, 0, 4, (2, 3, 5), gg_echo,
+               warm_up=20, period=16, shape=(144, 160, 3)),
+    "pce": Spec("pce", "PCEngine", "mednafen_pce_fast", 0xF80000, 0, 4, (2, 3), pce_echo,
+                warm_up=20, period=8, shape=(242, 256, 3)),
+    "gba": Spec("gba", "GbAdvance", "mgba", 0x3000000, 0, 4, (2, 3), gba_echo,
+                warm_up=20, period=32, shape=(160, 240, 3)),
+}
+
+# The fixed input of the golden runs: (frames, buttons on pad 1, buttons on pad 2).
+SCRIPT = [
+    (60, (), ()),
+    (30, (A,), (B,)),
+    (20, (RIGHT, B), ()),
+    (40, (UP, START), (A, LEFT)),
+    (30, (A, LEFT), ()),
+    (20, (SELECT, DOWN), (DOWN,)),
+    (100, (), ()),
+]
+assert sum(n for n, _, _ in SCRIPT) == 300
+
+# system: (screen sha256[:16], RAM sha256[:16]) after the 300 frames of SCRIPT from power-on
+GOLDEN = {
+    "gb": ("1d1e55af97b53b66", "82616d50687bcd2b"),
+    "gbc": ("1bdfb3b4b85c598c", "66bf087f8be9e4cd"),
+    "sms": ("157195742c2e740d", "96acc081e801b949"),
+    "gg": ("ead61662799292b9", "2e2c3c042b47fb5d"),
+    "pce": ("08ef2c2d49c7cc64", "1fd6cd0f89d654d2"),
+    "gba": ("ba4627e869c394c1", "5f685f92ac0b0ea7"),
+}
+
+
+def play(em: RetroEmulator, frames: int | None = None) -> list[tuple[str, str]]:
+    """Play SCRIPT (its first ``frames`` frames); the screen and RAM digests of every frame."""
+    trace = []
+    left = 300 if frames is None else frames
+    for n, pad1, pad2 in SCRIPT:
+        em.set_button_mask(mask(*pad1), 0)
+        em.set_button_mask(mask(*pad2), 1)
+        for _ in range(min(n, left)):
+            em.step()
+            trace.append((digest(em.get_screen()), digest(em.get_ram())))
+        left -= min(n, left)
+    return trace
+
+
+@pytest.fixture(params=sorted(SPECS))
+def spec(request) -> Spec:
+    return SPECS[request.param]
+
+
+@pytest.fixture
+def em(spec, test_roms):
+    with RetroEmulator(test_roms[spec.rom]) as em:
+        yield em
+
+
+def counter(em: RetroEmulator, spec: Spec) -> int:
+    ram = em.memory[spec.ram]
+    return int(ram[spec.counter]) | int(ram[spec.counter + 1]) << 8
+
+
+def held(em: RetroEmulator, spec: Spec) -> int:
+    return int(em.memory[spec.ram][spec.held])
+
+
+def echo(em: RetroEmulator, spec: Spec) -> tuple[int, ...]:
+    ram = em.memory[spec.ram]
+    return tuple(int(ram[offset]) for offset in spec.pads)
+
+
+def test_runs_on_the_default_core(em, spec):
+    assert (em.system, em.core.name) == (spec.system, spec.core)
+    assert em.get_screen().shape == spec.shape
+    em.step(spec.warm_up)
+    ram = em.memory[spec.ram]
+    for offset, value in spec.extra.items():
+        assert ram[offset] == value
+
+
+def test_frame_counter_advances_one_per_step(em, spec):
+    em.step(spec.warm_up)
+    start = counter(em, spec)
+    assert start > 0, "the ROM has started counting"
+    for i in range(1, 60):
+        em.step()
+        assert counter(em, spec) == start + i
+
+
+def test_pad_echo_and_held_counter(em, spec):
+    em.step(spec.warm_up)
+    for pad1, pad2 in COMBOS:
+        em.set_button_mask(mask(*pad1), 0)
+        em.set_button_mask(mask(*pad2), 1)
+        em.step()
+        assert echo(em, spec) == spec.echo(pad1, pad2), (pad1, pad2)
+    before = held(em, spec)
+    em.set_button_mask(mask(A, RIGHT), 0)
+    em.step(5)
+    assert held(em, spec) == (before + 5) & 0xFF, "frames with A held accumulate"
+    em.set_button_mask(mask(B, LEFT), 0)
+    em.set_button_mask(mask(A), 1)
+    em.step(3)
+    assert held(em, spec) == (before + 5) & 0xFF, "frames without pad 1's A do not"
+
+
+def test_picture_follows_the_counter_and_a(em, spec):
+    em.step(spec.warm_up)
+    screens = set()
+    for _ in range(spec.period):
+        em.step()
+        screen = em.get_screen()
+        assert len(np.unique(screen.reshape(-1, 3), axis=0)) > 1, "a pattern, not one colour"
+        screens.add(digest(screen))
+    assert len(screens) == spec.period, "each frame of a period looks different"
+    em.step()
+    assert digest(em.get_screen()) in screens, "the period repeats"
+    em.set_button_mask(mask(A), 0)
+    em.step()
+    held = digest(em.get_screen())
+    assert held not in screens, "A held has a picture of its own"
+    em.step(3)
+    assert digest(em.get_screen()) == held, "and keeps it"
+
+
+def test_golden_after_300_frames_of_input(em, spec):
+    play(em)
+    assert (digest(em.get_screen()), digest(em.get_ram())) == GOLDEN[spec.rom]
+
+
+def test_state_round_trip(em, spec):
+    play(em)
+    state = em.get_state()
+    first = play(em, 100)
+    em.set_state(state)
+    second = play(em, 100)
+    assert len(set(first)) > 1
+    assert first == second
+
+
+def test_master_system_pause_is_an_nmi_per_press(test_roms):
+    """Pause (libretro START) is not on a pad port: it raises an NMI, which the ROM counts."""
+    with RetroEmulator(test_roms["sms"]) as em:
+        em.step(SPECS["sms"].warm_up)
+        ram = em.memory[0xC000]
+        assert ram[5] == 0
+        for presses in (1, 2):
+            em.set_button_mask(mask(START))
+            em.step(4)
+            assert ram[5] == presses, "one NMI per press, however long it is held"
+            em.set_button_mask(0)
+            em.step(2)
+
+
+@pytest.mark.parametrize("rom", ["sms", "gg"])
+def test_sega_8bit_ram_is_the_8_kb_of_work_ram(test_roms, rom):
+    """Genesis Plus GX's system RAM buffer is 64 KB; the Master System and Game Gear have 8 KB at $C000."""
+    with RetroEmulator(test_roms[rom]) as em:
+        blocks = em.memory
+        assert list(blocks) == [0xC000] and len(blocks[0xC000]) == 0x2000
+        assert len(em.get_ram()) == 0x2000
+        em.step(SPECS[rom].warm_up)
+        assert counter(em, SPECS[rom]) > 0
+        blocks[0xC000][0x100] = 0x5A
+        assert em.get_memory(2)[0x100] == 0x5A, "the block is a view of the core's RAM"
+        stack = np.nonzero(blocks[0xC000])[0]
+        assert stack.max() < 0x1FF0, "the ROM's stack (SP = $DFF0) is at the top of the block"
+        assert stack.max() > 0x1F00
+
+
+def test_headers_carry_their_checksums(test_roms):
+    """What build.py writes after linking, checked the way the consoles' boot code reads it."""
+    gb = test_roms["gb"].read_bytes()
+    gbc = test_roms["gbc"].read_bytes()
+    for image, cgb_flag in ((gb, 0x00), (gbc, 0x80)):
+        assert len(image) == 0x8000 and image[0x143] == cgb_flag
+        # x = x - byte - 1 over the 25 bytes $0134-$014C gives $014D
+        assert (sum(image[0x134:0x14D]) + 25 + image[0x14D]) & 0xFF == 0
+        assert int.from_bytes(image[0x14E:0x150], "big") == (sum(image) - image[0x14E] - image[0x14F]) & 0xFFFF
+    for name, region in (("sms", 0x4), ("gg", 0x6)):
+        image = test_roms[name].read_bytes()
+        assert image[0x7FF0:0x7FF8] == b"TMR SEGA" and image[0x7FFF] == region << 4 | 0xC
+        assert int.from_bytes(image[0x7FFA:0x7FFC], "little") == sum(image[:0x7FF0]) & 0xFFFF
+    gba = test_roms["gba"].read_bytes()
+    assert gba[3] == 0xEA and gba[0xB2] == 0x96, "an ARM branch at $00, the fixed $96"
+    assert (sum(gba[0xA0:0xBE]) + 0x19) & 0xFF == 0, "the complement check"
