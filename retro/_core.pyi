@@ -1,8 +1,8 @@
 from typing import Any, Mapping, Sequence, TypeVar
 
-_E = TypeVar("_E", bound="Emulator")
-
 import numpy as np
+
+_E = TypeVar("_E", bound="Emulator")
 
 MAX_PLAYERS: int
 PIXEL_FORMATS: dict[int, str]

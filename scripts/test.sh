@@ -3,4 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec "${PYTHON:-python3}" -m pytest -q "$@"
+PYTHON=${PYTHON:-python3}
+echo "test: type checks (mypy retro) and lint (ruff check .)"
+"$PYTHON" -m mypy retro
+"$PYTHON" -m ruff check --quiet .
+exec "$PYTHON" -m pytest -q "$@"

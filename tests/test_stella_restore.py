@@ -184,7 +184,7 @@ def test_restores_after_a_frame_without_vsync_match_a_fresh_core():
     rng = np.random.default_rng(9)
     with RetroEmulator(qbert) as em, plain(qbert) as unfixed:
         unfixed_differs = 0
-        for i in range(6):
+        for _i in range(6):
             masks = random_masks(rng, int(rng.integers(20, 300)))
             masks[-int(rng.integers(1, 10)):, 0] |= 1 << 3  # START held to the end
             for target in (em, unfixed):
