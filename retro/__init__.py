@@ -92,17 +92,23 @@ def get_core_path(system: str) -> str:
 
 
 def _register_gymnasium_envs() -> None:
-    """Register every integration as ``retro/<Game>-<System>-v0`` with Gymnasium."""
-    import gymnasium
+    """Register every integration as ``retro/<Game>-<System>-v0`` with Gymnasium.
+
+    The specs go straight into Gymnasium's registry: ``gymnasium.register``
+    checks each new id against the whole registry, which for a thousand
+    games would make ``import retro`` ten times slower. Ids already there
+    are left alone.
+    """
+    from gymnasium.envs.registration import EnvSpec, registry
 
     for game in data.list_games(data.Integrations.ALL):
         env_id = f"retro/{game}-v0"
-        if env_id not in gymnasium.registry:
+        if env_id not in registry:
             # by stable-retro's id, so a stable game is never given an experimental folder's data
-            gymnasium.register(id=env_id, entry_point="retro.env:RetroEnv",
-                               vector_entry_point="retro.vector:RetroVectorEnv",
-                               kwargs={"game": f"{game}-v0", "api": "gymnasium",
-                                       "inttype": data.Integrations.ALL})
+            registry[env_id] = EnvSpec(id=env_id, entry_point="retro.env:RetroEnv",
+                                       vector_entry_point="retro.vector:RetroVectorEnv",
+                                       kwargs={"game": f"{game}-v0", "api": "gymnasium",
+                                               "inttype": data.Integrations.ALL})
 
 
 _register_gymnasium_envs()
