@@ -240,7 +240,8 @@ class RetroVectorEnv(VectorEnv):
                 self._rewards[i] = rew
                 self._terminated[i] = done
                 self._infos[i] = info
-            self._elapsed[stepping] += 1
+            if self.max_episode_steps is not None:
+                self._elapsed[stepping] += 1
         for i in resetting:
             _, self._infos[i] = envs[i].reset()
             self._observe(i, obs[i])
@@ -249,8 +250,6 @@ class RetroVectorEnv(VectorEnv):
             self._terminated[i] = False
         if self.max_episode_steps is not None:
             self._truncated[:] = (self._elapsed >= self.max_episode_steps) & ~self._terminated
-        else:
-            self._truncated[resetting] = False
         self._obs = obs
         self._needs_autoreset[:] = self._terminated | self._truncated
         return obs, self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), self._batch_infos()
@@ -261,12 +260,22 @@ class RetroVectorEnv(VectorEnv):
 
     def _batch_infos(self) -> dict[str, Any]:
         """Gymnasium's batched info: per key an array over envs and a ``_key`` mask."""
+        all_infos = self._infos
+        keys = list(all_infos[0])
         infos: dict[str, Any] = {}
-        keys = set().union(*self._infos)
-        for key in keys:
-            values = [info.get(key, 0) for info in self._infos]
-            infos[key] = np.array(values)
-            infos["_" + key] = np.array([key in info for info in self._infos])
+        table = None
+        if all(info.keys() == all_infos[0].keys() for info in all_infos):
+            # the usual case, every env has the same integer variables: one array for all of them
+            table = np.array([list(info.values()) for info in all_infos]).T
+        if table is not None and table.dtype.kind in "iub":
+            present = np.ones((len(keys), len(all_infos)), bool)
+            for j, key in enumerate(keys):
+                infos[key] = table[j]
+                infos["_" + key] = present[j]
+            return infos
+        for key in set().union(*all_infos):
+            infos[key] = np.array([info.get(key, 0) for info in all_infos])
+            infos["_" + key] = np.array([key in info for info in all_infos])
         return infos
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
