@@ -652,6 +652,8 @@ def play_together(sessions: Sequence[GameSession], steps: StepPool, pre: Preproc
     """
     first = sessions[0]
     image = first.obs_type == Observations.IMAGE
+    if pre.frameskip == 1:
+        return _play_one_frame(sessions, steps, pre, rows, image and not (pre.grayscale or pre.resize))
     raw = image and not (pre.grayscale or pre.resize or pre.pools)
     direct = [raw and s._direct and pre.frameskip == 1 for s in sessions]
     observe_from = pre.frameskip - (2 if pre.pools else 1) if image else pre.frameskip
@@ -670,6 +672,34 @@ def play_together(sessions: Sequence[GameSession], steps: StepPool, pre: Preproc
             s.observe(rows[j], gray=pre.grayscale, size=pre.resize, pool=pre.pools)
         reward, done = played[j]
         results.append((reward, done, s.data.lookup_all()))
+    return results
+
+
+def _play_one_frame(sessions: Sequence[GameSession], steps: StepPool, pre: Preprocess,
+                    rows: Sequence[np.ndarray], raw: bool) -> list[Outcome]:
+    """``play_together`` without a frame skip: the vector env's common step, kept short."""
+    ems = []
+    for s in sessions:
+        if s.movie is not None:
+            s._record(s._held)
+        ems.append(s.em)
+    direct = raw and all(s._direct for s in sessions)
+    if direct:
+        shown = [em.frames_presented for em in ems]
+        steps.step(ems, outs=rows)  # each picture converted straight into its row
+        for s, em, before in zip(sessions, ems, shown):
+            if em.frames_presented == before:
+                s._own_the_picture()
+    else:
+        steps.step(ems)
+    players = sessions[0].players
+    results: list[Outcome] = []
+    for j, s in enumerate(sessions):
+        if not direct:
+            s.observe(rows[j], gray=pre.grayscale, size=pre.resize)
+        data = s.data
+        data.update_ram()
+        results.append(data.outcome(players))
     return results
 
 

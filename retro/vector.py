@@ -226,16 +226,19 @@ class RetroVectorEnv(VectorEnv):
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
         masks = [sessions[i].decode(actions[i]) for i in range(n)]
         obs = np.empty_like(self._obs)
-        autoreset = self._needs_autoreset.tolist()
-        resetting = [i for i in range(n) if autoreset[i]]
-        stepping = [i for i in range(n) if not autoreset[i]]
+        if self._needs_autoreset.any():
+            autoreset = self._needs_autoreset.tolist()
+            resetting = [i for i in range(n) if autoreset[i]]
+            stepping = [i for i in range(n) if not autoreset[i]]
+        else:  # the usual step: every env plays
+            resetting, stepping = [], list(range(n))
         for i in stepping:
             if envs[i].needs_reset:
                 envs[i].step(actions[i])  # raises the env's own error
             sessions[i].press(masks[i])
         if stepping:
-            results = play_together([sessions[i] for i in stepping], self._steps, self._preprocess,
-                                    [obs[i] for i in stepping])
+            playing = sessions if len(stepping) == n else [sessions[i] for i in stepping]
+            results = play_together(playing, self._steps, self._preprocess, [obs[i] for i in stepping])
             for i, (rew, done, info) in zip(stepping, results):
                 self._rewards[i] = rew
                 self._terminated[i] = done
