@@ -24,6 +24,7 @@ __all__ = [
     "InvalidActionError",
     "ResetNeededError",
     "RomMismatchError",
+    "OutputExistsError",
 ]
 
 
@@ -85,6 +86,10 @@ class InvalidActionError(RetroError, ValueError):
 
 class ResetNeededError(RetroError, RuntimeError):
     """``step()`` was called before ``reset()``."""
+
+
+class OutputExistsError(RetroError, FileExistsError):
+    """A file retro would write is already there, and replacing it was not asked for."""
 
 
 class RomMismatchError(RetroError, ValueError):

@@ -529,3 +529,70 @@ def test_movie_game_name_is_a_game_id_never_a_path(tmp_path, name):
         retro.make(game)
     assert retro.data.get_file_path(game, "data.json", retro.data.Integrations.ALL) is None
     assert retro.data.get_file_path("Pong-Atari2600", "../../../etc/passwd", retro.data.Integrations.ALL) is None
+
+
+def _short_movie(tmp_path: Path, frames: int = 120) -> Path:
+    env = retro.make("Pong-Atari2600", record=str(tmp_path))
+    env.reset()
+    for _ in range(frames):
+        env.step(env.action_space.sample())
+    env.close()
+    [path] = tmp_path.glob("*.bk2")
+    return path
+
+
+def test_playback_never_replaces_a_file_unless_asked(tmp_path):
+    from retro.scripts.playback_movie import main, playback_movie
+
+    movie = _short_movie(tmp_path)
+    mine = movie.with_suffix(".json")
+    mine.write_text("my own notes")
+    with pytest.raises(retro.OutputExistsError, match="--force"):
+        playback_movie(str(movie), video=False, audio=False, info_dict=True)
+    assert mine.read_text() == "my own notes"
+    assert main(["-V", "-A", "-i", str(movie)]) == 1  # the command says so and exits non-zero
+    assert mine.read_text() == "my own notes"
+    assert main(["-V", "-A", "-i", "--force", str(movie)]) == 0
+    assert json.loads(mine.read_text())[0].keys() >= {"score1", "score2"}
+    csv_out = tmp_path / "monitor.csv"
+    csv_out.write_text("keep")
+    assert main(["-V", "-A", "-c", str(csv_out), str(movie)]) == 1
+    assert csv_out.read_text() == "keep"
+
+
+def _leftovers(tmp: Path) -> list[str]:
+    return sorted(p.name for p in tmp.iterdir() if p.name.startswith("retro-playback-"))
+
+
+def test_playback_leaves_no_temp_folder_after_sigterm_or_kill(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    movie = _short_movie(tmp_path / "m", frames=3000)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp), PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    cmd = [sys.executable, "-m", "retro.scripts.playback_movie", "--force", str(movie)]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not _leftovers(tmp) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert _leftovers(tmp), "the playback made its temporary folder"
+        proc.send_signal(sig)
+        proc.communicate(timeout=60)
+        if sig == signal.SIGTERM:
+            assert proc.returncode == 128 + signal.SIGTERM
+            assert _leftovers(tmp) == [], "SIGTERM cleans up"
+        else:
+            assert len(_leftovers(tmp)) == 1, "nothing can clean up after SIGKILL"
+    # the next playback removes what the killed one left, and only that
+    alive = tmp / f"retro-playback-{os.getpid()}-keep"
+    alive.mkdir()
+    short = _short_movie(tmp_path / "s", frames=30)
+    assert subprocess.run([sys.executable, "-m", "retro.scripts.playback_movie", "-V", "-A", str(short)],
+                          env=env, capture_output=True, timeout=120).returncode == 0
+    assert _leftovers(tmp) == [alive.name]

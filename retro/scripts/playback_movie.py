@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from retro.errors import RetroError
+from retro.errors import OutputExistsError, RetroError
 
 LOSSLESS = ("mp4", "mp4rgb", "png", "ffv1")
 
@@ -69,6 +70,59 @@ def _progress(name: str, done: int, total: int, start: float) -> None:
     sys.stderr.flush()
 
 
+TEMP_PREFIX = "retro-playback-"
+
+
+def _temp_folder() -> str:
+    """A private folder for the raw video and audio, named with this process's id.
+
+    Folders that earlier playbacks left (a process killed outright cannot
+    clean up) are removed first, once their process is gone.
+    """
+    root = tempfile.gettempdir()
+    try:
+        names = os.listdir(root)
+    except OSError:
+        names = []
+    for name in names:
+        if not name.startswith(TEMP_PREFIX):
+            continue
+        pid_text = name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        except OSError:
+            pass  # alive, or not ours to signal
+    return tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+
+
+def _outputs_planned(base: str, video: bool, viewer: str | None, lossless: str | None, info_dict: bool,
+                     npy_actions: bool) -> list[str]:
+    planned = []
+    if video and not viewer:
+        planned.append(base + _video_args(lossless)[1])
+    if npy_actions:
+        planned.append(base + ".npz")
+    elif info_dict:
+        planned.append(base + ".json")
+    return planned
+
+
+def _put(tmp: str, target: str, overwrite: bool) -> None:
+    """Move a finished file into place: atomically, and never over an existing file unless asked."""
+    if overwrite:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise OutputExistsError(f"{target} appeared while the movie played; pass --force to replace it") from None
+    os.unlink(tmp)
+
+
 def playback_movie(
     path: str,
     *,
@@ -81,19 +135,33 @@ def playback_movie(
     viewer: str | None = None,
     monitor_csv: Any = None,
     progress: bool | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Play one movie and write what was asked for beside it; returns a summary."""
+    """Play one movie and write what was asked for beside it; returns a summary.
+
+    Files already beside the movie are never replaced unless ``overwrite``
+    (``--force``): ``OutputExistsError`` before anything is played. The raw
+    video and audio go to a private temporary folder that is removed however
+    the playback ends (error, Ctrl-C, SIGTERM; one left by a killed process
+    is removed by the next playback).
+    """
     import retro
     from retro.data import Integrations
     from retro.movie import Movie
 
+    base = os.path.splitext(path)[0]
+    if not overwrite:
+        for planned in _outputs_planned(base, video, viewer, lossless, info_dict, npy_actions):
+            if os.path.lexists(planned):
+                raise OutputExistsError(f"{planned} exists; pass --force (overwrite=True) to replace it")
     movie = Movie(path)
     total = len(movie) - 1 if len(movie) else 0
     movie.step()  # the frame the recording's reset() played
     env = retro.make(game=movie.get_game(), state=retro.State.NONE, inttype=Integrations.ALL,
                      use_restricted_actions=retro.Actions.ALL, players=movie.players)
-    base = os.path.splitext(path)[0]
     outputs: dict[str, Any] = {}
+    tmpdir: str | None = None
+    encoder: subprocess.Popen[bytes] | None = None
     try:
         env.initial_state = movie.get_state() or None
         env.reset()
@@ -105,8 +173,7 @@ def playback_movie(
         total += extra
         progress = sys.stderr.isatty() and total > 2000 if progress is None else progress
 
-        tmpdir = tempfile.mkdtemp(prefix="retro-playback-")
-        encoder = None
+        tmpdir = _temp_folder()
         video_tmp = os.path.join(tmpdir, "video.nut")
         frame_shape = env.observation_space.shape if env.img is not None else em.get_screen().shape
         if video:
@@ -206,23 +273,31 @@ def playback_movie(
                 tmp_target = os.path.join(tmpdir, "out" + ext)
                 if subprocess.run(cmd + vargs + [tmp_target]).returncode != 0:
                     raise RetroError(f"ffmpeg failed while writing {target}")
-                shutil.move(tmp_target, target)
+                _put(tmp_target, target, overwrite)
                 outputs["video"] = target
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
         if npy_actions:
             arrays: dict[str, Any] = {"actions": np.array(actions, dtype=bool).reshape(-1, nb * movie.players)}
             if info_dict:
                 arrays["info"] = np.array(infos, dtype=object)
-            np.savez_compressed(base + ".npz", **arrays)
+            tmp_npz = os.path.join(tmpdir, "out.npz")
+            np.savez_compressed(tmp_npz, **arrays)
+            _put(tmp_npz, base + ".npz", overwrite)
             outputs["npz"] = base + ".npz"
         elif info_dict:
-            with open(base + ".json", "w") as f:
+            tmp_json = os.path.join(tmpdir, "out.json")
+            with open(tmp_json, "w") as f:
                 json.dump(infos, f)
+            _put(tmp_json, base + ".json", overwrite)
             outputs["json"] = base + ".json"
         outputs.update(frames=step, shape=frame_shape, fps=fps, seconds=time.perf_counter() - start)
         return outputs
     finally:
+        if encoder is not None and encoder.poll() is None:
+            encoder.kill()
+            encoder.wait()
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
         env.close()
 
 
@@ -246,13 +321,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--info-dict", "-i", action="store_true", help="write the per-step info")
     parser.add_argument("--npy-actions", "-a", action="store_true", help="write the actions as .npz")
     parser.add_argument("--lossless", "-L", choices=LOSSLESS)
+    parser.add_argument("--force", "-f", action="store_true", help="replace output files that already exist")
     args = parser.parse_args(argv)
     kwargs = dict(video=not args.no_video, audio=not args.no_audio, info_dict=args.info_dict,
-                  npy_actions=args.npy_actions, lossless=args.lossless, ending=args.ending, viewer=args.viewer)
+                  npy_actions=args.npy_actions, lossless=args.lossless, ending=args.ending, viewer=args.viewer,
+                  overwrite=args.force)
+    # SIGTERM ends the playback as Ctrl-C does: through the clean-up, not around it
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     from retro import data
 
     data.add_integrations(data.Integrations.ALL)
     try:
+        if args.csv_out and os.path.lexists(args.csv_out) and not args.force:
+            raise OutputExistsError(f"{args.csv_out} exists; pass --force to replace it")
         if args.csv_out:
             with open(args.csv_out, "w", newline="") as f:
                 f.write('#{"t_start": 0.0, "gym_version": "retro", "env_id": "%s"}\n' % ",".join(args.movies))
@@ -268,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             for path in args.movies:
                 report(playback_movie(path, **kwargs), path)
-    except RetroError as e:
+    except (RetroError, OSError) as e:
         print(f"playback_movie: {e}", file=sys.stderr)
         return 1
     return 0
