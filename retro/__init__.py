@@ -33,6 +33,7 @@ from retro.errors import (
     RetroError,
     RomMismatchError,
     RomNotFoundError,
+    WorkerDiedError,
     StateError,
     UnknownSystemError,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "ResetNeededError",
     "RomMismatchError",
     "OutputExistsError",
+    "WorkerDiedError",
     "get_core_path",
     "get_romfile_system",
     "get_system_info",

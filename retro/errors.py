@@ -25,6 +25,7 @@ __all__ = [
     "ResetNeededError",
     "RomMismatchError",
     "OutputExistsError",
+    "WorkerDiedError",
 ]
 
 
@@ -86,6 +87,15 @@ class InvalidActionError(RetroError, ValueError):
 
 class ResetNeededError(RetroError, RuntimeError):
     """``step()`` was called before ``reset()``."""
+
+
+class WorkerDiedError(RetroError, RuntimeError):
+    """A vector env's worker process died; ``env_indices`` and ``exitcodes`` say which and how."""
+
+    def __init__(self, message: str, env_indices: list[int], exitcodes: list[int | None]) -> None:
+        super().__init__(message)
+        self.env_indices = env_indices
+        self.exitcodes = exitcodes
 
 
 class OutputExistsError(RetroError, FileExistsError):

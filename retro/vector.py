@@ -27,7 +27,7 @@ from gymnasium.vector.utils import batch_space
 from retro.emulator import StepPool
 from retro.enums import Actions, State
 from retro.env import RetroEnv
-from retro.errors import ConfigurationError
+from retro.errors import ConfigurationError, WorkerDiedError
 from retro.session import GameSession, Preprocess, observation_shape, play_together
 
 __all__ = ["RetroVectorEnv", "Preprocessing", "make_vec"]
@@ -154,7 +154,11 @@ class RetroVectorEnv(VectorEnv):
                 def factory(i: int) -> Any:  # noqa: F811 - the same envs, with a time limit
                     return lambda: TimeLimit(plain(i)(), max_episode_steps)
 
-            self._async: Any = AsyncVectorEnv([factory(i) for i in range(num_envs)], shared_memory=True)
+            def make_async() -> Any:
+                return AsyncVectorEnv([factory(i) for i in range(num_envs)], shared_memory=True)
+
+            self._make_async = make_async
+            self._async: Any = make_async()
             self.single_observation_space = self._async.single_observation_space
             self.single_action_space = self._async.single_action_space
             self.observation_space = self._async.observation_space
@@ -192,7 +196,7 @@ class RetroVectorEnv(VectorEnv):
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         if self._async is not None:
-            return self._async.reset(seed=seed, options=options)
+            return self._remote(self._async.reset, seed=seed, options=options)
         seeds: list[int | None]
         if seed is None:
             seeds = [None] * self.num_envs
@@ -220,7 +224,7 @@ class RetroVectorEnv(VectorEnv):
         pictures are converted into it), so earlier batches stay as they were.
         """
         if self._async is not None:
-            return self._async.step(actions)
+            return self._remote(self._async.step, actions)
         envs, sessions = self.envs, self._sessions
         n = self.num_envs
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
@@ -281,16 +285,41 @@ class RetroVectorEnv(VectorEnv):
             infos["_" + key] = np.array([key in info for info in all_infos])
         return infos
 
+    def _remote(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """A call to the worker processes; a worker that died is a ``WorkerDiedError`` naming its env."""
+        try:
+            return fn(*args, **kwargs)
+        except (BrokenPipeError, ConnectionResetError, EOFError, OSError) as e:
+            dead = [(i, p.exitcode) for i, p in enumerate(self._async.processes) if p.exitcode is not None]
+            if not dead:
+                raise
+            self._async.close(terminate=True)
+            self._async_dead = True
+            names = ", ".join(f"env {i} ({_exit_text(code)})" for i, code in dead)
+            raise WorkerDiedError(
+                f"the worker process of {names} died; the other workers were stopped. "
+                f"restart_workers() starts them all again (then call reset()), or make a new vector env",
+                [i for i, _ in dead], [code for _, code in dead]) from e
+
+    def restart_workers(self) -> None:
+        """Process mode: start every worker again (after a ``WorkerDiedError``); ``reset()`` comes next."""
+        if self._async is None:
+            raise ConfigurationError("restart_workers() is for mode='process'")
+        if not getattr(self, "_async_dead", False):
+            self._async.close(terminate=True)
+        self._async = self._make_async()
+        self._async_dead = False
+
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """Each env's attribute ``name``."""
         if self._async is not None:
-            return tuple(self._async.get_attr(name))
+            return tuple(self._remote(self._async.get_attr, name))
         return tuple(getattr(env, name) for env in self.envs)
 
     def set_attr(self, name: str, values: Any) -> None:
         """Set each env's attribute ``name``: one value for all, or a list or tuple with one per env."""
         if self._async is not None:
-            self._async.set_attr(name, values)
+            self._remote(self._async.set_attr, name, values)
             return
         if not isinstance(values, (list, tuple)):
             values = [values] * self.num_envs
@@ -301,7 +330,7 @@ class RetroVectorEnv(VectorEnv):
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         if self._async is not None:
-            return self._async.call(name, *args, **kwargs)
+            return tuple(self._remote(self._async.call, name, *args, **kwargs))
         out = []
         for env in self.envs:
             attr = getattr(env, name)
@@ -313,16 +342,30 @@ class RetroVectorEnv(VectorEnv):
         if self.render_mode != "rgb_array":
             return None
         if self._async is not None:
-            return tuple(self._async.call("render"))
+            return tuple(self._remote(self._async.call, "render"))
         return tuple(env.em.get_screen() for env in self.envs)
 
     def close_extras(self, **kwargs: Any) -> None:
         if self._async is not None:
-            self._async.close()
+            if not getattr(self, "_async_dead", False):
+                self._async.close()
             return
         self._steps.close()
         for env in self.envs:
             env.close()
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        import signal
+
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 def make_vec(game: str, num_envs: int, **kwargs: Any) -> RetroVectorEnv:

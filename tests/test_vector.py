@@ -202,3 +202,26 @@ def test_make_vec_gives_the_vector_env():
         assert truncated.all()
     finally:
         venv.close()
+
+
+@pytest.mark.parametrize("signame", ["SIGKILL", "SIGSEGV"])
+def test_process_mode_reports_a_dead_worker_and_restarts(signame):
+    import os
+    import signal
+
+    venv = RetroVectorEnv("Pong-Atari2600", 2, mode="process")
+    try:
+        venv.reset(seed=0)
+        venv.step(venv.action_space.sample())
+        os.kill(venv._async.processes[1].pid, getattr(signal, signame))
+        venv._async.processes[1].join(timeout=30)
+        with pytest.raises(retro.WorkerDiedError) as info:
+            venv.step(venv.action_space.sample())
+        assert info.value.env_indices == [1] and info.value.exitcodes == [-getattr(signal, signame)]
+        assert f"env 1 (killed by {signame})" in str(info.value)
+        venv.restart_workers()
+        obs, _ = venv.reset(seed=0)
+        obs, *_ = venv.step(venv.action_space.sample())
+        assert obs.shape == (2, 210, 160, 3)
+    finally:
+        venv.close()
