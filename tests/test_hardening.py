@@ -132,3 +132,10 @@ def test_an_oversized_integration_file_is_refused_before_it_is_read(tmp_path: Pa
         f.truncate(64 << 20)  # sparse: 64 MiB that take no room
     out = make_in_child(tmp_path, "Hostile-Atari2600")
     assert out.startswith("RetroError IntegrationError") and "larger than" in out, out
+
+
+def test_an_empty_state_file_is_a_state_error(tmp_path: Path) -> None:
+    """A 0-byte .state used to make reset() neither load a state nor power-cycle."""
+    folder = pong_folder(tmp_path)
+    (folder / "Start.state").write_bytes(b"")
+    assert make_in_child(tmp_path, "Hostile-Atari2600").startswith("RetroError StateError")
