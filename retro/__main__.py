@@ -1,6 +1,6 @@
-"""retro's console command: ``python3 -m retro COMMAND``.
+"""retro's console command: ``retro COMMAND`` (or ``python3 -m retro COMMAND``).
 
-Commands:
+Errors exit with a non-zero code. Commands:
 
 ``list``
     every integrated game, whether its ROM is present, and its states;
@@ -9,7 +9,13 @@ Commands:
 ``info GAME``
     a game's system, ROM, states, scenarios and variables;
 ``cores``
-    which libretro core serves each system, and where it was found.
+    which libretro core serves each system, and where it was found;
+``playback FILE.bk2...``
+    render movies to video (``python3 -m retro.scripts.playback_movie``);
+``play GAME``
+    play a game with the keyboard (``python3 -m retro.examples.interactive``);
+``provision``
+    install the pinned cores, ROMs and game library (``python3 -m retro.provision``).
 """
 
 from __future__ import annotations
@@ -189,8 +195,17 @@ def cmd_cores(args: argparse.Namespace) -> int:
     return 0
 
 
+def _passthrough(module: str) -> Any:
+    """A subcommand that hands all its arguments to another module's ``main``."""
+    def run(argv: list[str]) -> int:
+        import importlib
+
+        return int(importlib.import_module(module).main(argv) or 0)
+    return run
+
+
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m retro", description="retro: console games as RL environments.")
+    parser = argparse.ArgumentParser(prog="retro", description="retro: console games as RL environments.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("list", help="integrated games and whether their ROMs are present")
     p.add_argument("--system", help="only games of this system (e.g. Atari2600)")
@@ -202,9 +217,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("cores", help="which libretro core serves each system")
     p.set_defaults(func=cmd_cores)
+    sub.add_parser("playback", help="render .bk2 movies to video (see `playback --help`)")
+    sub.add_parser("play", help="play a game with the keyboard (see `play --help`)")
+    sub.add_parser("provision", help="install the pinned cores, ROMs and game library (see `provision --help`)")
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] == "import":
-        return cmd_import(argv[1:])
+    passthrough = {
+        "import": cmd_import,
+        "playback": _passthrough("retro.scripts.playback_movie"),
+        "play": _passthrough("retro.examples.interactive"),
+        "provision": _passthrough("retro.provision"),
+    }
+    if argv and argv[0] in passthrough:
+        return int(passthrough[argv[0]](argv[1:]) or 0)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

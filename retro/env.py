@@ -47,13 +47,27 @@ def make(game: str, state: State | str | None = State.DEFAULT, inttype: Any = No
         retro_data.get_romfile_path(name, inttype)
     except FileNotFoundError as e:
         if retro_data.get_file_path(name, "rom.sha", inttype) is None:
+            close = similar_games(game)
+            hint = f"did you mean {' or '.join(close)}? " if close else ""
             raise GameNotFoundError(
-                f"No romfiles found for game: {game}. It is not a known game; "
-                f"`python3 -m retro list` shows the games there are") from e
+                f"No romfiles found for game: {game}. It is not a known game; {hint}"
+                f"`retro list` shows the games there are") from e
         raise GameNotFoundError(
             f"Game not found: {game}. Did you make sure to import the ROM? "
             f"Run `python3 -m retro.import PATH` on a folder or zip holding it") from e
     return RetroEnv(name, state, inttype=inttype, **kwargs)
+
+
+def similar_games(game: str, n: int = 3) -> list[str]:
+    """Known game ids spelled like ``game`` (for "did you mean"), closest first."""
+    import difflib
+
+    games = retro_data.list_games(retro_data.Integrations.ALL)
+    base = game[:-3] if game.endswith("-v0") else game
+    by_lower = {g.lower(): g for g in games}
+    if base.lower() in by_lower:
+        return [by_lower[base.lower()]]
+    return difflib.get_close_matches(base, games, n=n, cutoff=0.6)
 
 
 def _delegate(name: str, doc: str, settable: bool = False) -> Any:

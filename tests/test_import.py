@@ -348,3 +348,24 @@ def test_console_cores(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "Atari2600" in out and "stella" in out
     assert main([]) == 2
+
+
+def test_console_command_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+    import subprocess
+
+    from retro.__main__ import main
+
+    assert main(["import", str(tmp_path / "no-such-folder")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["info", "Ponk-Atari2600"]) == 1
+    assert "did you mean Pong-Atari2600" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["playback", "--help"])
+    assert exit_info.value.code == 0 and "--force" in capsys.readouterr().out
+    with pytest.raises(retro.GameNotFoundError, match="did you mean Pong-Atari2600"):
+        retro.make("Pong-Atari260")
+    exe = shutil.which("retro")
+    assert exe is not None, "set-up installs the retro console command"
+    r = subprocess.run([exe, "cores"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "Atari2600" in r.stdout

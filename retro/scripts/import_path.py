@@ -409,6 +409,13 @@ def main(argv: Optional[list[str]] = None, prog: str = "python3 -m retro.import"
     elif not paths:
         paths = ["."]
 
+    missing = [p for p in paths if not os.path.lexists(p)]
+    for p in missing:
+        print(f"import: {p} does not exist", file=sys.stderr)
+    paths = [p for p in paths if p not in missing]
+    if missing and not paths:
+        return 1
+
     def log(line: str) -> None:
         if not args.quiet or line.startswith(("imported", "conflict", "failed")):
             print(line, flush=True)
@@ -419,7 +426,7 @@ def main(argv: Optional[list[str]] = None, prog: str = "python3 -m retro.import"
         print(f"import: {e}", file=sys.stderr)
         return 1
     print(report.summary())
-    return 1 if report.counts["failed"] else 0
+    return 1 if report.counts["failed"] or missing else 0
 
 
 if __name__ == "__main__":
