@@ -279,13 +279,18 @@ def test_never_writes_into_the_package(tmp_path: Path, monkeypatch: pytest.Monke
     assert not inside.exists()
 
 
-def test_missing_paths_and_empty_folders_are_not_fatal(home: Path, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_paths_are_reported_and_the_rest_imported(home: Path, tmp_path: Path, pong: bytes,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "empty").mkdir()
-    assert ip.main([str(tmp_path / "empty"), str(tmp_path / "no-such-folder")]) == 0
-    out = capsys.readouterr().out
-    assert "no-such-folder: No such file or directory" in out
-    assert out.strip().splitlines()[-1] == "Imported 0 games; skipped 1 file (1 unreadable)"
+    (tmp_path / "roms").mkdir()
+    (tmp_path / "roms" / "pong.a26").write_bytes(pong)
+    args = [str(tmp_path / "empty"), str(tmp_path / "no-such-folder"), str(tmp_path / "roms")]
+    assert ip.main(args) == 1  # an error: one path does not exist
+    captured = capsys.readouterr()
+    assert "no-such-folder does not exist" in captured.err
+    assert captured.out.strip().splitlines()[-1].startswith("Imported 1 game")
+    assert (store(home) / "Pong-Atari2600" / "rom.a26").is_file()  # the other paths were still imported
+    assert ip.main([str(tmp_path / "empty")]) == 0  # an empty folder is not an error
 
 
 def _run(args: list[str], home: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
