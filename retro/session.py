@@ -27,7 +27,6 @@ any observation.) RAM observations are copies.
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from dataclasses import dataclass
@@ -61,19 +60,6 @@ def resolve_game(game: str, inttype: Any = None) -> str:
     if base and version.isdigit() and retro_data.get_file_path(base, "rom.sha", inttype) is not None:
         return base
     return game
-
-
-def _read_object(path: str) -> dict[str, Any]:
-    """A JSON file that must hold an object (``IntegrationError`` otherwise)."""
-    try:
-        doc = json.loads(read_regular(path))
-    except OSError as e:
-        raise IntegrationError(f"cannot read {path}: {e.strerror or e}") from e
-    except (ValueError, RecursionError) as e:
-        raise IntegrationError(f"{path}: not valid JSON: {e}") from e
-    if not isinstance(doc, dict):
-        raise IntegrationError(f"{path}: expected a JSON object, got {type(doc).__name__}")
-    return doc
 
 
 def read_state_file(path: str) -> bytes:
@@ -164,9 +150,9 @@ class GameSession:
         if scenario is not None and scenario_path is None:
             known = retro_data.list_scenarios(self.gamename, inttype)
             raise GameNotFoundError(f"unknown scenario {scenario!r} for {self.gamename}; its scenarios are {known}")
-        variant = _read_object(scenario_path) if scenario_path else {}
+        variant = retro_data.read_json_object(scenario_path) if scenario_path else {}
         meta_path = retro_data.get_file_path(self.gamename, "metadata.json", inttype)
-        self.metadata: dict[str, Any] = dict(_read_object(meta_path) if meta_path else {})
+        self.metadata: dict[str, Any] = dict(retro_data.read_json_object(meta_path) if meta_path else {})
         for key in ("input_routes", "default_state", "default_player_state"):
             if key in variant:
                 self.metadata[key] = variant[key]
@@ -591,13 +577,13 @@ class GameSession:
 
 
 def _play_frames(sessions: Sequence[GameSession], steps: StepPool | None, frames: int, pool: bool,
-                 observe_from: int, outs: Sequence[np.ndarray | None] | None = None) -> list[tuple[Any, bool]]:
+                 observe_from: int) -> list[tuple[Any, bool]]:
     """``frames`` frames of several sessions (buttons already held), their emulators stepping together.
 
     Each session's reward is summed over its frames and it stops at the frame
-    it is done; every frame played is recorded. ``outs[j]`` (with one frame
-    and an uncropped IMAGE session) receives session ``j``'s picture straight
-    from the core. Returns ``(reward, done)`` per session.
+    it is done; every frame played is recorded. Frames before
+    ``observe_from`` skip converting the picture. Returns ``(reward, done)``
+    per session.
     """
     players = sessions[0].players
     totals = [[0.0] * players for _ in sessions]
@@ -610,19 +596,12 @@ def _play_frames(sessions: Sequence[GameSession], steps: StepPool | None, frames
                 if s.movie is not None:
                     s._record(s._held)
             ems = [sessions[j].em for j in active]
-            if frames == 1:
-                targets = [outs[j] for j in active] if outs is not None else None
-                if steps is None:
-                    ems[0].step(out=targets[0] if targets else None)
-                else:
-                    steps.step(ems, outs=targets)
+            for em in ems:
+                em.video_enabled = f >= observe_from
+            if steps is None:
+                ems[0].step(pool=pool and f == frames - 1)
             else:
-                for em in ems:
-                    em.video_enabled = f >= observe_from
-                if steps is None:
-                    ems[0].step(pool=pool and f == frames - 1)
-                else:
-                    steps.step(ems, pool=pool and f == frames - 1)
+                steps.step(ems, pool=pool and f == frames - 1)
             still = []
             for j in active:
                 data = sessions[j].data
@@ -638,9 +617,8 @@ def _play_frames(sessions: Sequence[GameSession], steps: StepPool | None, frames
             if not active:
                 break
     finally:
-        if frames > 1:
-            for s in sessions:
-                s.em.video_enabled = True
+        for s in sessions:
+            s.em.video_enabled = True
     return [(float(t[0]) if players == 1 else [float(x) for x in t], d) for t, d in zip(totals, done)]
 
 
@@ -650,26 +628,14 @@ def play_together(sessions: Sequence[GameSession], steps: StepPool, pre: Preproc
 
     Returns ``(reward, done, info)`` per session.
     """
-    first = sessions[0]
-    image = first.obs_type == Observations.IMAGE
+    image = sessions[0].obs_type == Observations.IMAGE
     if pre.frameskip == 1:
         return _play_one_frame(sessions, steps, pre, rows, image and not (pre.grayscale or pre.resize))
-    raw = image and not (pre.grayscale or pre.resize or pre.pools)
-    direct = [raw and s._direct and pre.frameskip == 1 for s in sessions]
     observe_from = pre.frameskip - (2 if pre.pools else 1) if image else pre.frameskip
-    outs = [rows[j] if direct[j] else None for j in range(len(sessions))] if pre.frameskip == 1 else None
-    if outs is not None and not all(direct):
-        outs = None
-    shown = [s.em.frames_presented for s in sessions] if outs is not None else None
-    played = _play_frames(sessions, steps, pre.frameskip, pre.pools, observe_from, outs)
-    if shown is not None:
-        for s, before in zip(sessions, shown):
-            if s.em.frames_presented == before:
-                s._own_the_picture()
+    played = _play_frames(sessions, steps, pre.frameskip, pre.pools, observe_from)
     results: list[Outcome] = []
     for j, s in enumerate(sessions):
-        if outs is None:
-            s.observe(rows[j], gray=pre.grayscale, size=pre.resize, pool=pre.pools)
+        s.observe(rows[j], gray=pre.grayscale, size=pre.resize, pool=pre.pools)
         reward, done = played[j]
         results.append((reward, done, s.data.lookup_all()))
     return results

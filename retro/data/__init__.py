@@ -33,6 +33,7 @@ from retro.data.integrations import (
     list_scenarios,
     list_states,
     path,
+    read_json_object,
 )
 from retro.data.lua import LuaScriptError
 from retro.data.memory import Memory, Overlay
@@ -52,6 +53,7 @@ __all__ = [
     "get_romfile_path",
     "game_dirs",
     "library_path",
+    "read_json_object",
     "list_games",
     "list_states",
     "list_scenarios",

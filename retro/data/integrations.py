@@ -47,14 +47,14 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from retro._fileutil import read_regular
-from retro.errors import GameNotFoundError
+from retro.errors import GameNotFoundError, IntegrationError
 from retro.systems import EMU_EXTENSIONS
 
 __all__ = [
     "Integrations", "DefaultIntegrations", "add_integrations", "add_custom_integration",
     "path", "DATA_PATH", "get_file_path", "get_romfile_path", "list_games", "list_states",
     "list_scenarios", "canonical_game", "game_system", "imported_games_dir", "integration_dirs",
-    "library_path", "game_dirs", "STANDARD_FILES",
+    "library_path", "game_dirs", "STANDARD_FILES", "read_json_object",
 ]
 
 #: The files that define an integration; for a game the library has, only its folders supply them.
@@ -252,6 +252,19 @@ def game_system(game: str) -> Optional[str]:
         if base.endswith("-" + system):
             return system
     return None
+
+
+def read_json_object(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """An integration's JSON file that must hold an object (``IntegrationError`` otherwise)."""
+    try:
+        doc = json.loads(read_regular(path))
+    except OSError as e:
+        raise IntegrationError(f"cannot read {os.fspath(path)}: {e.strerror or e}") from e
+    except (ValueError, RecursionError) as e:
+        raise IntegrationError(f"{os.fspath(path)}: not valid JSON: {e}") from e
+    if not isinstance(doc, dict):
+        raise IntegrationError(f"{os.fspath(path)}: expected a JSON object, got {type(doc).__name__}")
+    return doc
 
 
 def library_path() -> str:

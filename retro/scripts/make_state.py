@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from retro._fileutil import atomic_write
-from retro._fileutil import read_regular
 from retro.emulator import RetroEmulator
 from retro.errors import GameNotFoundError, IntegrationError, RetroError
 from retro.systems import SYSTEMS
@@ -247,13 +246,9 @@ def _read_metadata(folder: Path) -> dict[str, Any]:
     path = folder / "metadata.json"
     if not path.is_file():
         return {}
-    try:
-        doc = json.loads(read_regular(path))
-    except json.JSONDecodeError as e:
-        raise IntegrationError(f"{path}: not valid JSON: {e}") from e
-    if not isinstance(doc, dict):
-        raise IntegrationError(f"{path}: expected an object")
-    return doc
+    from retro.data.integrations import read_json_object
+
+    return read_json_object(path)
 
 
 def save_recipe(folder: Path, state: str, presses: Sequence[Press], frames: int) -> None:
