@@ -39,6 +39,15 @@ TEST_ROM_VARIABLES: dict[str, dict[str, tuple[int, str]]] = {
     "Nes": {"frame": (0x0000, "<u2"), "pad": (0x0002, "|u1"), "pad2": (0x0003, "|u1"), "held": (0x0004, "|u1")},
     "Snes": {"frame": (0x7E0000, "<u2"), "pad": (0x7E0002, "<u2"), "pad2": (0x7E0004, "<u2"),
              "held": (0x7E0006, "|u1")},
+    "GameBoy": {"frame": (0xC000, "<u2"), "pad": (0xC002, "|u1"), "held": (0xC003, "|u1")},
+    "GbColor": {"frame": (0xC000, "<u2"), "pad": (0xC002, "|u1"), "held": (0xC003, "|u1")},
+    "Sms": {"frame": (0xC000, "<u2"), "pad": (0xC002, "|u1"), "pad2": (0xC003, "|u1"), "held": (0xC004, "|u1")},
+    "GameGear": {"frame": (0xC000, "<u2"), "pad": (0xC002, "|u1"), "pad2": (0xC003, "|u1"),
+                 "held": (0xC004, "|u1")},
+    "PCEngine": {"frame": (0xF80000, "<u2"), "pad": (0xF80002, "|u1"), "pad2": (0xF80003, "|u1"),
+                 "held": (0xF80004, "|u1")},
+    "GbAdvance": {"frame": (0x3000000, "<u2"), "pad": (0x3000002, "|u1"), "pad2": (0x3000003, "|u1"),
+                  "held": (0x3000004, "|u1")},
 }
 
 

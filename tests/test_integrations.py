@@ -833,7 +833,8 @@ def custom_paths() -> Iterator[None]:
         rdata.Integrations.add_custom_path(p)
 
 
-@pytest.mark.parametrize(("name", "a_button"), [("atari2600", FIRE), ("nes", 8), ("snes", 8)])
+@pytest.mark.parametrize(("name", "a_button"), [("atari2600", FIRE)] + [
+    (name, 8) for name in ("nes", "snes", "gb", "gbc", "sms", "gg", "pce", "gba")])
 def test_custom_integration_for_test_roms(name: str, a_button: int, tmp_path: Path, test_roms: dict[str, Path],
                                           custom_paths: None) -> None:
     custom = tmp_path / "custom"
