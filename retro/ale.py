@@ -22,7 +22,8 @@ joystick's button is ``FIRE``, appended with no separator (``UPRIGHTFIRE``);
 other systems' buttons keep their names, sorted and joined by ``_`` (``DOWNLEFT_A_B``,
 ``C``); no button at all is ``NOOP``. Order: ``NOOP``, then button
 combinations without a direction, then directions alone (in ALE's order),
-then directions with buttons (by combination, then direction).
+then directions with buttons (by combination, then direction); combinations
+are ordered by their joypad bits (Genesis: ``B``, ``A``, ``A_B``, ``C``, ...).
 """
 
 from __future__ import annotations
@@ -200,7 +201,8 @@ class ALEView:
         return int(self._session.em.get_ram().size)
 
     def getEpisodeFrameNumber(self) -> int:  # noqa: N802 - ALE's name
-        return int(self._session.data.scenario.frame)
+        """Frames played since the episode began (the scenario counts the frame its reset plays too)."""
+        return max(0, int(self._session.data.scenario.frame) - 1)
 
     def getFrameNumber(self) -> int:  # noqa: N802 - ALE's name
         return int(self._session.em.frame_count)

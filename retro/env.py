@@ -401,8 +401,9 @@ class RetroEnv(gymnasium.Env):
 
         Unpickling builds a new env from those arguments and continues the
         episode identically: same observations, rewards and infos for the
-        same actions (RNG states included). An episode being recorded stays
-        with this env; the copy records its next episodes into the same folder.
+        same actions (RNG states included). Recording stays with this env
+        (a movie has one writer): the copy records only once told to
+        (:meth:`auto_record`, :meth:`record_movie`).
         """
         return {"args": self._init_args, "snapshot": self.snapshot()}
 

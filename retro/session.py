@@ -543,14 +543,12 @@ class GameSession:
         """Everything needed to continue this game identically in a session built with the same arguments.
 
         The emulator's state, the start state, the episode's data
-        (:meth:`GameData.episode_state`), the buttons held and where
-        episodes are recorded. The movie being recorded stays with this
-        session: a session restored from the snapshot records its next
-        episodes into the same folder, under the next free number.
+        (:meth:`GameData.episode_state`) and the buttons held. Recording
+        stays with this session (a movie has one writer): a session restored
+        from the snapshot does not record until told to.
         """
         return {"emulator": self.em.get_state(), "initial_state": self.initial_state, "statename": self.statename,
-                "power_on_reset": self._power_on_reset, "data": self.data.episode_state(), "held": list(self._held),
-                "movie_path": self.movie_path, "movie_id": self.movie_id, "movie_label": self._movie_label}
+                "power_on_reset": self._power_on_reset, "data": self.data.episode_state(), "held": list(self._held)}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Continue from what :meth:`snapshot` returned (of a session of the same game, core and arguments)."""
@@ -561,9 +559,6 @@ class GameSession:
             raise StateError(f"{self.gamename}: the core refused the saved emulator state")
         self.press(list(snapshot["held"]))
         self.data.set_episode_state(snapshot["data"])
-        self.movie_path = snapshot["movie_path"]
-        self.movie_id = snapshot["movie_id"]
-        self._movie_label = snapshot["movie_label"]
 
     # -- recording ------------------------------------------------------------------
 

@@ -360,12 +360,14 @@ class RetroVectorEnv(VectorEnv):
 
         Unpickling builds a new vector env and continues every episode
         identically (thread mode; a process-mode env's state lives in its
-        workers and is not pickled: :class:`ConfigurationError`).
+        workers and is not pickled: :class:`ConfigurationError`). Recording
+        stays with this env: the copy does not record.
         """
         if self._async is not None:
             raise ConfigurationError("a RetroVectorEnv in mode='process' cannot be pickled (its envs live in worker "
                                      "processes); pickle one in mode='thread'")
-        return {"args": self._init_args, "envs": [env.snapshot() for env in self.envs], "obs": self._obs,
+        return {"args": dict(self._init_args, record=None), "envs": [env.snapshot() for env in self.envs],
+                "obs": self._obs,
                 "rewards": self._rewards, "terminated": self._terminated, "truncated": self._truncated,
                 "needs_autoreset": self._needs_autoreset, "elapsed": self._elapsed, "infos": self._infos}
 
