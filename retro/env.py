@@ -96,6 +96,15 @@ class RetroEnv(gymnasium.Env):
     and ``check_rom_hash`` (default True: refuse a ROM whose SHA-1 the
     integration's ``rom.sha`` does not list).
 
+    ALE's arguments, on every system (see :mod:`retro.ale`): ``frameskip``
+    (an int, or ``(low, high)`` drawn per step), ``repeat_action_probability``
+    (sticky actions), ``full_action_space`` (True/False: a Discrete action
+    space named by :meth:`get_action_meanings`; None keeps Gym Retro's) and
+    ``obs_type`` as ``"rgb"``, ``"grayscale"`` or ``"ram"``. ``env.ale`` is
+    the part of ale-py's ``ALEInterface`` ALE-style wrappers use (``lives()``
+    from the integration's ``lives`` variable). Envs pickle as their
+    arguments plus their current state (:meth:`snapshot`).
+
     A scenario file may carry what a variant of a game needs besides its
     rewards: ``info`` (variables, used when ``info=`` is not given),
     ``input_routes``, ``default_state`` and ``default_player_state``; these
@@ -374,6 +383,16 @@ class RetroEnv(gymnasium.Env):
         return None
 
     # -- pickling ----------------------------------------------------------------------------
+
+    @property
+    def frameskip(self) -> int | tuple[int, int]:
+        """Frames one step plays: an int, or ``(low, high)`` drawn per step from ``np_random`` (high exclusive)."""
+        return self._frameskip
+
+    @property
+    def repeat_action_probability(self) -> float:
+        """Probability that a frame keeps the previous action (sticky actions)."""
+        return self._repeat_p
 
     @property
     def init_args(self) -> dict[str, Any]:

@@ -35,6 +35,16 @@ from retro.session import GameSession, Preprocess, observation_shape, play_toget
 __all__ = ["RetroVectorEnv", "Preprocessing", "make_vec"]
 
 
+def _check_plain_steps(env: Any) -> None:
+    """Preprocessing and the vector env play the session themselves: the env's own frame skip and sticky actions
+    would be bypassed, so they are refused."""
+    if getattr(env, "frameskip", 1) != 1 or getattr(env, "repeat_action_probability", 0.0):
+        raise ConfigurationError(
+            "this env has its own frameskip or repeat_action_probability; Preprocessing and RetroVectorEnv skip "
+            "frames themselves (their frameskip=) and have no sticky actions: make the env with frameskip=1, "
+            "repeat_action_probability=0, or use gymnasium.wrappers.AtariPreprocessing / gymnasium's vector envs")
+
+
 def _session_of(env: gymnasium.Env) -> GameSession:
     session = getattr(env.unwrapped, "session", None)
     if not isinstance(session, GameSession):
@@ -56,6 +66,7 @@ class Preprocessing(gymnasium.Wrapper):
         super().__init__(env)
         if getattr(env.unwrapped, "api", "gymnasium") != "gymnasium":
             raise ConfigurationError('Preprocessing needs a RetroEnv made with api="gymnasium"')
+        _check_plain_steps(env.unwrapped)
         self._session = _session_of(env)
         self._pre = Preprocess(frameskip, max_pool, grayscale, resize)
         self._steps = StepPool(1)
@@ -129,6 +140,11 @@ class RetroVectorEnv(VectorEnv):
         if render_mode not in (None, "rgb_array"):
             raise ConfigurationError(f"render_mode must be None or 'rgb_array' for a vector env, got {render_mode!r}")
         kwargs.pop("api", None)  # always Gymnasium's
+        if kwargs.get("obs_type") == "grayscale":  # ALE's name for it: the batch's own grayscale
+            kwargs["obs_type"], grayscale = "rgb", True
+        if kwargs.get("repeat_action_probability"):
+            raise ConfigurationError("RetroVectorEnv has no sticky actions (repeat_action_probability); use "
+                                     "gymnasium's vector envs over retro.make envs for them")
         self.spec = _spec_for(game, self._init_args)
         self.num_envs = num_envs
         self.mode = mode

@@ -284,3 +284,22 @@ def test_sb3_ppo_trains_on_make_atari_env():
         assert model.num_timesteps == 2048
     finally:
         venv.close()
+
+
+def test_ale_style_env_passes_gymnasiums_env_checker_and_vector_paths_refuse_what_they_bypass():
+    from gymnasium.utils.env_checker import check_env
+
+    from retro.vector import Preprocessing, RetroVectorEnv
+
+    with retro.make("Pong-Atari2600", frameskip=(2, 5), repeat_action_probability=0.25, full_action_space=False,
+                    obs_type="grayscale", api="gymnasium") as env:
+        check_env(env, skip_render_check=True)
+        with pytest.raises(retro.ConfigurationError, match="own frameskip"):
+            Preprocessing(env, frameskip=4)
+    with pytest.raises(retro.ConfigurationError, match="sticky"):
+        RetroVectorEnv("Pong-Atari2600", 1, repeat_action_probability=0.25)
+    venv = RetroVectorEnv("Pong-Atari2600", 1, obs_type="grayscale", frameskip=4)
+    try:
+        assert venv.single_observation_space.shape == (210, 160)
+    finally:
+        venv.close()
