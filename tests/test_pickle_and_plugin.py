@@ -189,3 +189,16 @@ def test_sb3_subproc_vec_env_spawn_children_make_retro_envs(pth_site):
         assert venv.env_method("get_action_meanings")[0][1] == "FIRE"
     finally:
         venv.close()
+
+
+def test_lua_scenario_env_refuses_pickling(tmp_path):
+    (tmp_path / "script.lua").write_text("function rew() return 1 end\n")
+    (tmp_path / "scenario.json").write_text('{"scripts": ["script.lua"], "reward": {"script": "lua:rew"}}')
+    env = retro.make("Airstriker-Genesis", scenario=str(tmp_path / "scenario.json"), api="gymnasium")
+    try:
+        env.reset()
+        assert env.step(env.action_space.sample())[1] == 1
+        with pytest.raises(retro.ConfigurationError, match="Lua scripts"):
+            pickle.dumps(env)
+    finally:
+        env.close()
