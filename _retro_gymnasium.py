@@ -62,6 +62,9 @@ class _RegisteringLoader:
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
+        module.__loader__ = self._loader  # Gymnasium looks as if loaded by its own loader from here on
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
         register()
 
     def __getattr__(self, name: str) -> Any:  # get_resource_reader, is_package, ... of the real loader
