@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Command, Extension, setup
+from setuptools.command.build import build
 from setuptools.command.build_py import build_py
 
 DEBUG = os.environ.get("RETRO_DEBUG", "") not in ("", "0")
@@ -61,7 +62,44 @@ class BuildPy(build_py):
             shutil.copy(manifest, target / "cores-manifest.json")
 
 
+PTH = "retro-gymnasium.pth"
+
+
+class BuildPth(Command):
+    """Install retro-gymnasium.pth into site-packages: it makes Gymnasium find retro/... ids in every process.
+
+    A regular wheel takes it from build_lib. An editable wheel (PEP 660) takes
+    only what lands in the folder its install commands write to, so there it
+    goes to install_lib, which setuptools' editable_wheel points at that folder.
+    """
+
+    description = "write " + PTH
+    user_options = []
+
+    def initialize_options(self):
+        self.build_lib = None
+        self.editable_mode = False
+        self.outputs = []
+
+    def finalize_options(self):
+        self.set_undefined_options("build_py", ("build_lib", "build_lib"))
+
+    def run(self):
+        folder = self.get_finalized_command("install").install_lib if self.editable_mode else self.build_lib
+        target = Path(folder) / PTH
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(__file__).parent / PTH, target)
+        self.outputs = [str(target)]
+
+    def get_outputs(self):
+        return self.outputs
+
+
+class Build(build):
+    sub_commands = [*build.sub_commands, ("build_pth", None)]
+
+
 setup(
     ext_modules=cythonize(extensions, compiler_directives=directives, quiet=True),
-    cmdclass={"build_py": BuildPy},
+    cmdclass={"build_py": BuildPy, "build": Build, "build_pth": BuildPth},
 )

@@ -23,6 +23,8 @@ import numpy as np
 from gymnasium import spaces
 
 from retro import data as retro_data
+from retro.ale import (ALEView, action_name, action_set, ale_minimal_action_names, check_frameskip,
+                       check_repeat_action_probability, parse_obs_type)
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, ResetNeededError
 from retro.session import GameSession, read_state_file, resolve_game
@@ -94,6 +96,15 @@ class RetroEnv(gymnasium.Env):
     and ``check_rom_hash`` (default True: refuse a ROM whose SHA-1 the
     integration's ``rom.sha`` does not list).
 
+    ALE's arguments, on every system (see :mod:`retro.ale`): ``frameskip``
+    (an int, or ``(low, high)`` drawn per step), ``repeat_action_probability``
+    (sticky actions), ``full_action_space`` (True/False: a Discrete action
+    space named by :meth:`get_action_meanings`; None keeps Gym Retro's) and
+    ``obs_type`` as ``"rgb"``, ``"grayscale"`` or ``"ram"``. ``env.ale`` is
+    the part of ale-py's ``ALEInterface`` ALE-style wrappers use (``lives()``
+    from the integration's ``lives`` variable). Envs pickle as their
+    arguments plus their current state (:meth:`snapshot`).
+
     A scenario file may carry what a variant of a game needs besides its
     rewards: ``info`` (variables, used when ``info=`` is not given),
     ``input_routes``, ``default_state`` and ``default_player_state``; these
@@ -139,12 +150,27 @@ class RetroEnv(gymnasium.Env):
         record: bool | str | os.PathLike[str] = False,
         players: int = 1,
         inttype: Any = None,
-        obs_type: Observations = Observations.IMAGE,
+        obs_type: Observations | str = Observations.IMAGE,
         render_mode: str | None = None,
         api: str = "classic",
         core: str | None = None,
         check_rom_hash: bool = True,
+        frameskip: int | tuple[int, int] = 1,
+        repeat_action_probability: float = 0.0,
+        full_action_space: bool | None = None,
     ) -> None:
+        self._init_args: dict[str, Any] = dict(
+            game=game, state=state, scenario=scenario, info=info, use_restricted_actions=use_restricted_actions,
+            record=False, players=players, inttype=inttype, obs_type=obs_type, render_mode=render_mode, api=api,
+            core=core, check_rom_hash=check_rom_hash, frameskip=frameskip,
+            repeat_action_probability=repeat_action_probability, full_action_space=full_action_space)
+        session_obs, self._gray = parse_obs_type(obs_type)
+        self._frameskip = check_frameskip(frameskip)
+        self._repeat_p = check_repeat_action_probability(repeat_action_probability)
+        if full_action_space is not None and use_restricted_actions not in (Actions.FILTERED, Actions.DISCRETE):
+            raise ConfigurationError(
+                f"full_action_space gives ALE's Discrete action set; it cannot be combined with "
+                f"use_restricted_actions={use_restricted_actions!r}")
         if api not in _APIS:
             raise ConfigurationError(f"api must be one of {_APIS}, got {api!r}")
         if render_mode not in _RENDER_MODES:
@@ -159,10 +185,16 @@ class RetroEnv(gymnasium.Env):
         self.ram: np.ndarray | None = None
         self.viewer: Any = None
         self.session = GameSession(game, state, scenario, info, use_restricted_actions, players, inttype,
-                                   obs_type, core, check_rom_hash)
-        self._obs_type = obs_type
+                                   session_obs, core, check_rom_hash)
+        self._obs_type = session_obs
+        self._action_names: list[str] | None = None
+        if full_action_space is not None:
+            self._use_ale_actions(bool(full_action_space))
+        self.ale = ALEView(self.session)
         self.action_space = self.session.action_space
-        self.observation_space = spaces.Box(low=0, high=255, shape=self.session.observation_shape, dtype=np.uint8)
+        shape = self.session.observe(gray=True).shape if self._gray else self.session.observation_shape
+        self.observation_space = spaces.Box(low=0, high=255, shape=shape, dtype=np.uint8)
+        self._seed_rngs(None)
         if record is True:
             self.auto_record()
         elif record is not False and record is not None:
@@ -170,6 +202,44 @@ class RetroEnv(gymnasium.Env):
         self._needs_reset = True
 
     # -- actions ----------------------------------------------------------------
+
+    def _use_ale_actions(self, full: bool) -> None:
+        """ALE's Discrete action set: every combination of the system's groups (``full``), else the game's
+        minimal set (ALE's own for an Atari ROM ALE knows, the game's combo groups otherwise)."""
+        session = self.session
+        if full:
+            actions = action_set(session.data.system_action_groups(), self.buttons)
+        else:
+            actions = action_set(session.data.action_groups(), self.buttons)
+            if self.system == "Atari2600":
+                names = ale_minimal_action_names(session.em.rom_path)
+                if names is not None:
+                    by_name = dict(action_set(session.data.system_action_groups(), self.buttons))
+                    actions = [(name, by_name[name]) for name in names]
+        session.use_action_set([mask for _name, mask in actions])
+        self._action_names = [name for name, _mask in actions]
+
+    def get_action_meanings(self) -> list[str]:
+        """ALE's names of the actions of a ``Discrete`` action space (``full_action_space``, or ``Actions.DISCRETE``).
+
+        With several players an action's name is the players' names joined by ``|``.
+        """
+        masks = self.session.action_masks
+        if masks is None:
+            raise ConfigurationError(
+                "get_action_meanings() needs a Discrete action space: pass full_action_space=False (or True) "
+                "for ALE's action set, or use_restricted_actions=retro.Actions.DISCRETE")
+        names = self._action_names or [action_name(m, self.buttons) for m in masks]
+        if self.players == 1:
+            return list(names)
+        out = []
+        for a in range(len(names) ** self.players):
+            parts = []
+            for _ in range(self.players):
+                parts.append(names[a % len(names)])
+                a //= len(names)
+            out.append("|".join(parts))
+        return out
 
     def action_to_array(self, a: Any) -> list[np.ndarray]:
         """Per player, the buttons an action presses, as uint8 arrays (Gym Retro's)."""
@@ -192,27 +262,65 @@ class RetroEnv(gymnasium.Env):
         if self._needs_reset:
             raise ResetNeededError("Please call env.reset() before env.step()")
         session = self.session
-        session.press(session.decode(a))
-        obs = session.advance()
+        masks = session.decode(a)
+        frames = self._frameskip if isinstance(self._frameskip, int) else int(self.np_random.integers(*self._frameskip))
+        if frames == 1 and not self._repeat_p and not self._gray:
+            session.press(masks)
+            obs = session.advance()
+            rew, done, info = session.outcome()
+        else:
+            rew = self._play(masks, frames)
+            obs = session.observe(gray=self._gray)
+            _, done, info = session.outcome()
         if self._obs_type == Observations.RAM:
             self.ram = obs
         else:
             self.img = obs
-        rew, done, info = session.outcome()
         if self.render_mode == "human":
             self.render()
         if self.api == "classic":
             return obs, rew, done, info
         return obs, rew, done, False, info
 
+    def _play(self, masks: list[int], frames: int) -> Any:
+        """One agent step of ``frames`` frames on the session's frame-skip path, with sticky actions.
+
+        As in ALE, each frame keeps the previous action with probability
+        ``repeat_action_probability`` until the new one is taken; the game
+        stops at the frame it is done. Returns the summed reward.
+        """
+        session = self.session
+        sticky = 0
+        if self._repeat_p:
+            taken = np.flatnonzero(self._sticky_rng.random(frames) >= self._repeat_p)
+            sticky = int(taken[0]) if taken.size else frames
+        reward: Any = 0.0
+        if sticky:
+            reward = session.play(sticky, observe_from=sticky - 1)
+            if sticky == frames or session.data.is_done():
+                return reward
+        session.press(masks)
+        rest = session.play(frames - sticky, observe_from=frames - sticky - 1)
+        if not sticky:
+            return rest
+        if isinstance(rest, list):
+            return [a + b for a, b in zip(reward, rest)]
+        return reward + rest
+
+    def _seed_rngs(self, seed: int | None) -> None:
+        """Seed ``np_random`` (stochastic frame skips, no-op starts) and the sticky-action RNG as ale-py does:
+        two words of ``numpy.random.SeedSequence(seed)``."""
+        np_seed, sticky_seed = np.random.SeedSequence(seed).generate_state(n_words=2)
+        self._np_random, _ = gymnasium.utils.seeding.np_random(int(np_seed))
+        self._np_random_seed = seed if seed is not None else -1
+        self._sticky_rng = np.random.default_rng(int(sticky_seed))
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
-        if self.api == "gymnasium":
-            super().reset(seed=seed)
-        elif seed is not None:
-            self.np_random, _ = gymnasium.utils.seeding.np_random(seed)
+        if seed is not None:
+            self._seed_rngs(seed)
         self.session.restart()
         self._needs_reset = False
-        obs = self.session.observe()
+        obs = self.session.observe(gray=self._gray)
         if self._obs_type == Observations.RAM:
             self.ram = obs
         else:
@@ -273,6 +381,54 @@ class RetroEnv(gymnasium.Env):
             self.viewer.imshow(img)
             return self.viewer.isopen
         return None
+
+    # -- pickling ----------------------------------------------------------------------------
+
+    @property
+    def frameskip(self) -> int | tuple[int, int]:
+        """Frames one step plays: an int, or ``(low, high)`` drawn per step from ``np_random`` (high exclusive)."""
+        return self._frameskip
+
+    @property
+    def repeat_action_probability(self) -> float:
+        """Probability that a frame keeps the previous action (sticky actions)."""
+        return self._repeat_p
+
+    @property
+    def init_args(self) -> dict[str, Any]:
+        """The constructor's arguments (``record`` as False: see :meth:`snapshot`)."""
+        return dict(self._init_args)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The game's current state (:meth:`GameSession.snapshot`) and this env's: RNG states, whether it needs
+        a reset, the last observation. :meth:`restore` continues it in an env built from :attr:`init_args`."""
+        return {"session": self.session.snapshot(), "needs_reset": self._needs_reset,
+                "np_random": self.np_random.bit_generator.state, "np_random_seed": self._np_random_seed,
+                "sticky": self._sticky_rng.bit_generator.state, "img": self.img, "ram": self.ram}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Continue from :meth:`snapshot` (of an env built with the same arguments)."""
+        self.session.restore(snapshot["session"])
+        self._needs_reset = snapshot["needs_reset"]
+        self.np_random.bit_generator.state = snapshot["np_random"]
+        self._np_random_seed = snapshot["np_random_seed"]
+        self._sticky_rng.bit_generator.state = snapshot["sticky"]
+        self.img, self.ram = snapshot["img"], snapshot["ram"]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled as the constructor's arguments plus :meth:`snapshot`.
+
+        Unpickling builds a new env from those arguments and continues the
+        episode identically: same observations, rewards and infos for the
+        same actions (RNG states included). Recording stays with this env
+        (a movie has one writer): the copy records only once told to
+        (:meth:`auto_record`, :meth:`record_movie`).
+        """
+        return {"args": self._init_args, "snapshot": self.snapshot()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state["args"])  # type: ignore[misc]
+        self.restore(state["snapshot"])
 
     def close(self) -> None:
         if getattr(self, "viewer", None) is not None:

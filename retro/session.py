@@ -263,6 +263,18 @@ class GameSession:
             if parsed[0] < self.players:  # routes of players not playing cost nothing per step
                 self._routes.append(parsed)
 
+    def use_action_set(self, masks: Sequence[int]) -> None:
+        """Make the action space ``Discrete`` over these button masks (one player's; with several
+        players, every combination of theirs, first player least significant, as DISCRETE does)."""
+        if not masks:
+            raise ConfigurationError(f"{self.gamename}: an action set needs at least one action")
+        self.use_restricted_actions = Actions.DISCRETE
+        self._packable = False
+        self._action_cache = {}
+        self._discrete = np.array([int(m) for m in masks], dtype=np.int64)
+        self._discrete_n = len(self._discrete)
+        self.action_space = spaces.Discrete(self._discrete_n ** self.players)
+
     @property
     def input_routes(self) -> list[tuple[int, int, int, int]]:
         """The routes in use: ``(player, button index, port, button index)``."""
@@ -357,6 +369,18 @@ class GameSession:
                 m |= int(self._multi[g][arr[p * ng + g]])
             masks.append(m)
         return masks
+
+    @property
+    def action_masks(self) -> list[int] | None:
+        """With a ``Discrete`` action space, one player's button mask of each action; else None."""
+        if self.use_restricted_actions != Actions.DISCRETE:
+            return None
+        return [int(m) for m in self._discrete]
+
+    @property
+    def held(self) -> list[int]:
+        """Each player's buttons held now (the masks last given to :meth:`press`)."""
+        return list(self._held)
 
     def press(self, masks: list[int]) -> None:
         """Hold each player's buttons (through the game's input routes) for the frames played next."""
@@ -514,6 +538,27 @@ class GameSession:
         self.initial_state = read_state_file(path)
         self.statename = statename
         self._power_on_reset = False
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything needed to continue this game identically in a session built with the same arguments.
+
+        The emulator's state, the start state, the episode's data
+        (:meth:`GameData.episode_state`) and the buttons held. Recording
+        stays with this session (a movie has one writer): a session restored
+        from the snapshot does not record until told to.
+        """
+        return {"emulator": self.em.get_state(), "initial_state": self.initial_state, "statename": self.statename,
+                "power_on_reset": self._power_on_reset, "data": self.data.episode_state(), "held": list(self._held)}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Continue from what :meth:`snapshot` returned (of a session of the same game, core and arguments)."""
+        self.initial_state = snapshot["initial_state"]
+        self.statename = snapshot["statename"]
+        self._power_on_reset = snapshot["power_on_reset"]
+        if not self.em.set_state(snapshot["emulator"]):
+            raise StateError(f"{self.gamename}: the core refused the saved emulator state")
+        self.press(list(snapshot["held"]))
+        self.data.set_episode_state(snapshot["data"])
 
     # -- recording ------------------------------------------------------------------
 

@@ -15,10 +15,12 @@ flat as N grows.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any, Sequence
 
 import gymnasium
+from gymnasium.envs.registration import EnvSpec
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
@@ -31,6 +33,16 @@ from retro.errors import ConfigurationError, WorkerDiedError
 from retro.session import GameSession, Preprocess, observation_shape, play_together
 
 __all__ = ["RetroVectorEnv", "Preprocessing", "make_vec"]
+
+
+def _check_plain_steps(env: Any) -> None:
+    """Preprocessing and the vector env play the session themselves: the env's own frame skip and sticky actions
+    would be bypassed, so they are refused."""
+    if getattr(env, "frameskip", 1) != 1 or getattr(env, "repeat_action_probability", 0.0):
+        raise ConfigurationError(
+            "this env has its own frameskip or repeat_action_probability; Preprocessing and RetroVectorEnv skip "
+            "frames themselves (their frameskip=) and have no sticky actions: make the env with frameskip=1, "
+            "repeat_action_probability=0, or use gymnasium.wrappers.AtariPreprocessing / gymnasium's vector envs")
 
 
 def _session_of(env: gymnasium.Env) -> GameSession:
@@ -54,6 +66,7 @@ class Preprocessing(gymnasium.Wrapper):
         super().__init__(env)
         if getattr(env.unwrapped, "api", "gymnasium") != "gymnasium":
             raise ConfigurationError('Preprocessing needs a RetroEnv made with api="gymnasium"')
+        _check_plain_steps(env.unwrapped)
         self._session = _session_of(env)
         self._pre = Preprocess(frameskip, max_pool, grayscale, resize)
         self._steps = StepPool(1)
@@ -111,6 +124,11 @@ class RetroVectorEnv(VectorEnv):
                  num_threads: int | None = None, mode: str = "thread",
                  use_restricted_actions: Actions = Actions.FILTERED, max_episode_steps: int | None = None,
                  render_mode: str | None = None, **kwargs: Any) -> None:
+        self._init_args: dict[str, Any] = dict(
+            kwargs, game=game, num_envs=num_envs, state=state, states=states, frameskip=frameskip, max_pool=max_pool,
+            grayscale=grayscale, resize=resize, num_threads=num_threads, mode=mode,
+            use_restricted_actions=use_restricted_actions, max_episode_steps=max_episode_steps,
+            render_mode=render_mode)
         if num_envs < 1:
             raise ConfigurationError(f"num_envs must be >= 1, got {num_envs}")
         if mode not in ("thread", "process"):
@@ -122,6 +140,12 @@ class RetroVectorEnv(VectorEnv):
         if render_mode not in (None, "rgb_array"):
             raise ConfigurationError(f"render_mode must be None or 'rgb_array' for a vector env, got {render_mode!r}")
         kwargs.pop("api", None)  # always Gymnasium's
+        if kwargs.get("obs_type") == "grayscale":  # ALE's name for it: the batch's own grayscale
+            kwargs["obs_type"], grayscale = "rgb", True
+        if kwargs.get("repeat_action_probability"):
+            raise ConfigurationError("RetroVectorEnv has no sticky actions (repeat_action_probability); use "
+                                     "gymnasium's vector envs over retro.make envs for them")
+        self.spec = _spec_for(game, self._init_args)
         self.num_envs = num_envs
         self.mode = mode
         self.render_mode = render_mode
@@ -345,6 +369,37 @@ class RetroVectorEnv(VectorEnv):
             return tuple(self._remote(self._async.call, "render"))
         return tuple(env.em.get_screen() for env in self.envs)
 
+    # -- pickling -------------------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled as the constructor's arguments, each env's :meth:`RetroEnv.snapshot` and the batch state.
+
+        Unpickling builds a new vector env and continues every episode
+        identically (thread mode; a process-mode env's state lives in its
+        workers and is not pickled: :class:`ConfigurationError`). Recording
+        stays with this env: the copy does not record.
+        """
+        if self._async is not None:
+            raise ConfigurationError("a RetroVectorEnv in mode='process' cannot be pickled (its envs live in worker "
+                                     "processes); pickle one in mode='thread'")
+        return {"args": dict(self._init_args, record=None), "envs": [env.snapshot() for env in self.envs],
+                "obs": self._obs,
+                "rewards": self._rewards, "terminated": self._terminated, "truncated": self._truncated,
+                "needs_autoreset": self._needs_autoreset, "elapsed": self._elapsed, "infos": self._infos}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        args = dict(state["args"])
+        self.__init__(args.pop("game"), args.pop("num_envs"), **args)  # type: ignore[misc]
+        for env, snapshot in zip(self.envs, state["envs"]):
+            env.restore(snapshot)
+        self._obs = state["obs"]
+        self._rewards = state["rewards"]
+        self._terminated = state["terminated"]
+        self._truncated = state["truncated"]
+        self._needs_autoreset = state["needs_autoreset"]
+        self._elapsed = state["elapsed"]
+        self._infos = state["infos"]
+
     def close_extras(self, **kwargs: Any) -> None:
         if self._async is not None:
             if not getattr(self, "_async_dead", False):
@@ -353,6 +408,16 @@ class RetroVectorEnv(VectorEnv):
         self._steps.close()
         for env in self.envs:
             env.close()
+
+
+def _spec_for(game: str, kwargs: dict[str, Any]) -> EnvSpec | None:
+    """The registered spec of ``retro/<game>-v0`` with these arguments, or None for an unregistered game."""
+    base = game[:-3] if game.endswith("-v0") else game
+    spec = gymnasium.envs.registration.registry.get(f"retro/{base}-v0")
+    if spec is None:
+        return None
+    args = {k: v for k, v in kwargs.items() if k not in ("game", "num_envs")}
+    return dataclasses.replace(spec, kwargs={**spec.kwargs, **args})
 
 
 def _exit_text(code: int | None) -> str:

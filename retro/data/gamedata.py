@@ -51,7 +51,7 @@ from retro.data.scenario import Scenario, _check_player
 from retro.data.search import Search
 from retro.data.types import DataType, parse_type
 from retro._fileutil import read_regular
-from retro.errors import IntegrationError
+from retro.errors import ConfigurationError, IntegrationError
 
 __all__ = ["GameData", "Variable", "Variables", "SearchHandle", "SearchListHandle"]
 
@@ -302,6 +302,34 @@ class GameData:
         if self._scenario.scripts:
             self._load_scripts()
 
+    def episode_state(self) -> dict[str, Any]:
+        """What the episode so far left behind that the next frames' rewards and done depend on.
+
+        The previous frame's values (for deltas), custom variables and the
+        scenario's frame, rewards and done flag; :meth:`set_episode_state`
+        puts them back (with the emulator's state, the episode continues
+        identically). A scenario that runs Lua scripts keeps state in Lua
+        that cannot be captured: :class:`ConfigurationError`.
+        """
+        if self._lua is not None:
+            raise ConfigurationError(
+                f"{self._scenario.path or 'this scenario'} runs Lua scripts, whose state cannot be saved; "
+                f"an env playing it cannot be pickled mid-episode")
+        scenario = self._scenario
+        return {"prev": None if self._prev is None else list(self._prev), "custom": dict(self._custom),
+                "frame": scenario.frame, "reward": list(scenario.reward),
+                "total_reward": list(scenario.total_reward), "is_done": scenario.is_done}
+
+    def set_episode_state(self, state: Mapping[str, Any]) -> None:
+        """Put back what :meth:`episode_state` returned."""
+        scenario = self._scenario
+        self._prev = None if state["prev"] is None else list(state["prev"])
+        self._custom = dict(state["custom"])
+        scenario.frame = int(state["frame"])
+        scenario.reward = list(state["reward"])
+        scenario.total_reward = list(state["total_reward"])
+        scenario.is_done = bool(state["is_done"])
+
     def update_ram(self) -> None:
         """Take this frame's values and advance the scenario (done, rewards, frame)."""
         mem = self._memory
@@ -466,6 +494,12 @@ class GameData:
     def action_groups(self) -> ComboGroups:
         """The action groups (the scenario's ``actions``, else the system's), as the env builds its spaces from."""
         return self._action_groups()
+
+    def system_action_groups(self) -> ComboGroups:
+        """The system's action groups, whatever the scenario allows."""
+        if not self._buttons:
+            return ComboGroups(())
+        return combo_groups(self._buttons, self._system_actions, "system actions")
 
     def valid_actions(self) -> list[list[int]]:
         """The action groups, as sorted lists of button masks, sorted by group mask."""
