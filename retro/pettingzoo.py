@@ -290,7 +290,8 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:
             raise ConfigurationError('render() needs render_mode="rgb_array" or "human" when the env is made')
-        return self.env.render()
+        image = self.env.render()
+        return image if self.render_mode == "rgb_array" else None
 
     def state(self) -> np.ndarray:
         """The whole screen (a copy): the global state of the game."""

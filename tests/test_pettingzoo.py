@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import pickle
+import types
 import warnings
 
 import gymnasium
@@ -13,7 +15,7 @@ pytest.importorskip("pettingzoo", reason="the rl extra (pip install -e .[rl]) is
 with warnings.catch_warnings():
     # pettingzoo.test loads some of PettingZoo's own envs through a deprecated path
     warnings.simplefilter("ignore", DeprecationWarning)
-    from pettingzoo.test import api_test, parallel_api_test
+    from pettingzoo.test import api_test, max_cycles_test, parallel_api_test, parallel_seed_test, render_test, seed_test
 
 import retro  # noqa: E402
 import retro.pettingzoo as rpz  # noqa: E402
@@ -172,3 +174,17 @@ def test_pickles_as_a_new_env_of_the_same_game() -> None:
     finally:
         env.close()
         copy.close()
+
+
+def test_pettingzoos_seed_max_cycles_and_render_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    parallel_seed_test(functools.partial(rpz.parallel_env, "Pong-Atari2600"), num_cycles=200)
+    seed_test(functools.partial(rpz.env, "Tennis-Atari2600"), num_cycles=100)
+    module = types.SimpleNamespace(env=functools.partial(rpz.env, "Boxing-Atari2600"),
+                                   parallel_env=functools.partial(rpz.parallel_env, "Boxing-Atari2600"))
+    max_cycles_test(module)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # "human" renders into pygame's dummy display
+    render_test(functools.partial(rpz.env, "Pong-Atari2600"), custom_tests={})
+    env = rpz.parallel_env("Pong-Atari2600", render_mode="rgb_array")
+    env.reset(seed=0)
+    assert np.array_equal(env.render(), env.state())
+    env.close()

@@ -9,7 +9,7 @@ pytest.importorskip("stable_baselines3", reason="the rl extra (pip install -e .[
 import torch  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.monitor import Monitor  # noqa: E402
-from stable_baselines3.common.vec_env import VecMonitor  # noqa: E402
+from stable_baselines3.common.vec_env import VecFrameStack, VecMonitor  # noqa: E402
 
 import retro  # noqa: E402
 import retro.sb3  # noqa: E402
@@ -131,5 +131,17 @@ def test_refuses_what_sb3_cannot_train():
         venv.reset()
         with pytest.raises(retro.ConfigurationError, match="several players"):
             venv.step(np.zeros((1, 16), np.int8))
+    finally:
+        venv.close()
+
+
+def test_sb3_wrappers_stack_the_adapters_frames():
+    venv = VecFrameStack(retro.sb3.VecEnv(RetroVectorEnv(GAME, 2, max_episode_steps=3, **SMALL)), 4)
+    try:
+        assert venv.reset().shape == (2, 32, 32, 4)
+        for _ in range(3):
+            obs, _rewards, dones, infos = venv.step(np.zeros((2, 8), np.int8))
+        assert obs.shape == (2, 32, 32, 4) and dones.all()
+        assert infos[0]["terminal_observation"].shape == (32, 32, 4)
     finally:
         venv.close()
