@@ -24,23 +24,18 @@ TWO_PLAYER = ["Pong-Atari2600", "Boxing-Atari2600", "Tennis-Atari2600"]
 
 
 @pytest.mark.parametrize("game", TWO_PLAYER)
-def test_parallel_api_test(game: str) -> None:
-    env = rpz.parallel_env(game)
+def test_pettingzoo_api_tests(game: str) -> None:
+    """PettingZoo's own checks: parallel_api_test on the ParallelEnv, api_test on the AECEnv."""
+    par = rpz.parallel_env(game)
+    aec = rpz.env(game)
     try:
-        assert env.possible_agents == ["first_0", "second_0"]
-        assert env.scenario == "retro" and env.env.statename == "retro.Start.2P.state"
-        parallel_api_test(env, num_cycles=1000)
+        assert par.possible_agents == ["first_0", "second_0"]
+        assert par.scenario == "retro" and par.env.statename == "retro.Start.2P.state"
+        parallel_api_test(par, num_cycles=1000)
+        api_test(aec, num_cycles=1000)
     finally:
-        env.close()
-
-
-@pytest.mark.parametrize("game", TWO_PLAYER)
-def test_aec_api_test(game: str) -> None:
-    env = rpz.env(game)
-    try:
-        api_test(env, num_cycles=1000)
-    finally:
-        env.close()
+        par.close()
+        aec.close()
 
 
 @pytest.mark.parametrize("game", TWO_PLAYER)
