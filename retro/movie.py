@@ -575,6 +575,14 @@ class Movie:
         except Exception:
             pass
 
+    def _repr_html_(self) -> str | None:
+        """In Jupyter, a movie being read shows as a video with its sound (``retro.notebook.movie``)."""
+        if self._record:
+            return None
+        from retro.notebook import movie
+
+        return movie(self)._repr_html_()
+
     def __repr__(self) -> str:
         mode = "recording" if self._record else "reading"
         return f"<Movie {self.path} {mode}, {self._system or '?'}, {self._players} player(s), {len(self)} frames>"
