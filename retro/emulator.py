@@ -34,6 +34,9 @@ __all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
 CORE_QUIRKS: dict[str, dict[str, Any]] = {
     "Stella": {"restore": "stella"},
     "Nestopia": {"plug_joypads": True},
+    # PicoDrive's 32X restores depend on what ran before (its SH-2 poll detection and
+    # wake-ups are not in its states), so a restore starts from a fresh copy
+    "PicoDrive": {"restore": "reload"},
 }
 
 #: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
