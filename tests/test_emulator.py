@@ -187,6 +187,23 @@ def test_snes_test_rom_on_snes9x(test_roms):
         assert tuple(em.get_screen()[0, 0]) == (0, 0, 248), "A held: a blue backdrop"
 
 
+def test_snes_wide_frames_of_bsnes_mercury_are_shown_whole(test_roms):
+    """bsnes-mercury's accuracy profile hands over 512-pixel lines (each pixel twice) for a
+    256-pixel picture; the screen keeps the system's 256x224 and shows the picture whole,
+    as the performance profile (256-pixel lines) shows it, frame for frame."""
+    with RetroEmulator(test_roms["snes"], core="bsnes_mercury_accuracy") as wide, \
+            RetroEmulator(test_roms["snes"], core="bsnes_mercury_performance") as narrow:
+        for frame in range(40):
+            wide.step()
+            narrow.step()
+            assert wide.get_screen().shape == (224, 256, 3)
+            assert np.array_equal(wide.get_screen(), narrow.get_screen()), frame
+        assert wide.last_frame_size[:2] == (512, 224) and narrow.last_frame_size[:2] == (256, 224)
+        row = wide.get_screen()[0]
+        # the checkerboard's 32 squares of 8 pixels, colour 0 first, black (colour 1) next
+        assert row[0:8].any() and not row[8:16].any() and row[240:248].any() and not row[248:].any()
+
+
 def test_atari_test_rom_on_stella(test_roms):
     with RetroEmulator(test_roms["atari2600"]) as em:
         ram = em.memory[0x80]
