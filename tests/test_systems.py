@@ -145,7 +145,7 @@ GOLDEN = {
     "gbc": ("1bdfb3b4b85c598c", "66bf087f8be9e4cd"),
     "sms": ("157195742c2e740d", "96acc081e801b949"),
     "gg": ("ead61662799292b9", "2e2c3c042b47fb5d"),
-    "pce": ("08ef2c2d49c7cc64", "1fd6cd0f89d654d2"),
+    "pce": ("08ef2c2d49c7cc64", "18483bcf7880164d"),
     "gba": ("ba4627e869c394c1", "5f685f92ac0b0ea7"),
     "32x": ("fe70a0688be29ba1", "953ecc9f5c404d8e"),
 }
@@ -295,6 +295,22 @@ def test_sega_8bit_ram_is_the_8_kb_of_work_ram(test_roms, rom):
         stack = np.nonzero(blocks[0xC000])[0]
         assert stack.max() < 0x1FF0, "the ROM's stack (SP = $DFF0) is at the top of the block"
         assert stack.max() > 0x1F00
+
+
+def test_pc_engine_ram_is_the_8_kb_of_work_ram(test_roms):
+    """mednafen_pce_fast's system RAM buffer is 32 KB (room for a SuperGrafx); a PC Engine has
+    8 KB, at bank $F8 (retro address 0xF80000)."""
+    with RetroEmulator(test_roms["pce"]) as em:
+        blocks = em.memory
+        assert list(blocks) == [0xF80000] and len(blocks[0xF80000]) == 0x2000
+        assert len(em.get_ram()) == 0x2000
+        em.step(SPECS["pce"].warm_up)
+        assert counter(em, SPECS["pce"]) > 0
+        core_ram = em.get_memory(2)
+        assert len(core_ram) == 0x8000 and not (np.asarray(core_ram[0x2000:]) != 0xFF).any(), \
+            "past the first 8 KB the core's buffer is not RAM on a PC Engine"
+        blocks[0xF80000][0x100] = 0x5A
+        assert core_ram[0x100] == 0x5A, "the block is a view of the core's RAM"
 
 
 def test_headers_carry_their_checksums(test_roms):
