@@ -424,6 +424,12 @@ def test_truncated_roms_are_refused(tmp_path, name, content):
     ("page.nes", b"<html>not a NES ROM</html>", retro.ContentLoadError),
     ("empty.a26", b"", retro.ContentLoadError),
     ("archive.xyz", b"PK\x03\x04", retro.UnknownSystemError),
+    # systems no ROM here runs: parallel_n64 refuses it itself; mednafen_saturn and melonds
+    # would crash on such files, so retro checks the CHD magic and the DS header's CRC
+    ("junk.z64", b"not an N64 ROM " * 300, retro.ContentLoadError),
+    ("junk.zip", b"PK not a zip", retro.ContentLoadError),
+    ("junk.chd", b"not a CHD image", retro.ContentLoadError),
+    ("junk.nds", bytes(512), retro.ContentLoadError),
 ])
 def test_non_rom_files(tmp_path, name, content, error):
     path = tmp_path / name

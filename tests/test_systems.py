@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,6 +22,7 @@ import numpy as np
 import pytest
 
 from retro import RetroEmulator
+from retro.systems import SYSTEMS
 
 # libretro joypad ids
 B, Y, SELECT, START, UP, DOWN, LEFT, RIGHT, A, X, L, R = range(12)
@@ -420,3 +422,48 @@ def test_32x_get_state_leaves_the_run_alone(test_roms):
             saved.set_state(state)
             restores.append(play(saved, 60))
         assert restores[0] == restores[1]
+
+
+# -- systems whose cores the wheel ships but no ROM here runs ----------------------------
+
+from retro import provision  # noqa: E402
+from retro.cores import core_for_system  # noqa: E402
+
+LOAD_ONLY = {"Arcade": "fbneo", "N64": "parallel_n64", "Saturn": "mednafen_saturn", "NintendoDs": "melonds"}
+
+
+@pytest.mark.parametrize("system", sorted(LOAD_ONLY))
+def test_load_only_systems_have_their_pinned_core(system):
+    """Provisioned from the same pinned stable-retro wheel as the other cores, sha256 checked."""
+    core = LOAD_ONLY[system]
+    entry = next(c for c in provision.load_manifest()["cores"] if c["name"] == core)
+    assert entry["source"] == "stable-retro" and entry["systems"] == [system]
+    location = core_for_system(system)
+    assert location.name == core and location.provider == "provisioned"
+    assert provision.sha256_file(Path(location.path)) == entry["sha256"]
+
+
+def test_fbneo_loads_and_runs(tmp_path):
+    """No arcade ROM set is available here: FBNeo loads and runs on a zip of no known set
+    (a 640x480 screen), which shows the core works in this frontend, not that a game does."""
+    rom = tmp_path / "noset.zip"
+    with zipfile.ZipFile(rom, "w") as archive:
+        archive.writestr("junk.bin", bytes(1024))
+    with RetroEmulator(rom) as em:
+        assert (em.system, em.core.name, em.library_name) == ("Arcade", "fbneo", "FinalBurn Neo")
+        em.step(3)
+        assert em.get_screen().shape == (480, 640, 3)
+
+
+@pytest.mark.parametrize("game, system", [("MortalKombat2-Arcade", "Arcade"),
+                                          ("MortalKombatTrilogy-N64", "N64"),
+                                          ("VirtuaFighter2-Saturn", "Saturn"),
+                                          ("VirtuaFighter-32x", "32x")])
+def test_library_integrations_of_these_systems_are_listed(game, system):
+    """stable-retro's library has one integration each (none for the DS); without their ROMs
+    retro.make says to import them."""
+    import retro
+    assert game in retro.data.list_games(retro.data.Integrations.ALL)
+    assert SYSTEMS[system].lib == LOAD_ONLY.get(system, "picodrive")
+    with pytest.raises(retro.GameNotFoundError, match="import"):
+        retro.make(game)
