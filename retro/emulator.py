@@ -18,6 +18,7 @@ from retro import paths
 from retro._buttons import pack_buttons
 from retro._core import Emulator
 from retro._restore import RestorePolicy, choose as choose_restore_policy
+from retro._statecmp import host_pointer_spans
 from retro._workers import StepPool
 from retro.cores import CoreLocation, core_for_system
 from retro.errors import ContentLoadError, RomNotFoundError, StateError, UnknownSystemError
@@ -38,6 +39,8 @@ CORE_QUIRKS: dict[str, dict[str, Any]] = {
     # PicoDrive's 32X restores depend on what ran before (its SH-2 poll detection and
     # wake-ups are not in its states), so a restore starts from a fresh copy
     "PicoDrive": {"restore": "reload"},
+    # its states hold pointers into the process (see retro._statecmp)
+    "Genesis Plus GX": {"state_host_pointers": True},
 }
 
 #: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
@@ -207,6 +210,23 @@ class RetroEmulator(Emulator):
         if self._restore.settles_saves:
             self._restore.restore(self, memoryview(state))
         return state
+
+    @property
+    def state_has_host_pointers(self) -> bool:
+        """Whether this core's states hold pointers into the process that made them, so
+        that equal runs give states that differ there (Genesis Plus GX's do)."""
+        return bool(self._quirks.get("state_host_pointers"))
+
+    def states_equal(self, a: bytes, b: bytes) -> bool:
+        """Whether two states of this core and game hold the same emulated machine.
+
+        Byte for byte, except, for a core whose states hold host pointers, in 8-byte
+        words that are pointers in both (see ``retro._statecmp.host_pointer_spans``):
+        states made by equal runs in two emulators or two processes compare equal.
+        """
+        if a == b:
+            return True
+        return self.state_has_host_pointers and host_pointer_spans(a, b) is not None
 
     def set_state(self, state: Any) -> bool:
         """Restore a state made by ``get_state()`` of the same core and game.

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pathlib
+import subprocess
+import sys
 import threading
 import time
 
@@ -592,3 +596,71 @@ def test_emulators_in_reference_cycles_are_collected(pong_rom):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["128", "True"]
+
+
+# -- states that hold host pointers ---------------------------------------------------
+
+_STATE_IN_NEW_PROCESS = """
+import sys
+from retro import RetroEmulator
+with RetroEmulator(sys.argv[1]) as em:
+    em.step(300)
+    sys.stdout.buffer.write(em.get_state())
+"""
+
+
+def test_genesis_plus_gx_states_differ_only_by_host_pointers(airstriker_rom):
+    """Equal runs in two emulators of one process, or in another process, give Genesis Plus GX
+    states that differ only in 8-byte words holding pointers into their own process;
+    ``states_equal`` compares the rest, and still tells a different frame apart."""
+    from retro._statecmp import host_pointer_spans
+    with RetroEmulator(airstriker_rom) as a, RetroEmulator(airstriker_rom) as b:
+        assert a.state_has_host_pointers
+        a.step(300)
+        b.step(300)
+        sa, sb = a.get_state(), b.get_state()
+        assert sa != sb, "the two core copies live at different addresses"
+        spans = host_pointer_spans(sa, sb)
+        assert spans is not None and len(spans) >= 10
+        differing = {i for i in range(len(sa)) if sa[i] != sb[i]}
+        assert differing <= {i for start, n in spans for i in range(start, start + n)}
+        assert a.states_equal(sa, sb)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            filter(None, [str(pathlib.Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")])))
+        other = subprocess.run([sys.executable, "-c", _STATE_IN_NEW_PROCESS, str(airstriker_rom)], env=env,
+                               capture_output=True, timeout=120, check=True).stdout
+        assert a.states_equal(sa, other) and a.states_equal(other, sb)
+        b.step()
+        assert not a.states_equal(sa, b.get_state()), "one frame more is another machine"
+        touched = bytearray(sb)
+        touched[spans[0][0]] ^= 0x08  # a pointer's offset within its page
+        assert not a.states_equal(sa, bytes(touched))
+
+
+def test_states_of_other_cores_compare_byte_for_byte(test_roms):
+    with RetroEmulator(test_roms["snes"]) as em:
+        assert not em.state_has_host_pointers
+        em.step(30)
+        state = em.get_state()
+        assert em.states_equal(state, bytes(state))
+        touched = bytearray(state)
+        touched[len(state) // 2] ^= 1
+        assert not em.states_equal(state, bytes(touched))
+
+
+def test_host_pointer_spans_at_any_alignment():
+    from retro._statecmp import host_pointer_spans
+    base = bytearray(range(256)) * 4
+    a, b = bytearray(base), bytearray(base)
+    a[13:21] = (0x7F12_3456_7ABC).to_bytes(8, "little")   # unaligned, same page offset 0xABC
+    b[13:21] = (0x7F65_4321_0ABC).to_bytes(8, "little")
+    a[600:608] = (0x5555_0000_1008).to_bytes(8, "little")
+    b[600:608] = (0x5566_0000_2008).to_bytes(8, "little")
+    assert host_pointer_spans(bytes(a), bytes(b)) == [(13, 8), (600, 8)]
+    assert host_pointer_spans(bytes(a), bytes(a)) == []
+    b[609] ^= 1
+    assert host_pointer_spans(bytes(a), bytes(b)) is None, "a byte outside any pointer"
+    assert host_pointer_spans(bytes(a), bytes(a[:-1])) is None
+    c = bytearray(base)
+    c[13:21] = (0x7F65_4321_0ABD).to_bytes(8, "little")   # another page offset: not ASLR
+    assert host_pointer_spans(bytes(a), bytes(c)) is None
