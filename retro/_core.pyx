@@ -20,7 +20,7 @@ cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.buffer cimport PyBUF_WRITABLE
 from libc.stdint cimport int16_t, uint8_t, uint16_t, uint64_t, uintptr_t
-from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc, srand
 from libc.string cimport memcpy, memset, strcmp, strlen, strchr
 from posix.dlfcn cimport dlclose, dlsym
 
@@ -29,6 +29,7 @@ from retro._preprocess cimport convert_frame, observe
 
 import logging
 import os
+import threading
 
 import numpy as np
 
@@ -59,6 +60,14 @@ cdef extern from "<string.h>" nogil:
     char *strdup(const char *s)
 
 core_log = logging.getLogger("retro.core")
+
+#: Some cores draw from the C library's process-wide ``rand()`` when they power
+#: on or reset (picodrive starts the 68000 at a random point of the frame), so
+#: a second emulator in a process would start differently from the first. The
+#: frontend reseeds it before each of those calls, under this lock, so every
+#: emulator starts as the first one in a fresh process does.
+cdef unsigned _LIBC_RAND_SEED = 1
+_libc_rand_lock = threading.Lock()
 
 #: Number of joypad ports the frontend serves (players beyond a core's own
 #: ports read as released buttons).
@@ -708,7 +717,8 @@ cdef class Emulator:
         cdef Core *c = fe.core
         cdef retro_system_info info
         memset(&info, 0, sizeof(info))
-        with nogil:
+        with _libc_rand_lock, nogil:
+            srand(_LIBC_RAND_SEED)
             retro_fe_enter(fe, &fe.log)
             c.api.set_environment(environment_cb)
             c.api.set_video_refresh(video_refresh_cb)
@@ -735,7 +745,8 @@ cdef class Emulator:
         if not self.need_fullpath:
             game.data = PyBytes_AS_STRING(self._copy.rom_data)
             game.size = len(self._copy.rom_data)
-        with nogil:
+        with _libc_rand_lock, nogil:
+            srand(_LIBC_RAND_SEED)
             retro_fe_enter(fe, &fe.log)
             rc = retro_guard_load_game(c.api.load_game, &game)
             if rc == 1:
@@ -1062,7 +1073,8 @@ cdef class Emulator:
         """Press the console's reset button (``retro_reset``)."""
         cdef Frontend *fe = self.fe
         self._check()
-        with nogil:
+        with _libc_rand_lock, nogil:
+            srand(_LIBC_RAND_SEED)
             retro_fe_enter(fe, &fe.log)
             fe.core.api.reset()
             retro_fe_leave()

@@ -20,9 +20,18 @@ cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int 
                         size_t pitch) noexcept nogil:
     """Convert a ``width`` x ``height`` picture in the core's pixel format into RGB24.
 
-    ``dst_frame`` is ``out_h`` x ``out_w`` x 3; what a smaller picture does
-    not cover is black, and a larger one is cropped.
+    ``dst_frame`` is ``out_h`` x ``out_w`` x 3. A picture a whole number of
+    times as wide or as high (bsnes-mercury's 512-pixel lines, a 448-line
+    interlaced SNES frame) is shown whole, each block of pixels averaged into
+    one; what a smaller picture does not cover is black, and any other larger
+    one is cropped.
     """
+    cdef unsigned kx = width // out_w if width > out_w and width % out_w == 0 else 1
+    cdef unsigned ky = height // out_h if height > out_h and height % out_h == 0 else 1
+    if kx > 1 or ky > 1:
+        convert_frame_scaled(dst_frame, out_w, out_h, pixel_format, src, width // kx,
+                             height // ky, pitch, kx, ky)
+        return
     cdef unsigned w = width if width < out_w else out_w
     cdef unsigned h = height if height < out_h else out_h
     cdef unsigned x, y
@@ -67,6 +76,53 @@ cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int 
                 dst[1] = <uint8_t>((p >> 2) & 0xF8)
                 dst[2] = <uint8_t>((p << 3) & 0xF8)
                 dst += 3
+
+
+cdef inline void add_rgb(int pixel_format, const uint8_t *row, unsigned x,
+                         unsigned *r, unsigned *g, unsigned *b) noexcept nogil:
+    """Add pixel ``x`` of a source row, as 8-bit RGB (the same expansion as ``convert_frame``)."""
+    cdef uint32_t p
+    if pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
+        p = (<const uint32_t *>row)[x]
+        r[0] += (p >> 16) & 0xFF
+        g[0] += (p >> 8) & 0xFF
+        b[0] += p & 0xFF
+    elif pixel_format == RETRO_PIXEL_FORMAT_RGB565:
+        p = (<const uint16_t *>row)[x]
+        r[0] += (p >> 8) & 0xF8
+        g[0] += (p >> 3) & 0xFC
+        b[0] += (p << 3) & 0xF8
+    else:  # 0RGB1555
+        p = (<const uint16_t *>row)[x]
+        r[0] += (p >> 7) & 0xF8
+        g[0] += (p >> 2) & 0xF8
+        b[0] += (p << 3) & 0xF8
+
+
+cdef void convert_frame_scaled(uint8_t *dst_frame, unsigned out_w, unsigned out_h,
+                               int pixel_format, const uint8_t *src, unsigned width,
+                               unsigned height, size_t pitch, unsigned kx,
+                               unsigned ky) noexcept nogil:
+    """``convert_frame`` of a picture of ``width * kx`` x ``height * ky`` pixels: each
+    ``kx`` x ``ky`` block becomes one pixel, the rounded mean of the block."""
+    cdef unsigned w = width if width < out_w else out_w
+    cdef unsigned h = height if height < out_h else out_h
+    cdef unsigned n = kx * ky
+    cdef unsigned x, y, i, j, r, g, b
+    cdef size_t row_bytes = <size_t>out_w * 3
+    cdef uint8_t *dst
+    memset(dst_frame, 0, row_bytes * out_h)
+    for y in range(h):
+        dst = dst_frame + y * row_bytes
+        for x in range(w):
+            r = g = b = 0
+            for j in range(ky):
+                for i in range(kx):
+                    add_rgb(pixel_format, src + (y * ky + j) * pitch, x * kx + i, &r, &g, &b)
+            dst[0] = <uint8_t>((r + n // 2) // n)
+            dst[1] = <uint8_t>((g + n // 2) // n)
+            dst[2] = <uint8_t>((b + n // 2) // n)
+            dst += 3
 
 
 cdef class ResizePlan:

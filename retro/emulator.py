@@ -9,6 +9,7 @@ Retro does.
 from __future__ import annotations
 
 import os
+import zipfile
 from typing import Any, Mapping
 
 import numpy as np
@@ -17,6 +18,7 @@ from retro import paths
 from retro._buttons import pack_buttons
 from retro._core import Emulator
 from retro._restore import RestorePolicy, choose as choose_restore_policy
+from retro._statecmp import host_pointer_spans
 from retro._workers import StepPool
 from retro.cores import CoreLocation, core_for_system
 from retro.errors import ContentLoadError, RomNotFoundError, StateError, UnknownSystemError
@@ -34,6 +36,11 @@ __all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
 CORE_QUIRKS: dict[str, dict[str, Any]] = {
     "Stella": {"restore": "stella"},
     "Nestopia": {"plug_joypads": True},
+    # PicoDrive's 32X restores depend on what ran before (its SH-2 poll detection and
+    # wake-ups are not in its states), so a restore starts from a fresh copy
+    "PicoDrive": {"restore": "reload"},
+    # its states hold pointers into the process (see retro._statecmp)
+    "Genesis Plus GX": {"state_host_pointers": True},
 }
 
 #: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
@@ -73,16 +80,17 @@ def _check_rom(rom_path: str, system: str | None) -> None:
         raise ContentLoadError(
             f"{rom_path} is {size} bytes; no cartridge of a supported system is larger than "
             f"{MAX_ROM_SIZE} bytes, so it is not a ROM")
-    if system in ("Genesis", "32x"):
+    try:
         with open(rom_path, "rb") as f:
-            header = f.read(0x200)
+            header = f.read(0x200)  # the longest header checked below
+    except OSError as e:
+        raise ContentLoadError(f"cannot read ROM {rom_path}: {e.strerror}") from e
+    if system in ("Genesis", "32x"):
         if b"SEGA" not in header[0x100:0x110]:
             raise ContentLoadError(
                 f"{rom_path} is not a {system} ROM: a cartridge image has 'SEGA' in its header at "
                 f"0x100 (interleaved .smd dumps must be converted to .md first)")
     elif system == "Nes":
-        with open(rom_path, "rb") as f:
-            header = f.read(16)
         if header[:4] != b"NES\x1a" or len(header) < 16:
             raise ContentLoadError(f"{rom_path} is not an iNES ROM: it does not start with 'NES\\x1a'")
         prg, chr_, flags6 = header[4], header[5], header[6]
@@ -92,11 +100,34 @@ def _check_rom(rom_path: str, system: str | None) -> None:
                 raise ContentLoadError(
                     f"{rom_path} is a truncated or corrupt iNES ROM: its header declares "
                     f"{prg} x 16 KiB PRG and {chr_} x 8 KiB CHR ({need} bytes), the file has {size}")
+    elif system == "NintendoDs":
+        if len(header) < 0x160 or _crc16_modbus(header[:0x15E]) != int.from_bytes(header[0x15E:0x160], "little"):
+            raise ContentLoadError(
+                f"{rom_path} is not a Nintendo DS ROM: its header's CRC-16 (at 0x15E, over bytes "
+                f"0x000-0x15D) does not match")
+    elif system == "Saturn":
+        if header[:8] != b"MComprHD":
+            raise ContentLoadError(
+                f"{rom_path} is not a Saturn disc image: retro loads CHD images, which start with "
+                f"'MComprHD'")
+    elif system == "Arcade":
+        if not zipfile.is_zipfile(rom_path):
+            raise ContentLoadError(f"{rom_path} is not an arcade ROM set: FBNeo loads ROM sets as .zip files")
     elif system == "Snes":
         body = size - 512 if size % 1024 == 512 else size
         if body < 0x8000:
             raise ContentLoadError(
                 f"{rom_path} is {size} bytes; the smallest SNES cartridge is 32 KiB, so it is not a SNES ROM")
+
+
+def _crc16_modbus(data: bytes) -> int:
+    """CRC-16 with the reflected polynomial 0xA001 and start value 0xFFFF (the DS header's)."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
 
 
 class RetroEmulator(Emulator):
@@ -179,6 +210,23 @@ class RetroEmulator(Emulator):
         if self._restore.settles_saves:
             self._restore.restore(self, memoryview(state))
         return state
+
+    @property
+    def state_has_host_pointers(self) -> bool:
+        """Whether this core's states hold pointers into the process that made them, so
+        that equal runs give states that differ there (Genesis Plus GX's do)."""
+        return bool(self._quirks.get("state_host_pointers"))
+
+    def states_equal(self, a: bytes, b: bytes) -> bool:
+        """Whether two states of this core and game hold the same emulated machine.
+
+        Byte for byte, except, for a core whose states hold host pointers, in 8-byte
+        words that are pointers in both (see ``retro._statecmp.host_pointer_spans``):
+        states made by equal runs in two emulators or two processes compare equal.
+        """
+        if a == b:
+            return True
+        return self.state_has_host_pointers and host_pointer_spans(a, b) is not None
 
     def set_state(self, state: Any) -> bool:
         """Restore a state made by ``get_state()`` of the same core and game.

@@ -74,6 +74,8 @@ _ATARI_MNEMONICS = {"BUTTON": ("B", "Button")}
 RETRO_MNEMONICS = {
     "PAUSE": ("p", "Pause"), "RUN": ("n", "Run"), "RESET": ("e", "Reset"),
     "I": ("1", "I"), "II": ("2", "II"), "III": ("3", "III"), "IV": ("4", "IV"), "V": ("5", "V"), "VI": ("6", "VI"),
+    "C-UP": ("u", "C-Up"), "C-RIGHT": ("g", "C-Right"), "C-MODE": ("m", "C-Mode"),
+    "L2": ("k", "L2"), "R2": ("t", "R2"), "L3": ("i", "L3"), "R3": ("j", "R3"),
 }
 
 #: BizHawk control names -> retro button names, and BizHawk's mnemonics.
@@ -424,10 +426,15 @@ class Movie:
 
     def configure(self, game_name: str, emulator: Any) -> None:
         """Recording: name the game and take the system (key map, platform) from the emulator."""
+        system = emulator.system
+        if system not in SYSTEMS:
+            raise MovieFormatError(f"cannot record a movie of system {system!r}")
+        if self.dialect == "bizhawk" and system not in BIZHAWK_LAYOUTS:
+            raise MovieFormatError(
+                f"no BizHawk controller layout is known for {system}; record its movies in "
+                f"Gym Retro's dialect (dialect='gym')")
         self._game = game_name
-        self._system = emulator.system
-        if self._system not in SYSTEMS:
-            raise MovieFormatError(f"cannot record a movie of system {self._system!r}")
+        self._system = system
         try:
             with open(emulator.rom_path, "rb") as f:
                 self._sha1 = hashlib.sha1(f.read()).hexdigest()

@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# cc65, dasm, sdcc (its sdas assemblers and makebin) and binutils-arm-none-eabi assemble the test ROMs; nestopia is the alternate NES core the tests
+# cc65, dasm, sdcc (its sdas assemblers and makebin), binutils-arm-none-eabi, binutils-m68k-linux-gnu and binutils-sh-elf assemble the test ROMs; nestopia and bsnes-mercury are the alternate NES and SNES cores the tests
 # compare against; C and C++ compilers build the extension, the test cores and the benchmark harness.
-APT_PACKAGES=(gcc g++ libc6-dev cc65 dasm sdcc binutils-arm-none-eabi libretro-nestopia)
+APT_PACKAGES=(gcc g++ libc6-dev cc65 dasm sdcc binutils-arm-none-eabi binutils-m68k-linux-gnu binutils-sh-elf libretro-nestopia libretro-bsnes-mercury-accuracy libretro-bsnes-mercury-performance)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

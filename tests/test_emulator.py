@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pathlib
+import subprocess
+import sys
 import threading
 import time
 
@@ -185,6 +189,23 @@ def test_snes_test_rom_on_snes9x(test_roms):
         em.step(4)
         assert wram[6] == held + 4
         assert tuple(em.get_screen()[0, 0]) == (0, 0, 248), "A held: a blue backdrop"
+
+
+def test_snes_wide_frames_of_bsnes_mercury_are_shown_whole(test_roms):
+    """bsnes-mercury's accuracy profile hands over 512-pixel lines (each pixel twice) for a
+    256-pixel picture; the screen keeps the system's 256x224 and shows the picture whole,
+    as the performance profile (256-pixel lines) shows it, frame for frame."""
+    with RetroEmulator(test_roms["snes"], core="bsnes_mercury_accuracy") as wide, \
+            RetroEmulator(test_roms["snes"], core="bsnes_mercury_performance") as narrow:
+        for frame in range(40):
+            wide.step()
+            narrow.step()
+            assert wide.get_screen().shape == (224, 256, 3)
+            assert np.array_equal(wide.get_screen(), narrow.get_screen()), frame
+        assert wide.last_frame_size[:2] == (512, 224) and narrow.last_frame_size[:2] == (256, 224)
+        row = wide.get_screen()[0]
+        # the checkerboard's 32 squares of 8 pixels, colour 0 first, black (colour 1) next
+        assert row[0:8].any() and not row[8:16].any() and row[240:248].any() and not row[248:].any()
 
 
 def test_atari_test_rom_on_stella(test_roms):
@@ -407,6 +428,12 @@ def test_truncated_roms_are_refused(tmp_path, name, content):
     ("page.nes", b"<html>not a NES ROM</html>", retro.ContentLoadError),
     ("empty.a26", b"", retro.ContentLoadError),
     ("archive.xyz", b"PK\x03\x04", retro.UnknownSystemError),
+    # systems no ROM here runs: parallel_n64 refuses it itself; mednafen_saturn and melonds
+    # would crash on such files, so retro checks the CHD magic and the DS header's CRC
+    ("junk.z64", b"not an N64 ROM " * 300, retro.ContentLoadError),
+    ("junk.zip", b"PK not a zip", retro.ContentLoadError),
+    ("junk.chd", b"not a CHD image", retro.ContentLoadError),
+    ("junk.nds", bytes(512), retro.ContentLoadError),
 ])
 def test_non_rom_files(tmp_path, name, content, error):
     path = tmp_path / name
@@ -569,3 +596,71 @@ def test_emulators_in_reference_cycles_are_collected(pong_rom):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["128", "True"]
+
+
+# -- states that hold host pointers ---------------------------------------------------
+
+_STATE_IN_NEW_PROCESS = """
+import sys
+from retro import RetroEmulator
+with RetroEmulator(sys.argv[1]) as em:
+    em.step(300)
+    sys.stdout.buffer.write(em.get_state())
+"""
+
+
+def test_genesis_plus_gx_states_differ_only_by_host_pointers(airstriker_rom):
+    """Equal runs in two emulators of one process, or in another process, give Genesis Plus GX
+    states that differ only in 8-byte words holding pointers into their own process;
+    ``states_equal`` compares the rest, and still tells a different frame apart."""
+    from retro._statecmp import host_pointer_spans
+    with RetroEmulator(airstriker_rom) as a, RetroEmulator(airstriker_rom) as b:
+        assert a.state_has_host_pointers
+        a.step(300)
+        b.step(300)
+        sa, sb = a.get_state(), b.get_state()
+        assert sa != sb, "the two core copies live at different addresses"
+        spans = host_pointer_spans(sa, sb)
+        assert spans is not None and len(spans) >= 10
+        differing = {i for i in range(len(sa)) if sa[i] != sb[i]}
+        assert differing <= {i for start, n in spans for i in range(start, start + n)}
+        assert a.states_equal(sa, sb)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            filter(None, [str(pathlib.Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")])))
+        other = subprocess.run([sys.executable, "-c", _STATE_IN_NEW_PROCESS, str(airstriker_rom)], env=env,
+                               capture_output=True, timeout=120, check=True).stdout
+        assert a.states_equal(sa, other) and a.states_equal(other, sb)
+        b.step()
+        assert not a.states_equal(sa, b.get_state()), "one frame more is another machine"
+        touched = bytearray(sb)
+        touched[spans[0][0]] ^= 0x08  # a pointer's offset within its page
+        assert not a.states_equal(sa, bytes(touched))
+
+
+def test_states_of_other_cores_compare_byte_for_byte(test_roms):
+    with RetroEmulator(test_roms["snes"]) as em:
+        assert not em.state_has_host_pointers
+        em.step(30)
+        state = em.get_state()
+        assert em.states_equal(state, bytes(state))
+        touched = bytearray(state)
+        touched[len(state) // 2] ^= 1
+        assert not em.states_equal(state, bytes(touched))
+
+
+def test_host_pointer_spans_at_any_alignment():
+    from retro._statecmp import host_pointer_spans
+    base = bytearray(range(256)) * 4
+    a, b = bytearray(base), bytearray(base)
+    a[13:21] = (0x7F12_3456_7ABC).to_bytes(8, "little")   # unaligned, same page offset 0xABC
+    b[13:21] = (0x7F65_4321_0ABC).to_bytes(8, "little")
+    a[600:608] = (0x5555_0000_1008).to_bytes(8, "little")
+    b[600:608] = (0x5566_0000_2008).to_bytes(8, "little")
+    assert host_pointer_spans(bytes(a), bytes(b)) == [(13, 8), (600, 8)]
+    assert host_pointer_spans(bytes(a), bytes(a)) == []
+    b[609] ^= 1
+    assert host_pointer_spans(bytes(a), bytes(b)) is None, "a byte outside any pointer"
+    assert host_pointer_spans(bytes(a), bytes(a[:-1])) is None
+    c = bytearray(base)
+    c[13:21] = (0x7F65_4321_0ABD).to_bytes(8, "little")   # another page offset: not ASLR
+    assert host_pointer_spans(bytes(a), bytes(c)) is None

@@ -572,6 +572,23 @@ def test_geometry_change(open_core: OpenCore) -> None:
     assert (geometry["max_width"], geometry["max_height"]) == (64, 48)
 
 
+def test_pictures_a_whole_number_of_times_larger_are_shown_whole(open_core: OpenCore) -> None:
+    """A picture twice as wide, as high, or both (bsnes-mercury's 512-pixel lines, an
+    interlaced frame) fills the 64x48 screen whole, each block of pixels averaged (rounded);
+    one of another size (96x48) is cropped, and the base size is shown as it is."""
+    em = open_core("wide")
+    for frame in range(1, 7):
+        em.step()
+        width, height = build.frame_size("wide", frame)
+        assert em.last_frame_size[:2] == (width, height)
+        picture = np.frombuffer(build.expected_frame("wide", frame), np.uint8).reshape(height, width, 3)
+        ky, kx = (height // 48, width // 64) if width % 64 == 0 and height % 48 == 0 else (1, 1)
+        blocks = picture[:48 * ky, :64 * kx].reshape(48, ky, 64, kx, 3).astype(np.uint32)
+        expected = (blocks.sum(axis=(1, 3)) + kx * ky // 2) // (kx * ky)
+        assert np.array_equal(em.get_screen(), expected.astype(np.uint8)), (frame, width, height)
+    assert em.get_resolution() == (64, 48)
+
+
 # -- content loading ------------------------------------------------------------------------
 
 def test_fullpath_core_reads_the_file(open_core: OpenCore, rom: pathlib.Path) -> None:

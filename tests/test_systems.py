@@ -9,13 +9,20 @@ each on its system's default core through ``retro.RetroEmulator``.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pytest
 
 from retro import RetroEmulator
+from retro.systems import SYSTEMS
 
 # libretro joypad ids
 B, Y, SELECT, START, UP, DOWN, LEFT, RIGHT, A, X, L, R = range(12)
@@ -51,6 +58,8 @@ class Spec:
     period: int                      # backdrop colours before they repeat (A released)
     shape: tuple[int, int, int]
     extra: dict[int, int] = field(default_factory=dict)  # offset: value it must hold
+    fire: int = A                    # the libretro button the held counter counts
+    lag: int = 0                     # frames until the picture shows a new counter/pad
 
 
 # (pad 1, pad 2) button combinations; no opposite directions on one pad
@@ -71,6 +80,8 @@ SMS_DC_P2 = {UP: 6, DOWN: 7}
 SMS_DD_P2 = {LEFT: 0, RIGHT: 1, B: 2, A: 3}
 # PC Engine: libretro A = I, B = II, START = Run
 PCE_PAD = {A: 0, B: 1, SELECT: 2, START: 3, UP: 4, RIGHT: 5, DOWN: 6, LEFT: 7}
+# Mega Drive 3-button pad as the 32X ROM stores it; libretro B = B, Y = A, A = C
+MD_PAD = {UP: 0, DOWN: 1, LEFT: 2, RIGHT: 3, B: 4, A: 5, Y: 6, START: 7}
 GBA_KEYS = {A: 0, B: 1, SELECT: 2, START: 3, RIGHT: 4, LEFT: 5, UP: 6, DOWN: 7, R: 8, L: 9}
 
 
@@ -91,6 +102,10 @@ def gba_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
     return (keys & 0xFF, keys >> 8)
 
 
+def md_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
+    return (packed(MD_PAD, pad1), packed(MD_PAD, pad2))
+
+
 def gg_echo(pad1: Buttons, pad2: Buttons) -> tuple[int, ...]:
     return sms_echo(pad1, pad2) + (packed({START: 7}, pad1),)
 
@@ -108,6 +123,10 @@ SPECS = {
                 warm_up=20, period=8, shape=(242, 256, 3)),
     "gba": Spec("gba", "GbAdvance", "mgba", 0x3000000, 0, 4, (2, 3), gba_echo,
                 warm_up=20, period=32, shape=(160, 240, 3)),
+    # the 68000's big-endian words appear byte-swapped in retro's RAM block (as on the
+    # Genesis): $FF0000-1 (counter) at offsets 0-1, $FF0002 (pad 1) at 3, $FF0003 at 2
+    "32x": Spec("32x", "32x", "picodrive", 0, 0, 5, (3, 2), md_echo,
+                warm_up=20, period=32, shape=(240, 320, 3), fire=Y, lag=1),
 }
 
 # The fixed input of the golden runs: (frames, buttons on pad 1, buttons on pad 2).
@@ -128,8 +147,9 @@ GOLDEN = {
     "gbc": ("1bdfb3b4b85c598c", "66bf087f8be9e4cd"),
     "sms": ("157195742c2e740d", "96acc081e801b949"),
     "gg": ("ead61662799292b9", "2e2c3c042b47fb5d"),
-    "pce": ("08ef2c2d49c7cc64", "1fd6cd0f89d654d2"),
+    "pce": ("08ef2c2d49c7cc64", "18483bcf7880164d"),
     "gba": ("ba4627e869c394c1", "5f685f92ac0b0ea7"),
+    "32x": ("fe70a0688be29ba1", "953ecc9f5c404d8e"),
 }
 
 
@@ -198,11 +218,11 @@ def test_pad_echo_and_held_counter(em, spec):
         em.step()
         assert echo(em, spec) == spec.echo(pad1, pad2), (pad1, pad2)
     before = held(em, spec)
-    em.set_button_mask(mask(A, RIGHT), 0)
+    em.set_button_mask(mask(spec.fire, RIGHT), 0)
     em.step(5)
     assert held(em, spec) == (before + 5) & 0xFF, "frames with A held accumulate"
     em.set_button_mask(mask(B, LEFT), 0)
-    em.set_button_mask(mask(A), 1)
+    em.set_button_mask(mask(spec.fire), 1)
     em.step(3)
     assert held(em, spec) == (before + 5) & 0xFF, "frames without pad 1's A do not"
 
@@ -218,8 +238,8 @@ def test_picture_follows_the_counter_and_a(em, spec):
     assert len(screens) == spec.period, "each frame of a period looks different"
     em.step()
     assert digest(em.get_screen()) in screens, "the period repeats"
-    em.set_button_mask(mask(A), 0)
-    em.step()
+    em.set_button_mask(mask(spec.fire), 0)
+    em.step(1 + spec.lag)
     held = digest(em.get_screen())
     assert held not in screens, "A held has a picture of its own"
     em.step(3)
@@ -238,7 +258,15 @@ def test_state_round_trip(em, spec):
     em.set_state(state)
     second = play(em, 100)
     assert len(set(first)) > 1
-    assert first == second
+    if spec.system == "32x":
+        # PicoDrive's 32X states leave out when the SH-2s next run, so playing on after a
+        # save and restoring it part ways in the slave SH-2's count (RAM $FF0006); the
+        # screen and the 68000's own variables agree, and restores all agree.
+        assert [screen for screen, _ in first] == [screen for screen, _ in second]
+        em.set_state(state)
+        assert play(em, 100) == second
+    else:
+        assert first == second
 
 
 def test_master_system_pause_is_an_nmi_per_press(test_roms):
@@ -271,6 +299,22 @@ def test_sega_8bit_ram_is_the_8_kb_of_work_ram(test_roms, rom):
         assert stack.max() > 0x1F00
 
 
+def test_pc_engine_ram_is_the_8_kb_of_work_ram(test_roms):
+    """mednafen_pce_fast's system RAM buffer is 32 KB (room for a SuperGrafx); a PC Engine has
+    8 KB, at bank $F8 (retro address 0xF80000)."""
+    with RetroEmulator(test_roms["pce"]) as em:
+        blocks = em.memory
+        assert list(blocks) == [0xF80000] and len(blocks[0xF80000]) == 0x2000
+        assert len(em.get_ram()) == 0x2000
+        em.step(SPECS["pce"].warm_up)
+        assert counter(em, SPECS["pce"]) > 0
+        core_ram = em.get_memory(2)
+        assert len(core_ram) == 0x8000 and not (np.asarray(core_ram[0x2000:]) != 0xFF).any(), \
+            "past the first 8 KB the core's buffer is not RAM on a PC Engine"
+        blocks[0xF80000][0x100] = 0x5A
+        assert core_ram[0x100] == 0x5A, "the block is a view of the core's RAM"
+
+
 def test_headers_carry_their_checksums(test_roms):
     """What build.py writes after linking, checked the way the consoles' boot code reads it."""
     gb = test_roms["gb"].read_bytes()
@@ -287,3 +331,139 @@ def test_headers_carry_their_checksums(test_roms):
     gba = test_roms["gba"].read_bytes()
     assert gba[3] == 0xEA and gba[0xB2] == 0x96, "an ARM branch at $00, the fixed $96"
     assert (sum(gba[0xA0:0xBE]) + 0x19) & 0xFF == 0, "the complement check"
+
+
+# -- 32X -------------------------------------------------------------------------------
+
+def slave_count(em: RetroEmulator) -> int:
+    """The slave SH-2's loop count as the 68000 last copied it ($FF0006-7, swapped)."""
+    ram = em.memory[0]
+    return int(ram[6]) | int(ram[7]) << 8
+
+
+def counts_per_frame(em: RetroEmulator, frames: int) -> list[int]:
+    counts = []
+    for _ in range(frames):
+        em.step()
+        counts.append(slave_count(em))
+    return counts
+
+
+def test_32x_both_sh2s_run_and_draw(test_roms):
+    """The master SH-2 drew the checkerboard into the 32X frame buffer and sets its colour 0
+    from the 68000's counter; the slave counts, and its count reaches the 68000's RAM."""
+    with RetroEmulator(test_roms["32x"]) as em:
+        em.step(SPECS["32x"].warm_up)
+        assert len(set(counts_per_frame(em, 5))) == 5, "the slave SH-2 runs between two frames"
+        screen = em.get_screen()
+        # 224 lines of 320 pixels at the top of picodrive's 320x240 picture; 8x8 squares
+        assert (screen[224:] == 0).all()
+        for top, left in ((0, 0), (8, 8), (216, 312)):
+            square = screen[top:top + 8, left:left + 8].reshape(-1, 3)
+            assert (square == square[0]).all() and square[0, 0] == 248, "colour 0: red 31"
+        assert (screen[0:8, 8:16] == 0).all() and (screen[8:16, 0:8] == 0).all(), "colour 1: black"
+        em.set_button_mask(mask(Y, START), 0)
+        em.set_button_mask(mask(B), 1)
+        em.step(2)
+        assert echo(em, SPECS["32x"]) == md_echo((Y, START), (B,))
+        assert tuple(em.get_screen()[0, 0]) == (0, 0, 248), "A held: blue"
+
+
+_TRACE_IN_NEW_PROCESS = """
+import json, sys
+from retro import RetroEmulator
+from tests.test_systems import play
+with RetroEmulator(sys.argv[1]) as em:
+    print(json.dumps(play(em)))
+"""
+
+
+def _trace_in_new_process(rom: Path) -> list[tuple[str, str]]:
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", _TRACE_IN_NEW_PROCESS, str(rom)], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    return [tuple(pair) for pair in json.loads(done.stdout.splitlines()[-1])]
+
+
+def test_32x_emulators_in_one_process_match_one_per_process(test_roms):
+    """Two 32X emulators alive in one process (the second cannot have PicoDrive's preferred
+    fixed addresses), and a third made after the first is closed, play the golden script
+    frame for frame, screen and RAM (with the slave SH-2's timing-sensitive count), as
+    emulators that each have a process of their own."""
+    rom = test_roms["32x"]
+    first, second = RetroEmulator(rom), RetroEmulator(rom)
+    try:
+        traces = [play(first), play(second)]
+    finally:
+        first.close()
+    try:
+        with RetroEmulator(rom) as third:
+            traces.append(play(third))
+    finally:
+        second.close()
+    alone = [_trace_in_new_process(rom), _trace_in_new_process(rom)]
+    assert alone[0] == alone[1]
+    assert len(set(alone[0])) > 250, "the trace changes from frame to frame"
+    for trace in traces:
+        assert trace == alone[0]
+
+
+def test_32x_get_state_leaves_the_run_alone(test_roms):
+    """Saving a 32X state mid-run does not change what follows; restores of it all agree."""
+    rom = test_roms["32x"]
+    with RetroEmulator(rom) as saved, RetroEmulator(rom) as unsaved:
+        saved.step(100)
+        unsaved.step(100)
+        state = saved.get_state()
+        assert counts_per_frame(saved, 30) == counts_per_frame(unsaved, 30)
+        restores = []
+        for _ in range(2):
+            saved.set_state(state)
+            restores.append(play(saved, 60))
+        assert restores[0] == restores[1]
+
+
+# -- systems whose cores the wheel ships but no ROM here runs ----------------------------
+
+from retro import provision  # noqa: E402
+from retro.cores import core_for_system  # noqa: E402
+
+LOAD_ONLY = {"Arcade": "fbneo", "N64": "parallel_n64", "Saturn": "mednafen_saturn", "NintendoDs": "melonds"}
+
+
+@pytest.mark.parametrize("system", sorted(LOAD_ONLY))
+def test_load_only_systems_have_their_pinned_core(system):
+    """Provisioned from the same pinned stable-retro wheel as the other cores, sha256 checked."""
+    core = LOAD_ONLY[system]
+    entry = next(c for c in provision.load_manifest()["cores"] if c["name"] == core)
+    assert entry["source"] == "stable-retro" and entry["systems"] == [system]
+    location = core_for_system(system)
+    assert location.name == core and location.provider == "provisioned"
+    assert provision.sha256_file(Path(location.path)) == entry["sha256"]
+
+
+def test_fbneo_loads_and_runs(tmp_path):
+    """No arcade ROM set is available here: FBNeo loads and runs on a zip of no known set
+    (a 640x480 screen), which shows the core works in this frontend, not that a game does."""
+    rom = tmp_path / "noset.zip"
+    with zipfile.ZipFile(rom, "w") as archive:
+        archive.writestr("junk.bin", bytes(1024))
+    with RetroEmulator(rom) as em:
+        assert (em.system, em.core.name, em.library_name) == ("Arcade", "fbneo", "FinalBurn Neo")
+        em.step(3)
+        assert em.get_screen().shape == (480, 640, 3)
+
+
+@pytest.mark.parametrize("game, system", [("MortalKombat2-Arcade", "Arcade"),
+                                          ("MortalKombatTrilogy-N64", "N64"),
+                                          ("VirtuaFighter2-Saturn", "Saturn"),
+                                          ("VirtuaFighter-32x", "32x")])
+def test_library_integrations_of_these_systems_are_listed(game, system):
+    """stable-retro's library has one integration each (none for the DS); without their ROMs
+    retro.make says to import them."""
+    import retro
+    assert game in retro.data.list_games(retro.data.Integrations.ALL)
+    assert SYSTEMS[system].lib == LOAD_ONLY.get(system, "picodrive")
+    with pytest.raises(retro.GameNotFoundError, match="import"):
+        retro.make(game)

@@ -111,6 +111,9 @@ VARIANTS: dict[str, str] = {
               "only on frames where GET_VARIABLE_UPDATE says true. Each retro_run copies the kept "
               "strings into SYSTEM_RAM (64 bytes): [0:16] the option value, [16:64] the system "
               "directory, each NUL padded (all zero for NULL).",
+    "wide": "Like xrgb8888 (base 64x48, max 128x96), but frames 1-5 present pictures of other "
+            "sizes, drawn with the same formula at their own coordinates, pitch 536: frame 1 "
+            "128x48, frame 2 64x96, frame 3 128x96, frame 4 96x48; frame 5 on 64x48.",
     "slow": "Each retro_run busy-loops a fixed 2 million iterations on a volatile (about 2 ms "
             "of CPU), for tests that check step() releases the GIL.",
 }
@@ -118,6 +121,8 @@ VARIANTS: dict[str, str] = {
 WIDTH, HEIGHT = 64, 48
 SMALL_WIDTH, SMALL_HEIGHT = 32, 24  # options: picture size from GEOMETRY_CHANGE_FRAME on
 GEOMETRY_CHANGE_FRAME = 3
+# wide: picture (width, height) on frames 1, 2, ... (then WIDTH x HEIGHT)
+WIDE_SIZES = ((2 * WIDTH, HEIGHT), (WIDTH, 2 * HEIGHT), (2 * WIDTH, 2 * HEIGHT), (WIDTH + WIDTH // 2, HEIGHT))
 PAD_BYTES = 24
 PAD_FILL = 0xAB
 FPS = 60.0
@@ -209,6 +214,8 @@ def frame_size(variant: str, frame: int) -> tuple[int, int]:
     """``(width, height)`` of the picture the core presents on ``frame``."""
     if variant == "options" and frame >= GEOMETRY_CHANGE_FRAME:
         return SMALL_WIDTH, SMALL_HEIGHT
+    if variant == "wide" and 1 <= frame <= len(WIDE_SIZES):
+        return WIDE_SIZES[frame - 1]
     return WIDTH, HEIGHT
 
 

@@ -116,6 +116,30 @@ static inline void draw(unsigned width, unsigned height) {
     video_cb(fb, width, height, PITCH);
 }
 
+/* ---- variant: wide -------------------------------------------------------- */
+
+#if defined(TC_WIDE)
+/* Pictures up to twice the base size each way, drawn with the same formula at
+ * their own coordinates, in a buffer of their own. */
+#define WIDE_PITCH (2 * WIDTH * TC_BPP + PAD_BYTES)
+static unsigned char wide_fb[2 * HEIGHT * WIDE_PITCH];
+
+static void draw_wide(unsigned width, unsigned height) {
+    unsigned x, y;
+    memset(wide_fb, PAD_FILL, sizeof wide_fb);
+    for (y = 0; y < height; y++)
+        for (x = 0; x < width; x++)
+            put_pixel(wide_fb + y * WIDE_PITCH + x * TC_BPP, (x * 4 + frame) & 0xFF,
+                      (y * 5) & 0xFF, (x ^ y) & 0xFF);
+    video_cb(wide_fb, width, height, WIDE_PITCH);
+}
+
+static const unsigned wide_sizes[5][2] = {
+    {2 * WIDTH, HEIGHT}, {WIDTH, 2 * HEIGHT}, {2 * WIDTH, 2 * HEIGHT}, {WIDTH + WIDTH / 2, HEIGHT},
+    {WIDTH, HEIGHT},
+};
+#endif
+
 /* ---- variant: memmap ----------------------------------------------------- */
 
 #if defined(TC_MEMMAP)
@@ -263,8 +287,13 @@ void retro_get_system_av_info(struct retro_system_av_info *info) {
     memset(info, 0, sizeof *info);
     info->geometry.base_width = WIDTH;
     info->geometry.base_height = HEIGHT;
+#if defined(TC_WIDE)
+    info->geometry.max_width = 2 * WIDTH;
+    info->geometry.max_height = 2 * HEIGHT;
+#else
     info->geometry.max_width = WIDTH;
     info->geometry.max_height = HEIGHT;
+#endif
     info->geometry.aspect_ratio = 4.0f / 3.0f;
     info->timing.fps = 60.0;
     info->timing.sample_rate = 48000.0;
@@ -368,6 +397,13 @@ void retro_run(void) {
             kept_speed = read_speed();
         copy_kept(ram, kept_speed, 16);
         copy_kept(ram + 16, kept_dir, 48);
+    }
+#endif
+#if defined(TC_WIDE)
+    {
+        const unsigned *size = wide_sizes[frame <= 5 ? frame - 1 : 4];
+        draw_wide(size[0], size[1]);
+        return;
     }
 #endif
 #if defined(TC_DUPE)

@@ -6,7 +6,10 @@ SNES and PC Engine ROMs, ``dasm`` (Debian package ``dasm``) for the Atari 2600 R
 ``sdasgb``/``sdldgb``/``makebin`` (Debian package ``sdcc``) for the Game Boy
 and Game Boy Color ROMs, ``sdasz80``/``sdldz80``/``makebin`` (``sdcc``) for
 the Master System and Game Gear ROMs, ``arm-none-eabi-as``/``ld``/``objcopy``
-(Debian package ``binutils-arm-none-eabi``) for the Game Boy Advance ROM.
+(Debian package ``binutils-arm-none-eabi``) for the Game Boy Advance ROM,
+``sh-elf-as``/``ld``/``objcopy`` (``binutils-sh-elf``) and
+``m68k-linux-gnu-as``/``ld``/``objcopy`` (``binutils-m68k-linux-gnu``) for
+the 32X ROM.
 
 Library use::
 
@@ -48,6 +51,9 @@ TARGETS: dict[str, _Target] = {
     "pce": _Target(".pce", ("ca65", "ld65"), "cc65"),
     "gba": _Target(".gba", ("arm-none-eabi-as", "arm-none-eabi-ld", "arm-none-eabi-objcopy"),
                    "binutils-arm-none-eabi"),
+    "32x": _Target(".32x", ("sh-elf-as", "sh-elf-ld", "sh-elf-objcopy", "m68k-linux-gnu-as",
+                            "m68k-linux-gnu-ld", "m68k-linux-gnu-objcopy"),
+                   "binutils-sh-elf binutils-m68k-linux-gnu"),
 }
 
 # SNES LoROM internal header (file offsets; the image has no copier header).
@@ -206,6 +212,33 @@ def _build_gba(source: pathlib.Path, rom: pathlib.Path) -> None:
     rom.write_bytes(bytes(data))
 
 
+_32X_ROM_SIZE = 0x2000
+
+
+def _build_32x(source_dir: pathlib.Path, rom: pathlib.Path) -> None:
+    """The SH-2 program first (``sh2.s``, linked at SDRAM $06000000), then the
+    68000 side (``test.s``), which includes the SH-2 binary and points the 32X
+    header at it."""
+    sh, m68k = "binutils-sh-elf", "binutils-m68k-linux-gnu"
+    with tempfile.TemporaryDirectory(prefix="retro-rom-") as scratch:
+        tmp = pathlib.Path(scratch)
+        _run([_tool("sh-elf-as", sh), "--isa=sh2", "--big", "-o", str(tmp / "sh2.o"),
+              str(source_dir / "sh2.s")])
+        _run([_tool("sh-elf-ld", sh), "-EB", "-e", "0x06000000", "-Ttext=0x06000000",
+              "-o", str(tmp / "sh2.elf"), str(tmp / "sh2.o")])
+        _run([_tool("sh-elf-objcopy", sh), "-O", "binary", "-j", ".text",
+              str(tmp / "sh2.elf"), str(tmp / "sh2.bin")])
+        _run([_tool("m68k-linux-gnu-as", m68k), "-m68000", f"-I{tmp}", "-o", str(tmp / "test.o"),
+              str(source_dir / "test.s")])
+        _run([_tool("m68k-linux-gnu-ld", m68k), "-Ttext=0", "-e", "0", "-o", str(tmp / "test.elf"),
+              str(tmp / "test.o")])
+        _run([_tool("m68k-linux-gnu-objcopy", m68k), "-O", "binary", "-j", ".text",
+              str(tmp / "test.elf"), str(rom)])
+    data = rom.read_bytes()
+    if len(data) != _32X_ROM_SIZE or data[0x3C0:0x3D0] != b"MARS CHECK MODE ":
+        raise RuntimeError(f"{rom} is not a {_32X_ROM_SIZE}-byte image with the 32X header at $3C0")
+
+
 def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
     """Assemble test ROM ``name`` (a key of ``TARGETS``) into ``outdir``.
 
@@ -236,6 +269,8 @@ def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
         _fix_gb_header(rom, cgb=name == "gbc")
     elif name == "gba":
         _build_gba(source_dir / "test.s", rom)
+    elif name == "32x":
+        _build_32x(source_dir, rom)
     elif name in ("sms", "gg"):
         _link_sdas("sdasz80", "sdldz80", SRC_DIR / "sms" / f"{name}.s", rom, 0x8000)
         _fix_sega_header(rom, name)
