@@ -28,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PYTHON=${PYTHON:-python3}
-echo "setup: installing retro (pip install -e .[test])"
+echo "setup: installing retro with its test tools and Ray/RLlib (pip install -e .[test], which includes .[ray])"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 echo "setup: provisioning libretro cores and ROMs"
