@@ -204,6 +204,8 @@ class _EnvHost:
         try:
             from retro.vector import RetroVectorEnv
 
+            if isinstance(kwargs.get("record"), str):
+                os.makedirs(kwargs["record"], exist_ok=True)
             self.env = RetroVectorEnv(game, count, **kwargs)
         except Exception as e:
             self.error = self._failure("start", e)
@@ -311,7 +313,7 @@ class RayVectorEnv(VectorEnv):
         Other keyword arguments (``state``/``states``, ``frameskip``, ``max_pool``, ``grayscale``,
         ``resize``, ``max_episode_steps``, ``record``, any ``RetroEnv`` argument) go to every
         ``RetroVectorEnv``; ``states`` has one entry per env, and ``record=FOLDER`` records on each
-        actor's node into ``FOLDER/envs<a>-<b>``.
+        actor's node into ``FOLDER/envs<a>-<b>`` (movies numbered by the env's place in its group).
 
     Connect to the cluster first (``ray.init(address=...)``); without that, ``ray.init()`` starts
     a local one. An env that fails, or an actor that dies, raises :class:`retro.RemoteEnvError`

@@ -82,6 +82,19 @@ def test_vector_env_on_two_nodes_matches_local(cluster) -> None:
         local.close()
 
 
+def test_vector_env_records_each_group_on_its_node(cluster, tmp_path) -> None:
+    env = retro.ray.RayVectorEnv(GAME, 3, record=tmp_path, timeout=60)
+    env.reset(seed=0)
+    for actions in _random_actions(env.action_space, 5):
+        env.step(actions)
+    env.close()
+    found = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.bk2"))
+    assert found == ["envs0-1/Pong-Atari2600-Start-env0-000000.bk2", "envs0-1/Pong-Atari2600-Start-env1-000000.bk2",
+                     "envs2-2/Pong-Atari2600-Start-env0-000000.bk2"]
+    movie = retro.Movie(str(tmp_path / found[2]))
+    assert movie.get_game().startswith(GAME) and len(movie) >= 6
+
+
 def test_remote_failures_are_typed_errors_naming_the_env(cluster) -> None:
     env = retro.ray.RayVectorEnv(GAME, 4, timeout=60)
     try:
