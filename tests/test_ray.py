@@ -6,18 +6,18 @@ import glob
 import os
 import subprocess
 import sys
+import threading
 
 import gymnasium
 import numpy as np
 import pytest
 
 import retro
+import retro.ray
 from retro.vector import RetroVectorEnv
 
-pytest.importorskip("ray", reason="the ray extra (pip install '.[ray]') is not installed")
-pytest.importorskip("torch", reason="RLlib needs torch (the rl extra)")
-
-import retro.ray  # noqa: E402
+# the whole file must end in well under this; past it the watchdog kills the nodes, so every call fails
+WATCHDOG_SECONDS = 240
 
 GAME = "Pong-Atari2600"
 
@@ -34,7 +34,13 @@ def cluster():
     # two Ray nodes, a head and a node joining it, each a `ray start --block` on a loopback address
     with retro.ray.LoopbackCluster(nodes=2, num_cpus=2, object_store_memory=100 * 2**20, start_timeout=90,
                                    init_kwargs={"log_to_driver": False}) as c:
-        yield c
+        watchdog = threading.Timer(WATCHDOG_SECONDS, c.kill)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            yield c
+        finally:
+            watchdog.cancel()
 
 
 def _random_actions(space: gymnasium.Space, steps: int) -> list:
