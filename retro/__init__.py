@@ -34,6 +34,7 @@ from retro.errors import (
     RomMismatchError,
     RomNotFoundError,
     WorkerDiedError,
+    RemoteEnvError,
     StateError,
     UnknownSystemError,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "RomMismatchError",
     "OutputExistsError",
     "WorkerDiedError",
+    "RemoteEnvError",
     "get_core_path",
     "get_romfile_system",
     "get_system_info",

@@ -26,6 +26,7 @@ __all__ = [
     "RomMismatchError",
     "OutputExistsError",
     "WorkerDiedError",
+    "RemoteEnvError",
 ]
 
 
@@ -104,3 +105,20 @@ class OutputExistsError(RetroError, FileExistsError):
 
 class RomMismatchError(RetroError, ValueError):
     """The ROM's SHA-1 is not one the integration was made for."""
+
+
+class RemoteEnvError(RetroError, RuntimeError):
+    """An env running in another process or on another machine (a Ray actor) failed or died.
+
+    ``env_indices`` are the vector env's indices of the envs concerned, ``node`` the address of
+    the machine they ran on (or None when unknown).
+    """
+
+    def __init__(self, message: str, env_indices: "list[int] | tuple[int, ...]" = (), node: str | None = None) -> None:
+        super().__init__(message)
+        self.env_indices = list(env_indices)
+        self.node = node
+
+    def __reduce__(self) -> tuple[type, tuple[str, list[int], str | None]]:
+        # crosses process boundaries (Ray ships it back from the actor that raised it)
+        return type(self), (str(self.args[0]) if self.args else "", self.env_indices, self.node)

@@ -28,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PYTHON=${PYTHON:-python3}
-echo "setup: installing retro with its test tools and the RL libraries (pip install -e .[test], which includes .[rl])"
+echo "setup: installing retro with its test tools and the libraries it plugs into (pip install -e .[test], which includes .[atari,rl,ray])"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 echo "setup: provisioning libretro cores and ROMs"
