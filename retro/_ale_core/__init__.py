@@ -49,8 +49,8 @@ EMULATOR_SOURCES = (
 )
 
 CXX = os.environ.get("CXX", "g++")
-CXXFLAGS = ("-std=c++17", "-O3", "-fPIC", "-fno-plt", "-DNDEBUG", "-w")
-LDFLAGS = ("-shared", "-Wl,--no-undefined", "-Wl,-O1")
+CXXFLAGS = ("-std=c++17", "-O3", "-flto", "-fPIC", "-fno-plt", "-DNDEBUG", "-w")
+LDFLAGS = ("-shared", "-O3", "-flto=1", "-fPIC", "-Wl,--no-undefined", "-Wl,-O1")
 LIBS = ("-lz", "-lpthread")
 STAMP_SUFFIX = ".json"
 
@@ -131,11 +131,15 @@ def build(sdist: Path, sdist_sha256: str, target: Path, cache: Path,
     if shutil.which(CXX) is None:
         raise ProvisionError(f"building the ALE core needs a C++ compiler ({CXX}); install g++ (Debian: g++)")
     src, version = _unpack(sdist, sdist_sha256, cache / "ale-src")
-    objdir = cache / "ale-obj" / _sha256(json.dumps(stamp, sort_keys=True).encode())[:16]
+    # the emulator's objects depend on the sdist and the flags; the shim's on itself too
+    emulator_key = {k: stamp[k] for k in ("ale_py_sdist_sha256", "cxx", "cxxflags")}
+    objdir = cache / "ale-obj" / _sha256(json.dumps(emulator_key, sort_keys=True).encode())[:16]
     objdir.mkdir(parents=True, exist_ok=True)
     include = ["-I", str(src), "-I", str(src / "ale"), "-I", str(ABI_HEADER.parent)]
     objects = []
-    units = [(src / "ale" / s, s.replace("/", "_")) for s in EMULATOR_SOURCES] + [(SHIM, "ale_libretro.cpp")]
+    shim_key = _sha256((stamp["shim_sha256"] + stamp["abi_sha256"]).encode())[:16]
+    units = [(src / "ale" / s, s.replace("/", "_")) for s in EMULATOR_SOURCES]
+    units.append((SHIM, f"ale_libretro-{shim_key}.cpp"))
     todo = [u for u in units if not (objdir / (u[1] + ".o")).is_file()]
     if todo:
         log(f"  building the ALE core from ale-py {version}: {len(todo)} of {len(units)} files to compile")

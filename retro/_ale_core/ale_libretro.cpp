@@ -103,6 +103,8 @@ struct Machine {
   int paddle[2] = {kPaddleDefault, kPaddleDefault};
   uint32_t palette[256] = {};
   std::vector<uint32_t> pixels;
+  std::vector<uint8_t> shown;  // the palette indices ``pixels`` holds
+  bool shown_valid = false;
   std::vector<int16_t> samples;
   std::vector<uint8_t> mono;
   size_t state_size = 0;
@@ -206,20 +208,41 @@ uint8_t *ram() {
   return access.directPeekBase;
 }
 
+// Converts the TIA's palette indices into the XRGB picture. Consecutive
+// Atari frames differ in few pixels, so only the 8-pixel runs whose indices
+// changed since the last conversion are converted again.
+void convert_picture() {
+  const uint8_t *src = m->osystem->console().mediaSource().currentFrameBuffer();
+  uint32_t *dst = m->pixels.data();
+  uint8_t *shown = m->shown.data();
+  const size_t n = static_cast<size_t>(kWidth) * m->height;  // a multiple of 8
+  if (!m->shown_valid) {
+    for (size_t i = 0; i < n; ++i)
+      dst[i] = m->palette[src[i]];
+    std::memcpy(shown, src, n);
+    m->shown_valid = true;
+    return;
+  }
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t now, was;
+    std::memcpy(&now, src + i, 8);
+    std::memcpy(&was, shown + i, 8);
+    if (now == was)
+      continue;
+    std::memcpy(shown + i, &now, 8);
+    for (size_t j = i; j < i + 8; ++j)
+      dst[j] = m->palette[src[j]];
+  }
+}
+
 void send_video() {
   if (!video_cb)
     return;
   int av = 3;
-  if (env_cb && env_cb(RETRO_ENVIRONMENT_GET_AUDIO_VIDEO_ENABLE, &av) && !(av & 1)) {
-    video_cb(nullptr, kWidth, m->height, kWidth * 4);  // a duplicate: the frontend skips this picture
-    return;
-  }
-  const uint8_t *src = m->osystem->console().mediaSource().currentFrameBuffer();
-  uint32_t *dst = m->pixels.data();
-  const size_t n = static_cast<size_t>(kWidth) * m->height;
-  for (size_t i = 0; i < n; ++i)
-    dst[i] = m->palette[src[i]];
-  video_cb(dst, kWidth, m->height, kWidth * 4);
+  // When the frontend does not want this picture, the last one is handed over unconverted.
+  if (!env_cb || !env_cb(RETRO_ENVIRONMENT_GET_AUDIO_VIDEO_ENABLE, &av) || (av & 1))
+    convert_picture();
+  video_cb(m->pixels.data(), kWidth, m->height, kWidth * 4);
 }
 
 void send_audio() {
@@ -359,6 +382,7 @@ EXPORT bool retro_load_game(const struct retro_game_info *game) {
     for (int i = 0; i < 256; ++i)
       m->palette[i] = m->osystem->colourPalette().getRGB(i) & 0x00FFFFFF;
     m->pixels.assign(static_cast<size_t>(kWidth) * m->height, 0);
+    m->shown.assign(static_cast<size_t>(kWidth) * m->height, 0);
     m->samples.assign(2 * kSamplesPerFrame, 0);
     m->mono.assign(kSamplesPerFrame, 0);
     if (m->audio)
@@ -468,6 +492,7 @@ EXPORT bool retro_unserialize(const void *data, size_t size) {
   const uint8_t *frames = in + kHeaderSize + blob.size();
   std::memcpy(m->osystem->console().mediaSource().currentFrameBuffer(), frames, fb);
   std::memcpy(m->osystem->console().mediaSource().previousFrameBuffer(), frames + fb, fb);
+  m->shown_valid = false;
   m->paddle[0] = p0;
   m->paddle[1] = p1;
   if (m->paddles) {
