@@ -53,6 +53,12 @@ ENVPOOL = "envpool"
 GAMES = {"Airstriker": ("Airstriker-Genesis", "Airstriker-Genesis-v0"),
          "Pong": ("Pong-Atari2600", "Pong-Atari2600-v0")}
 REQUEST_TIMEOUT = 300.0
+#: Atari games measured on retro's ALE core against the ALE and EnvPool:
+#: short name -> (retro game, ale-py ROM name, ALE gymnasium id, EnvPool task).
+ALE_GAMES = {"Pong": ("Pong-Atari2600", "pong", "ALE/Pong-v5", "Pong-v5"),
+             "Breakout": ("Breakout-Atari2600", "breakout", "ALE/Breakout-v5", "Breakout-v5"),
+             "Seaquest": ("Seaquest-Atari2600", "seaquest", "ALE/Seaquest-v5", "Seaquest-v5")}
+ALE_ENVS = (1, 2, 4, 8)
 RETRO_LOCKSTEP = ("vec1", "vec2", "vec4", "vec8", "vec2proc")
 RETRO_ALL = ("env", *RETRO_LOCKSTEP, "free2thr", "free2proc")
 SR_ALL = ("env", "procs2", "async2")
@@ -271,6 +277,20 @@ def plan(seconds: float, resets: int) -> list[Measure]:
                          {"task": "Pong-v5", "n": n, "duration": seconds, "num_threads": 2}))
     m.append(Measure("ale.raw.Pong", "ale", "raw", {"game": "pong", "duration": seconds}))
     m.append(Measure("ale.gym.Pong", "ale", "gym", {"env_id": "ALE/Pong-v5", "duration": seconds}))
+    have = {x.key for x in m}
+    for short, (game, rom, gym_id, task) in ALE_GAMES.items():
+        ale_core = {"game": game, "duration": seconds, "core": "ale"}
+        m.append(Measure(f"retro.ale.emulator.{short}", "retro", "emulator", ale_core))
+        m.append(Measure(f"retro.ale.env.{short}", "retro", "env_single", ale_core))
+        extra = [Measure(f"ale.raw.{short}", "ale", "raw", {"game": rom, "duration": seconds}),
+                 Measure(f"ale.gym.{short}", "ale", "gym", {"env_id": gym_id, "duration": seconds})]
+        for n in ALE_ENVS:
+            m.append(Measure(f"retro.ale.atari{n}.{short}", "retro", "vector",
+                             {**ale_core, "n": n, "frameskip": 4, "preprocess": True}))
+            extra.append(Measure(f"ale.vec{n}.{short}", "ale", "vector", {"game": rom, "n": n, "duration": seconds}))
+            extra.append(Measure(f"envpool.vec{n}.{short}", "envpool", "vector",
+                                 {"task": task, "n": n, "duration": seconds, "num_threads": 2}))
+        m += [x for x in extra if x.key not in have]
     for n in (1, 2):
         m.append(Measure(f"spin{n}", "retro", "spin", {"n": n, "duration": min(seconds, 1.0)}))
     return m
@@ -363,6 +383,39 @@ class Report:
         "sr.async2": "stable-retro, AsyncVectorEnv 2 envs",
     }
 
+    def ale_core_tables(self) -> list[str]:
+        """retro on its ALE core (``core="ale"``) against the ALE and EnvPool, on the same Stella."""
+        g = list(ALE_GAMES)
+        out = ["### Atari 2600 on retro's ALE core: against the ALE and EnvPool\n",
+               "retro runs the ALE's own emulator here (`core=\"ale\"`, the game's `retro` variant, its start state "
+               "made on the ALE core by its recipe), so these rows compare frontends on the same emulator. "
+               "Per frame: `RetroEmulator.step()` converts every frame to RGB; `ALEInterface.act` copies the "
+               "palette indices and converts nothing.\n",
+               "| | " + " | ".join(g) + " |", "|---|" + "---:|" * len(g)]
+        rows = [("retro ALE core `RetroEmulator.step()` (frames/s)", "retro.ale.emulator", "rate"),
+                ("ALE `ALEInterface.act`, frameskip 1 (frames/s)", "ale.raw", "rate"),
+                ("retro ALE core `retro.make(game, core='ale')` env, RGB (steps/s)", "retro.ale.env", "rate"),
+                ("ALE `gymnasium.make('ALE/<Game>-v5', frameskip=1)`, RGB (steps/s)", "ale.gym", "rate")]
+        for n in ALE_ENVS:
+            envs = f"{n} env{'s' * (n > 1)}"
+            rows += [(f"retro ALE core `RetroVectorEnv`, Atari preprocessing, {envs} (env-steps/s)",
+                      f"retro.ale.atari{n}", "rate"),
+                     (f"ALE `AtariVectorEnv`, {envs} (env-steps/s)", f"ale.vec{n}", "rate"),
+                     (f"EnvPool, {envs}, 2 threads (env-steps/s)", f"envpool.vec{n}", "rate")]
+        for label, k, _ in rows:
+            out.append(f"| {label} | " + " | ".join(self.spread(f"{k}.{x}") for x in g) + " |")
+        ratios = [("*per frame: ALE core / ALEInterface.act*", "retro.ale.emulator", "ale.raw"),
+                  ("*single env RGB: ALE core env / ALE gymnasium env*", "retro.ale.env", "ale.gym")]
+        for n in ALE_ENVS:
+            envs = f"{n} env{'s' * (n > 1)}"
+            ratios += [(f"*preprocessing, {envs}: ALE core / ALE*", f"retro.ale.atari{n}", f"ale.vec{n}"),
+                       (f"*preprocessing, {envs}: ALE core / EnvPool*", f"retro.ale.atari{n}", f"envpool.vec{n}")]
+        for label, a, b in ratios:
+            cells = [ratio(self.med(f"{a}.{x}"), self.med(f"{b}.{x}")) for x in g]
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out.append("")
+        return out
+
     def tables(self) -> list[str]:
         out: list[str] = []
         g = list(GAMES)
@@ -429,6 +482,8 @@ class Report:
         out.append(f"| *retro 2 envs / 1 env* | {ratio(self.med('retro.atari2.Pong'), self.med('retro.atari1.Pong'))}"
                    " | | |")
         out.append("")
+
+        out.extend(self.ale_core_tables())
 
         out.append("### `env.reset()` in ms (lower is better) and memory\n")
         out.append(f"Back to back: one step between resets, median of {self.args.resets} per round. After "

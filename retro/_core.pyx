@@ -423,7 +423,8 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
         return True
     if base == (RETRO_ENVIRONMENT_GET_AUDIO_VIDEO_ENABLE & ~EXP):
         if data != NULL:
-            (<int *>data)[0] = 3  # video and audio
+            # audio always; video unless this frame's picture is skipped (frame skip, video off)
+            (<int *>data)[0] = 2 if fe.skip_video else 3
         return True
     if base == (RETRO_ENVIRONMENT_GET_FASTFORWARDING & ~EXP):
         if data != NULL:

@@ -33,6 +33,8 @@ __all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
 #: place for the build stable-retro ships (:mod:`retro._stella_restore`) and
 #: swaps in a freshly loaded core otherwise. Cores not listed restore plainly.
 #: Nestopia reads the joypads only once told that joypads are plugged in.
+#: ``state_magic``: every state of the core starts with these bytes (retro's
+#: ALE core), so a state of another core is told apart before the core sees it.
 CORE_QUIRKS: dict[str, dict[str, Any]] = {
     "Stella": {"restore": "stella"},
     "Nestopia": {"plug_joypads": True},
@@ -41,6 +43,7 @@ CORE_QUIRKS: dict[str, dict[str, Any]] = {
     "PicoDrive": {"restore": "reload"},
     # its states hold pointers into the process (see retro._statecmp)
     "Genesis Plus GX": {"state_host_pointers": True},
+    "ALE Stella": {"state_magic": b"RETROALE"},
 }
 
 #: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
@@ -238,8 +241,29 @@ class RetroEmulator(Emulator):
         """
         if isinstance(state, str):
             raise TypeError("set_state() takes bytes, not str")
+        if not self.accepts_state(state):
+            raise StateError("this state " + self.foreign_state_reason())
         self._restore.restore(self, self._state_view(self._unpadded(state)))
         return True
+
+    def foreign_state_reason(self) -> str:
+        """Why a state of another core cannot load here, and what to do (the end of a sentence)."""
+        return (f"was not made by the {self.library_name} core ({self.core.name}), and a state of another "
+                f"core cannot load into it. stable-retro's and Gym Retro's Atari 2600 states are Stella 3.9.3 "
+                f"states of the stella core: play them with core='stella' (the default), start from power-on "
+                f"(state=retro.State.NONE), or use a state made on this core (the state_recipes in an "
+                f"integration's metadata.json make its start states on it)")
+
+    def accepts_state(self, state: Any) -> bool:
+        """False if ``state`` is certainly not a state of this core (for cores whose states say so)."""
+        magic = self._quirks.get("state_magic")
+        if magic is None:
+            return True
+        try:
+            head = bytes(memoryview(state).cast("B")[:len(magic)])
+        except (TypeError, ValueError):
+            return True  # set_state reports what is wrong with it
+        return head == magic
 
     def _unpadded(self, state: Any) -> Any:
         """The core's state within ``state``: a state followed by zero bytes is the state.

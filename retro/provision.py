@@ -7,6 +7,8 @@ verifies every sha256, and extracts only what the manifest names into
 ``RETRO_HOME`` (``cores/``, ``roms/``, and ``library/``: stable-retro's game
 library, its integration folders with data files only). Debian's libretro packages are
 installed by the set-up script (``scripts/setup.sh``) and only verified here.
+The ALE core is built here from the pinned ``ale-py`` source distribution
+(:mod:`retro._ale_core`), with g++, into ``cores/``.
 
 Idempotent: files already in place with the right sha256 are left alone.
 """
@@ -31,7 +33,7 @@ from retro._fileutil import atomic_write
 from retro import paths
 from retro.errors import ProvisionError
 
-__all__ = ["manifest_path", "load_manifest", "provision", "provision_library", "main"]
+__all__ = ["manifest_path", "load_manifest", "provision", "provision_library", "fetch_sdist", "build_core", "main"]
 
 #: The file in ``RETRO_HOME/library`` that says which wheel it came from.
 LIBRARY_STAMP = "PROVENANCE.json"
@@ -89,6 +91,38 @@ def fetch_wheel(source: dict[str, Any], cache: Path, log: Any = print) -> Path:
         raise ProvisionError(
             f"{wheel.name} has sha256 {got}, but the manifest pins {source['sha256']}: refusing it")
     return wheel
+
+
+def fetch_sdist(source: dict[str, Any], cache: Path, log: Any = print) -> Path:
+    """The pinned source distribution of a source, downloaded with pip into ``cache`` if needed."""
+    sdist = cache / source["filename"]
+    if sdist.is_file() and sha256_file(sdist) == source["sha256"]:
+        return sdist
+    cache.mkdir(parents=True, exist_ok=True)
+    spec = f"{source['package']}=={source['version']}"
+    log(f"downloading {spec} ({source['filename']}, source) with pip")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", source["package"],
+           "--dest", str(cache), "--disable-pip-version-check", "--quiet", spec]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0 or not sdist.is_file():
+        raise ProvisionError(
+            f"pip could not download {spec}: {(result.stderr or result.stdout).strip()[-2000:]}")
+    got = sha256_file(sdist)
+    if got != source["sha256"]:
+        sdist.unlink()
+        raise ProvisionError(
+            f"{sdist.name} has sha256 {got}, but the manifest pins {source['sha256']}: refusing it")
+    return sdist
+
+
+def build_core(core: dict[str, Any], source: dict[str, Any], cache: Path, log: Any = print) -> str:
+    """Build a core the manifest says is built from a pinned source (the ALE core); "ok" if up to date."""
+    if core.get("build") != "retro._ale_core":
+        raise ProvisionError(f"core {core['name']}: unknown build {core.get('build')!r}")
+    from retro import _ale_core
+
+    sdist = fetch_sdist(source, cache, log)
+    return _ale_core.build(sdist, source["sha256"], paths.cores_dir() / f"{core['name']}_libretro.so", cache, log)
 
 
 def _extract(zf: zipfile.ZipFile, member: str, target: Path, sha256: str | None) -> bool:
@@ -202,6 +236,10 @@ def provision(cores: bool = True, roms: bool = True, log: Any = print, library: 
                         report["debian"][core["name"]] = "installed, other build than pinned"
                     else:
                         report["debian"][core["name"]] = "ok"
+                    continue
+                if "build" in core:
+                    status = build_core(core, sources[core["source"]], cache, log)
+                    report["cores"][core["name"]] = "installed" if status == "built" else "ok"
                     continue
                 target = paths.cores_dir() / f"{core['name']}_libretro.so"
                 wrote = _extract(wheel(core["source"]), core["member"], target, core["sha256"])

@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence, cast
 
 import numpy as np
@@ -37,6 +38,7 @@ from gymnasium import spaces
 
 from retro import data as retro_data
 from retro.actions import discrete_table, filter_table, multi_discrete_table
+from retro.data.recipes import recipes, state_from_recipe
 from retro._fileutil import read_regular
 from retro.emulator import RetroEmulator, StepPool, pack_buttons
 from retro.enums import Actions, Observations, State
@@ -144,6 +146,7 @@ class GameSession:
         self._routes: list[tuple[int, int, int, int]] = []
         self._held: list[int] = [0] * self.players
         self._movie_label: str | None = None
+        self._state_path: str | None = None
 
         rom_path = retro_data.get_romfile_path(self.gamename, inttype)
         scenario_path = self._json_path(scenario or "scenario")
@@ -183,6 +186,7 @@ class GameSession:
                     f"{self.gamename} runs on a {self.em.core.name} core with {self.em.num_ports} "
                     f"controller ports; players={self.players} is too many")
             self.data.configure(self.em)
+            self._adapt_start_state()
             self.em.step()
             self.data.load(info_path, scenario_path)
             self._build_actions(use_restricted_actions)
@@ -537,7 +541,27 @@ class GameSession:
                     f"unknown state {statename[:-6]!r} for {self.gamename}; its states are {known}")
         self.initial_state = read_state_file(path)
         self.statename = statename
+        self._state_path = path
         self._power_on_reset = False
+        self._adapt_start_state()
+
+    def _adapt_start_state(self) -> None:
+        """A state file the core cannot load (a Stella state on the ALE core) is made on it by its recipe.
+
+        The recipe is the state's entry in ``state_recipes`` of the ``metadata.json``
+        beside the state file; the state is made from power-on on this core.
+        Without one, ``StateError`` says why the state cannot load.
+        """
+        em = getattr(self, "em", None)
+        state, path = self.initial_state, self._state_path
+        if em is None or state is None or path is None or em.accepts_state(state):
+            return
+        name = os.path.basename(path)[:-len(".state")]
+        recipe = recipes(Path(path).parent).get(name)
+        if recipe is None:
+            raise StateError(f"{self.gamename}'s state {name!r} ({path}) {em.foreign_state_reason()}; "
+                             f"it has no recipe")
+        self.initial_state = state_from_recipe(em.rom_path, em.core.path, *recipe)
 
     def snapshot(self) -> dict[str, Any]:
         """Everything needed to continue this game identically in a session built with the same arguments.

@@ -20,9 +20,14 @@ def test_manifest_pins_every_default_core():
     for name, info in SYSTEMS.items():
         assert info.lib in pinned, f"{name}'s default core {info.lib} is not pinned"
     for core in manifest["cores"]:
-        assert len(core["sha256"]) == 64 and core["license"]
+        assert core["license"]
+        if "build" in core:  # built at set-up: pinned by its source's sha256
+            assert manifest["sources"][core["source"]]["kind"] == "pypi-sdist"
+        else:
+            assert len(core["sha256"]) == 64
     for source in manifest["sources"].values():
-        assert len(source["sha256"]) == 64 and source["filename"].endswith(".whl")
+        suffix = ".tar.gz" if source.get("kind") == "pypi-sdist" else ".whl"
+        assert len(source["sha256"]) == 64 and source["filename"].endswith(suffix)
 
 
 def test_provisioned_cores_match_their_pins():
@@ -32,7 +37,12 @@ def test_provisioned_cores_match_their_pins():
             continue
         path = paths.cores_dir() / f"{core['name']}_libretro.so"
         assert path.is_file(), "run bash scripts/setup.sh"
-        assert provision.sha256_file(path) == core["sha256"]
+        if "build" in core:  # its stamp names the pinned source it was built from, and the library itself
+            stamp = json.loads(path.with_name(path.name + ".json").read_text())
+            assert stamp["ale_py_sdist_sha256"] == manifest["sources"][core["source"]]["sha256"]
+            assert stamp["sha256"] == provision.sha256_file(path)
+        else:
+            assert provision.sha256_file(path) == core["sha256"]
 
 
 def _fake_source(tmp_path: Path, payload: bytes) -> tuple[dict, Path]:
@@ -94,3 +104,24 @@ def test_provision_main_reports(capsys):
     out = capsys.readouterr().out
     assert "genesis_plus_gx" in out and "ROMs:" in out
     json.dumps(provision.load_manifest())
+
+
+def test_the_ale_core_build_is_cached(tmp_path, monkeypatch):
+    """A second build from the same sdist compiles nothing; a changed library is rebuilt (linked) again."""
+    from retro import _ale_core
+
+    manifest = provision.load_manifest()
+    source = manifest["sources"]["ale-py-sdist"]
+    sdist = paths.cache_dir() / source["filename"]
+    if not sdist.is_file():
+        pytest.fail("run bash scripts/setup.sh (it downloads the ale-py sdist)")
+    target = paths.cores_dir() / "ale_libretro.so"
+    calls: list[list[str]] = []
+    monkeypatch.setattr(_ale_core, "_run", lambda cmd: calls.append(cmd))
+    assert _ale_core.build(sdist, source["sha256"], target, paths.cache_dir()) == "ok"
+    assert calls == []
+    copy = tmp_path / "ale_libretro.so"
+    copy.write_bytes(b"not the core")
+    with pytest.raises(FileNotFoundError):  # the (faked) link wrote nothing: only linking was attempted
+        _ale_core.build(sdist, source["sha256"], copy, paths.cache_dir())
+    assert [c for c in calls if "-c" in c] == [] and len(calls) == 1 and "-shared" in calls[0]

@@ -34,9 +34,14 @@ def info() -> dict:
             "python": sys.version.split()[0]}
 
 
-def env_single(game: str, duration: float) -> dict:
+def _core_kwargs(core: str | None) -> dict:
+    """The ALE core plays this project's variants (their start states are made on it by their recipes)."""
+    return {"core": core, "scenario": "retro"} if core else {}
+
+
+def env_single(game: str, duration: float, core: str | None = None) -> dict:
     """``retro.make(game)``: IMAGE obs, random MultiBinary actions, classic 4-tuple API."""
-    env = retro.make(game)
+    env = retro.make(game, **_core_kwargs(core))
     try:
         env.reset()
         return _play(env, duration, 0)
@@ -99,18 +104,18 @@ def free_processes(game: str, n: int, duration: float) -> dict:
     return run_processes(_proc_child, game, n, duration)
 
 
-def _default_state(game: str) -> bytes | None:
-    env = retro.make(game)
+def _default_state(game: str, core: str | None = None) -> bytes | None:
+    env = retro.make(game, **_core_kwargs(core))
     try:
         return env.initial_state
     finally:
         env.close()
 
 
-def emulator(game: str, duration: float) -> dict:
+def emulator(game: str, duration: float, core: str | None = None) -> dict:
     """``RetroEmulator.step()``: the emulator alone, from the env's start state, a random joypad mask per frame."""
-    state = _default_state(game)
-    em = retro.RetroEmulator(retro.data.get_romfile_path(game))
+    state = _default_state(game, core)
+    em = retro.RetroEmulator(retro.data.get_romfile_path(game), core=core)
     try:
         if state:
             em.set_state(state)
@@ -132,9 +137,9 @@ def emulator(game: str, duration: float) -> dict:
 
 
 def vector(game: str, n: int, duration: float, mode: str = "thread", frameskip: int = 1,
-           preprocess: bool = False) -> dict:
+           preprocess: bool = False, core: str | None = None) -> dict:
     """``RetroVectorEnv(game, n)``: env-steps/s over all envs (autoreset inside)."""
-    kwargs: dict = {"mode": mode, "frameskip": frameskip}
+    kwargs: dict = {"mode": mode, "frameskip": frameskip, **_core_kwargs(core)}
     if preprocess:
         kwargs.update(max_pool=True, grayscale=True, resize=(84, 84))
     env = retro.vector.RetroVectorEnv(game, n, **kwargs)

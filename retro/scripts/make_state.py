@@ -30,103 +30,30 @@ import argparse
 import gzip
 import json
 import os
-import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from retro._fileutil import atomic_write
+from retro.data.recipes import (  # noqa: F401 (re-exported: this module's API)
+    LIBRETRO_JOYPAD,
+    RECIPES_KEY,
+    Press,
+    button_id,
+    parse_press,
+    read_metadata,
+    recipes,
+    run_recipe,
+)
 from retro.emulator import RetroEmulator
-from retro.errors import GameNotFoundError, IntegrationError, RetroError
+from retro.errors import GameNotFoundError, RetroError
 from retro.systems import SYSTEMS
 
 __all__ = ["Press", "parse_press", "run_recipe", "make_state", "plays_the_same", "write_state", "recipes",
            "integration_dir", "find_rom", "main"]
 
-#: libretro joypad ids by name (``RETRO_DEVICE_ID_JOYPAD_*``).
-LIBRETRO_JOYPAD = {
-    "B": 0, "Y": 1, "SELECT": 2, "START": 3, "UP": 4, "DOWN": 5, "LEFT": 6, "RIGHT": 7,
-    "A": 8, "X": 9, "L": 10, "R": 11, "L2": 12, "R2": 13, "L3": 14, "R3": 15,
-}
-
 #: Where this checkout keeps its integrations (used when ``retro.data`` cannot say).
 REPO_INTEGRATIONS = Path(__file__).resolve().parent.parent.parent / "integrations"
-
-RECIPES_KEY = "state_recipes"
-
-_PRESS_RE = re.compile(r"^(?:P(?P<player>[1-9]):)?(?P<buttons>[A-Za-z0-9_+]+)@(?P<frame>\d+)(?::(?P<frames>\d+))?$")
-
-
-@dataclass(frozen=True)
-class Press:
-    """Hold ``buttons`` of ``player`` (0-based) during frames ``[frame, frame + frames)``."""
-
-    player: int
-    buttons: tuple[str, ...]
-    frame: int
-    frames: int = 1
-
-    @property
-    def end(self) -> int:
-        return self.frame + self.frames
-
-    def __str__(self) -> str:
-        prefix = f"P{self.player + 1}:" if self.player else ""
-        suffix = f":{self.frames}" if self.frames != 1 else ""
-        return f"{prefix}{'+'.join(self.buttons)}@{self.frame}{suffix}"
-
-
-def parse_press(spec: str) -> Press:
-    """Parse ``[P<n>:]BUTTON[+BUTTON...]@FRAME[:FRAMES]``."""
-    m = _PRESS_RE.match(spec.strip())
-    if not m:
-        raise ValueError(f"bad press spec {spec!r}: expected [P<n>:]BUTTON[+BUTTON...]@FRAME[:FRAMES], "
-                         f"e.g. RESET@60:5 or P2:UP+BUTTON@100:10")
-    frames = int(m["frames"]) if m["frames"] is not None else 1
-    if frames < 1:
-        raise ValueError(f"bad press spec {spec!r}: a press lasts at least one frame")
-    buttons = tuple(b.upper() for b in m["buttons"].split("+") if b)
-    if not buttons:
-        raise ValueError(f"bad press spec {spec!r}: no button named")
-    return Press(int(m["player"] or 1) - 1, buttons, int(m["frame"]), frames)
-
-
-def button_id(system: str, name: str) -> int:
-    """The joypad id of a button, by the system's name for it or libretro's."""
-    info = SYSTEMS[system]
-    upper = name.upper()
-    for i, b in enumerate(info.buttons):
-        if b is not None and b.upper() == upper:
-            return i
-    if upper in LIBRETRO_JOYPAD:
-        return LIBRETRO_JOYPAD[upper]
-    raise ValueError(f"{system} has no button {name!r}; its buttons are "
-                     f"{[b for b in info.buttons if b]} (libretro names {sorted(LIBRETRO_JOYPAD)} also work)")
-
-
-def run_recipe(em: RetroEmulator, presses: Sequence[Press], frames: int) -> None:
-    """Run ``frames`` frames from where ``em`` is, holding buttons as ``presses`` say."""
-    system = em.system
-    if system is None:
-        raise ValueError("the emulator's system is unknown, so button names cannot be resolved")
-    ids = [[button_id(system, b) for b in p.buttons] for p in presses]
-    players = max([p.player for p in presses], default=0) + 1
-    # Frame boundaries where some mask changes; run whole stretches in between.
-    cuts = sorted({0, frames, *(p.frame for p in presses), *(p.end for p in presses)})
-    cuts = [c for c in cuts if 0 <= c <= frames]
-    for start, stop in zip(cuts, cuts[1:]):
-        for player in range(players):
-            mask = 0
-            for p, bids in zip(presses, ids):
-                if p.player == player and p.frame <= start < p.end:
-                    for b in bids:
-                        mask |= 1 << b
-            em.set_button_mask(mask, player)
-        em.step(stop - start)
-    for player in range(players):
-        em.set_button_mask(0, player)
-
 
 def _system_of(game: str) -> str:
     system = game.rsplit("-", 1)[-1] if "-" in game else ""
@@ -242,33 +169,13 @@ def plays_the_same(rom: str | os.PathLike[str], a: bytes, b: bytes, frames: int 
         return bool((ea.get_screen() == eb.get_screen()).all())
 
 
-def _read_metadata(folder: Path) -> dict[str, Any]:
-    path = folder / "metadata.json"
-    if not path.is_file():
-        return {}
-    from retro.data.integrations import read_json_object
-
-    return read_json_object(path)
-
-
 def save_recipe(folder: Path, state: str, presses: Sequence[Press], frames: int) -> None:
     """Record how ``state`` was made in ``metadata.json`` (``state_recipes``)."""
-    doc = _read_metadata(folder)
+    doc = read_metadata(folder)
     recipes = doc.setdefault(RECIPES_KEY, {})
     recipes[state] = {"press": [str(p) for p in presses], "frames": frames}
     doc[RECIPES_KEY] = dict(sorted(recipes.items()))
     (folder / "metadata.json").write_text(json.dumps(doc, indent=2) + "\n")
-
-
-def recipes(folder: Path) -> dict[str, tuple[list[Press], int]]:
-    """The recorded recipes of a folder's states: ``{state: (presses, frames)}``."""
-    out: dict[str, tuple[list[Press], int]] = {}
-    for name, r in _read_metadata(folder).get(RECIPES_KEY, {}).items():
-        try:
-            out[name] = ([parse_press(s) for s in r["press"]], int(r["frames"]))
-        except (KeyError, TypeError, ValueError) as e:
-            raise IntegrationError(f"{folder / 'metadata.json'}: bad recipe for state {name!r}: {e}") from e
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
