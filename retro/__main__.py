@@ -15,7 +15,9 @@ Errors exit with a non-zero code. Commands:
 ``play GAME``
     play a game with the keyboard (``python3 -m retro.examples.interactive``);
 ``provision``
-    install the pinned cores, ROMs and game library (``python3 -m retro.provision``).
+    install the pinned cores, ROMs and game library (``python3 -m retro.provision``);
+``studio [GAME or ROM]``
+    Retro Studio, the web app that makes integrations (:mod:`retro.studio`).
 """
 
 from __future__ import annotations
@@ -220,12 +222,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     sub.add_parser("playback", help="render .bk2 movies to video (see `playback --help`)")
     sub.add_parser("play", help="play a game with the keyboard (see `play --help`)")
     sub.add_parser("provision", help="install the pinned cores, ROMs and game library (see `provision --help`)")
+    sub.add_parser("studio", help="Retro Studio: make integrations in the browser (see `studio --help`)")
     argv = sys.argv[1:] if argv is None else list(argv)
     passthrough = {
         "import": cmd_import,
         "playback": _passthrough("retro.scripts.playback_movie"),
         "play": _passthrough("retro.examples.interactive"),
         "provision": _passthrough("retro.provision"),
+        "studio": _passthrough("retro.studio"),
     }
     if argv and argv[0] in passthrough:
         return int(passthrough[argv[0]](argv[1:]) or 0)

@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # cc65, dasm, sdcc (its sdas assemblers and makebin) and binutils-arm-none-eabi assemble the test ROMs; nestopia is the alternate NES core the tests
-# compare against; C and C++ compilers build the extension, the test cores and the benchmark harness.
-APT_PACKAGES=(gcc g++ libc6-dev cc65 dasm sdcc binutils-arm-none-eabi libretro-nestopia)
+# compare against; C and C++ compilers build the extension, the test cores and the benchmark harness;
+# chromium is the browser Retro Studio's end-to-end tests drive through Playwright.
+APT_PACKAGES=(gcc g++ libc6-dev cc65 dasm sdcc binutils-arm-none-eabi libretro-nestopia chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
