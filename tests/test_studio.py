@@ -218,6 +218,13 @@ def test_play_search_promote_reward_state_movie(server: Server, browser: Browser
     assert page.evaluate("studio.info.buttons") == ["B", "A", "MODE", "START", "UP", "DOWN", "LEFT", "RIGHT",
                                                      "C", "Y", "X", "Z"]
 
+    # speed: 0.25x to 8x, nothing else
+    page.select_option("#speed", "4")
+    assert page.evaluate("studio.cmd('status')")["speed"] == 4  # commands are answered in order
+    assert "speed must be" in page.evaluate("studio.cmd('speed', {speed: 16}).then(() => 'ok', e => e.message)")
+    page.select_option("#speed", "1")
+    assert page.evaluate("studio.cmd('status')")["speed"] == 1
+
     # from the start of Level1, paused: start two searches
     paused(page, True)
     page.click("#reset")
@@ -399,6 +406,14 @@ def test_two_tabs_on_one_game(server: Server, browser: Browser) -> None:
                      [scen_a["doc"], scen_a["digest"]])
     assert "changed since it was read" in err
     assert json.loads((server.root / GAME / "scenario.json").read_text()) == with_crop
+    # one movie name is recorded by one tab at a time, and a finished movie is never recorded over
+    assert a.evaluate("studio.cmd('record_start', {name: 'shared'}).then(() => 'ok', e => e.message)") == "ok"
+    err = b.evaluate("studio.cmd('record_start', {name: 'shared'}).then(() => 'ok', e => e.message)")
+    assert "being recorded in another tab" in err
+    assert a.evaluate("studio.cmd('record_stop').then(r => r.frames)") > 0
+    err = b.evaluate("studio.cmd('record_start', {name: 'shared'}).then(() => 'ok', e => e.message)")
+    assert "already exists" in err
+    assert len(retro.Movie(str(server.root / GAME / "shared.bk2"))) > 0
     # both still receive frames
     for page in (a, b):
         n = page.evaluate("studio.framesSeen")

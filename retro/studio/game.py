@@ -41,7 +41,7 @@ from retro.enums import Actions, State
 from retro.errors import ConfigurationError, IntegrationError, MovieFormatError
 from retro.movie import Movie
 from retro.session import GameSession
-from retro.studio.workspace import Workspace, json_digest
+from retro.studio.workspace import Workspace, json_digest, safe_name
 
 __all__ = ["StudioGame", "FRAME_HEADER", "SPEEDS", "RELATIONS"]
 
@@ -137,8 +137,7 @@ class StudioGame:
         try:
             self._loop()
         finally:
-            if self.session.movie is not None:
-                self.session.stop_record()
+            self._stop_recording()
             self.session.close()
 
     def _loop(self) -> None:
@@ -278,9 +277,10 @@ class StudioGame:
     # -- states ------------------------------------------------------------------------------
 
     def load_state(self, name: str) -> dict[str, Any]:
-        """Choose a state and start from it."""
+        """Choose a state (by name: one of the game's) and start from it."""
+        name = safe_name(name, ".state")
         self.close_movie()
-        self.session.load_state(str(name), Integrations.ALL)
+        self.session.load_state(name, Integrations.ALL)
         return self.reset()
 
     def save_state(self, name: str, overwrite: bool = False) -> dict[str, Any]:
@@ -419,19 +419,17 @@ class StudioGame:
     def record_start(self, name: str, overwrite: bool = False) -> dict[str, Any]:
         """Record from this moment into ``<name>.bk2``: the movie starts from the current state."""
         self.close_movie()
-        path = self.workspace.path(name, ".bk2")
-        if os.path.lexists(path):
-            if not overwrite:
-                raise FileExistsError(f"{os.path.basename(path)} already exists; choose another name")
-            self.workspace.backup(path)
+        path = self.workspace.reserve(name, ".bk2", overwrite=bool(overwrite))
         s = self.session
-        if s.movie is not None:
-            s.stop_record()
+        self._stop_recording()
         chosen = s.initial_state
         s.initial_state = s.em.get_state()
         try:
             s.record_movie(path)
             s.restart()  # the movie's first frame, as an env's reset records it
+        except BaseException:
+            self.workspace.release(path)
+            raise
         finally:
             s.initial_state = chosen
         self.frame = 0
@@ -445,11 +443,22 @@ class StudioGame:
         if s.movie is None or self.recording is None:
             raise ConfigurationError("not recording")
         frames = len(s.movie)
-        path = s.movie.path
-        s.stop_record()
-        self.recording = None
+        path = self._stop_recording()
         return {"path": path, "frames": frames, "ram_sha1": hashlib.sha1(s.em.get_ram().tobytes()).hexdigest(),
                 **self.files()}
+
+    def _stop_recording(self) -> str | None:
+        """Write the movie being recorded, if any; its path."""
+        s = self.session
+        if s.movie is None:
+            return None
+        path = s.movie.path
+        try:
+            s.stop_record()
+        finally:
+            self.recording = None
+            self.workspace.release(path)
+        return path
 
     def open_movie(self, name: str) -> dict[str, Any]:
         """Play a ``.bk2`` of the folder back from its start (paused at its first frame)."""

@@ -232,7 +232,9 @@ async def _play(ws: web.WebSocketResponse, request: web.Request, app: web.Applic
             except (ValueError, AttributeError):
                 continue
             if cmd == "input":
-                game.set_input(int(request_doc.get("mask", 0)))
+                mask = request_doc.get("mask", 0)
+                if isinstance(mask, int) and not isinstance(mask, bool):
+                    game.set_input(mask)
                 continue
             asyncio.ensure_future(_answer(game, request_doc, put_text))
     finally:

@@ -47,6 +47,7 @@ BACKUPS_KEPT = 20
 
 _NAME = re.compile(r"[A-Za-z0-9_+\-][A-Za-z0-9 _.+\-]{0,127}")
 _LOCKS: dict[str, threading.Lock] = {}
+_RESERVED: set[str] = set()  # files being recorded, by path
 _LOCKS_GUARD = threading.Lock()
 INTEGRATION_FILES = ("data.json", "scenario.json", "metadata.json", "rom.sha")
 
@@ -166,6 +167,28 @@ class Workspace:
                 self.backup(path)
             atomic_write(path, data)
         return path
+
+    def reserve(self, name: str, suffix: str, *, overwrite: bool = False) -> str:
+        """Claim a file that will be written later (a movie being recorded); :meth:`release` it when written.
+
+        Refused (``FileExistsError``) while another tab holds the name, or if
+        the file exists and ``overwrite`` is false; with ``overwrite`` the old
+        file is backed up now.
+        """
+        path = self.path(name, suffix)
+        with self.lock:
+            if path in _RESERVED:
+                raise FileExistsError(f"{os.path.basename(path)} is being recorded in another tab; choose another name")
+            if os.path.lexists(path):
+                if not overwrite:
+                    raise FileExistsError(f"{os.path.basename(path)} already exists; choose another name")
+                self.backup(path)
+            _RESERVED.add(path)
+        return path
+
+    def release(self, path: str) -> None:
+        with self.lock:
+            _RESERVED.discard(path)
 
     def write_state(self, name: str, state: bytes, *, overwrite: bool = False) -> str:
         """A ``.state`` file as Gym Retro writes them (gzip)."""

@@ -85,11 +85,13 @@ setInterval(() => {
 
 // -- input --------------------------------------------------------------------------------
 const KEYS = { UP: "ArrowUp", DOWN: "ArrowDown", LEFT: "ArrowLeft", RIGHT: "ArrowRight", START: "Enter",
-               SELECT: "Tab", MODE: "Tab", RESET: "Enter", B: "KeyZ", BUTTON: "KeyZ", A: "KeyX", C: "KeyC",
-               Y: "KeyA", X: "KeyS", Z: "KeyD", L: "KeyQ", R: "KeyW" };
+               RUN: "Enter", PAUSE: "Enter", RESET: "Enter", SELECT: "Tab", MODE: "Tab", B: "KeyZ", BUTTON: "KeyZ",
+               II: "KeyZ", A: "KeyX", I: "KeyX", C: "KeyC", III: "KeyC", Y: "KeyA", IV: "KeyA", X: "KeyS", V: "KeyS",
+               Z: "KeyD", VI: "KeyD", L: "KeyQ", R: "KeyW" };
 // the Gamepad API's standard mapping: button index -> our button names, first that the system has
-const PAD = { 0: ["B", "BUTTON"], 1: ["A", "C"], 2: ["Y", "C"], 3: ["X"], 4: ["L", "Z"], 5: ["R"],
-              8: ["SELECT", "MODE"], 9: ["START", "RESET"], 12: ["UP"], 13: ["DOWN"], 14: ["LEFT"], 15: ["RIGHT"] };
+const PAD = { 0: ["B", "BUTTON", "II"], 1: ["A", "I"], 2: ["Y", "III"], 3: ["X", "IV"], 4: ["L", "C", "V"],
+              5: ["R", "Z", "VI"], 8: ["SELECT", "MODE"], 9: ["START", "RESET", "PAUSE", "RUN"], 12: ["UP"],
+              13: ["DOWN"], 14: ["LEFT"], 15: ["RIGHT"] };
 
 function bitOf(name) {
   const i = studio.info ? studio.info.buttons.indexOf(name) : -1;
