@@ -375,8 +375,20 @@ def test_play_search_promote_reward_state_movie(server: Server, browser: Browser
     assert (folder / "run1.mp4").stat().st_size > 1000
     status, body = server.get("/api/file", token=server.token, game=GAME, name="run1.mp4")
     assert status == 200 and body[4:8] == b"ftyp"
+    # a variable the scenario reads cannot be removed from under it
+    err = page.evaluate("studio.cmd('remove_variable', {name: 'score'}).then(() => 'ok', e => e.message)")
+    assert "take it out of the scenario first" in err
+    assert "score" in json.loads((folder / "data.json").read_text())["info"]
     assert not PAGE_ERRORS[id(page)]
     page.close()
+
+    # a .bk2 uploaded into the folder must be a movie
+    status, body = server.post("/api/movie", (folder / "run1.bk2").read_bytes(), token=server.token, game=GAME,
+                               name="uploaded")
+    assert status == 200 and len(retro.Movie(str(folder / "uploaded.bk2"))) == frames
+    status, body = server.post("/api/movie", b"PK\3\4 not a zip", token=server.token, game=GAME, name="junk")
+    assert status == 400 and b"not a valid zip" in body
+    assert not (folder / "junk.bk2").exists()
 
     shot = server.root.parent / "studio.png"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -442,6 +454,16 @@ def test_new_integration_from_a_rom(server: Server, browser: Browser, airstriker
     # and work on it at once: a variable
     page.evaluate(f"studio.cmd('set_variable', {{name: 'lives', address: {LIVES}, type: '>u2'}})")
     assert json.loads((folder / "data.json").read_text())["info"]["lives"]["address"] == LIVES
+    saved = page.evaluate("studio.cmd('save_scenario', {doc: {done: {variables: {lives: {op: 'zero'}}}}})")
+    assert json.loads((folder / "scenario.json").read_text()) == saved["doc"]
+    # a scenario that cannot be evaluated any more pauses the game and says why, instead of stopping it
+    page.evaluate("studio.cmd('set_variable', {name: 'lives', address: 5, type: '|u1'})")
+    page.wait_for_function("document.getElementById('message').textContent.startsWith('paused')")
+    assert page.evaluate("studio.cmd('status')")["paused"] is True
+    page.evaluate("studio.cmd('set_variable', {name: 'lives', address: %d, type: '>u2'})" % LIVES)
+    n = page.evaluate("studio.framesSeen")
+    page.evaluate("studio.cmd('pause', {paused: false})")
+    page.wait_for_function(f"studio.framesSeen > {n + 10}")
     page.close()
     # the folder is never made twice
     with pytest.raises(FileExistsError):

@@ -161,7 +161,11 @@ class StudioGame:
                 continue
             now = time.monotonic()
             if not self.paused and now >= next_frame:
-                self._advance()
+                try:
+                    self._advance()
+                except Exception as e:  # a scenario that fails on this frame (a Lua error, a variable gone)
+                    self.paused = True
+                    self._notify({"type": "error", "error": f"paused: {e}"})
                 next_frame += 1.0 / (self.rate * self.speed)
                 if now - next_frame > 0.25:  # far behind (a slow seek, a loaded machine): do not race to catch up
                     next_frame = now
@@ -349,7 +353,9 @@ class StudioGame:
         if count is None or count > 4 * SHOWN_CANDIDATES:
             return out
         memory = self.session.data.memory
-        rows = s.search.typed_results()[:SHOWN_CANDIDATES]
+        every = s.search.typed_results()
+        out["places"] = len(every)  # (address, encoding) pairs; each may hold several of the candidate types
+        rows = every[:SHOWN_CANDIDATES]
         specs = [(address, types[0], None) for (address, _m, _d, _b), types in rows]
         values = memory.value_table(specs).read() if specs else []
         out["candidates"] = [
@@ -377,6 +383,10 @@ class StudioGame:
         return self.files()
 
     def remove_variable(self, name: str) -> dict[str, Any]:
+        """Remove a ``data.json`` variable that the scenario does not read."""
+        if name in self.session.data.scenario.watched:
+            raise IntegrationError(f"scenario.json reads {name!r}: take it out of the scenario first")
+
         def change(doc: dict[str, Any]) -> None:
             doc.setdefault("info", {}).pop(name, None)
         self.workspace.update_json("data", change)

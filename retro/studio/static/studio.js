@@ -172,6 +172,8 @@ function connect(game, state) {
       status(msg);
     } else if (msg.type === "export") {
       exported(msg);
+    } else if (msg.type === "error") {
+      say(msg.error, true);
     }
   };
   ws.onclose = () => { if (studio.ws === ws) say("disconnected", true); };
@@ -266,6 +268,7 @@ $("search-narrow").onclick = () => run("search_relation",
 function renderCandidates(r) {
   if (!r || r.name !== searchName()) return;
   $("search-count").textContent = r.count === null ? "all" : r.count;
+  $("search-places").textContent = r.places === undefined ? "" : "(" + r.places + (r.places === 1 ? " place)" : " places)");
   $("search-steps").textContent = r.steps.join(" → ");
   const body = document.querySelector("#candidates tbody");
   body.innerHTML = "";
