@@ -589,3 +589,15 @@ def test_the_command_opens_a_rom(airstriker_rom: Path, tmp_path: Path) -> None:
     assert (folder / "rom.sha").read_text().split() == [hashlib.sha1(bytes(rom)).hexdigest()]
     assert (folder / "rom.md").read_bytes() == bytes(rom)
     assert not (tmp_path / "custom" / GAME).exists()  # a game is copied into the folder only once it is opened
+
+
+def test_a_game_that_cannot_open_is_explained(server: Server, browser: Browser) -> None:
+    page = browser.new_page()
+    for game, says in (("NoSuchGame-Genesis", "has no integration"), ("../" + GAME, "not a plain file name")):
+        page.goto(server.url + "&game=" + urllib.parse.quote(game))
+        page.wait_for_function("document.getElementById('message').className === 'error'")
+        assert says in (page.text_content("#message") or "")
+    page.close()
+    # and the server still plays
+    page = open_page(browser, server.url)
+    page.close()

@@ -215,9 +215,16 @@ async def _play(ws: web.WebSocketResponse, request: web.Request, app: web.Applic
     try:
         workspace = await asyncio.to_thread(Workspace.open, game_id, root)
         game = StudioGame(game_id, workspace, request.query.get("state") or None, publish, notify)
-        app["games"].add(game)
-        described = await asyncio.wrap_future(game.ready)
     except _USER_ERRORS as e:
+        await ws.send_json({"type": "hello", "ok": False, "error": str(e)})
+        return
+    app["games"].add(game)
+    try:
+        described = await asyncio.wrap_future(game.ready)
+    except Exception as e:  # the game did not open: the page says why
+        app["games"].discard(game)
+        if not isinstance(e, _USER_ERRORS):
+            log.exception("opening %s failed", game_id)
         await ws.send_json({"type": "hello", "ok": False, "error": str(e)})
         return
     task = asyncio.create_task(sender())

@@ -166,7 +166,7 @@ function connect(game, state) {
       studio.pending.delete(msg.id);
       if (msg.ok) p.resolve(msg.result); else p.reject(new Error(msg.error));
     } else if (msg.type === "hello") {
-      if (!msg.ok) { say(msg.error, true); return; }
+      if (!msg.ok) { ws.failed = true; say(msg.error, true); return; }
       hello(msg);
     } else if (msg.type === "status") {
       status(msg);
@@ -176,7 +176,7 @@ function connect(game, state) {
       say(msg.error, true);
     }
   };
-  ws.onclose = () => { if (studio.ws === ws) say("disconnected", true); };
+  ws.onclose = () => { if (studio.ws === ws && !ws.failed) say("disconnected", true); };
 }
 
 function hello(info) {
