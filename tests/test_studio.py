@@ -168,6 +168,8 @@ def paused(page: Page, want: bool) -> None:
     if page.text_content("#pause") != label:
         page.click("#pause")
     page.wait_for_function(f"document.getElementById('pause').textContent === '{label}'")
+    if want:
+        page.wait_for_timeout(300)  # a status sent after the pause (every 100 ms) shows the values it stopped at
 
 
 def search_count(page: Page) -> int:
