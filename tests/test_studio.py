@@ -603,3 +603,29 @@ def test_a_game_that_cannot_open_is_explained(server: Server, browser: Browser) 
     # and the server still plays
     page = open_page(browser, server.url)
     page.close()
+
+
+def test_a_scripted_atari_game_opens_with_its_lua(tmp_path: Path) -> None:
+    """A game whose scenario runs Lua (Boxing) is copied with its script, and plays in a studio session."""
+    from retro.studio.game import StudioGame
+
+    ws = Workspace.open("Boxing-Atari2600", tmp_path)
+    assert (Path(ws.folder) / "script.lua").is_file()
+    before = Integrations.custom_paths()
+    Integrations.add_custom_path(str(tmp_path))
+    frames: list[bytes] = []
+    game = StudioGame("Boxing-Atari2600", ws, None, frames.append, lambda message: None)
+    try:
+        info = game.ready.result(30)
+        assert info["system"] == "Atari2600" and info["buttons"][0] == "BUTTON"
+        start = game.call(game.pause, True).result(30)["frame"]
+        status = game.call(game.step, 30).result(30)
+        assert status["frame"] == start + 30 and status["paused"]
+        assert set(status["values"]) >= {"score1", "score2", "minutes", "seconds"}
+        width, height = info["width"], info["height"]
+        assert len(frames[-1]) == 20 + width * height * 3
+    finally:
+        game.close()
+        Integrations.clear_custom_paths()
+        for path in before:
+            Integrations.add_custom_path(path)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import json
 import os
 import queue
 import re
@@ -401,8 +402,6 @@ class StudioGame:
         """Check a scenario document as :func:`retro.make` loads it: :class:`IntegrationError` says what is wrong."""
         if not isinstance(doc, dict):
             raise IntegrationError(f"scenario.json must be a JSON object, got {type(doc).__name__}")
-        import json
-
         data_path = self.workspace.path("data", ".json")
         with tempfile.NamedTemporaryFile("w", dir=self.workspace.folder, prefix=".scenario-check-",
                                          suffix=".json", encoding="utf-8") as f:
@@ -448,7 +447,7 @@ class StudioGame:
         return self.status()
 
     def record_stop(self) -> dict[str, Any]:
-        """Write the movie; returns its path, frame count and a digest of RAM and screen now."""
+        """Write the movie; returns its path, frame count and a SHA-1 of RAM now (where a replay must end)."""
         s = self.session
         if s.movie is None or self.recording is None:
             raise ConfigurationError("not recording")

@@ -27,6 +27,7 @@ import tempfile
 from importlib import resources
 from typing import Any, Awaitable, Callable
 
+import numpy as np
 from aiohttp import WSMsgType, web
 
 from retro.data import list_games, Integrations
@@ -271,13 +272,8 @@ async def _answer(game: StudioGame, doc: dict[str, Any], put_text: Callable[[str
 
 
 def _jsonable(value: Any) -> Any:
-    try:
-        import numpy as np
-
-        if isinstance(value, np.generic):
-            return value.item()
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(value, np.generic):
+        return value.item()
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 

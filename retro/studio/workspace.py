@@ -4,8 +4,9 @@ Every file the studio writes goes through a :class:`Workspace`: one game's
 folder in a custom integrations path (searched before the game library and
 this project's integrations, see :mod:`retro.data.integrations`). A game
 that has no folder there yet gets one holding copies of its current
-``data.json``, ``scenario.json``, ``metadata.json`` and ``rom.sha``; its
-save states stay where they are and are still found.
+``data.json``, ``scenario.json`` (with the Lua scripts beside it),
+``metadata.json`` and ``rom.sha``; its save states stay where they are and
+are still found.
 
 - File names are plain names with a fixed suffix (``.state``, ``.bk2``,
   ``.json``, ``.mp4``): anything with a path separator, ``..``, a leading dot
@@ -108,7 +109,11 @@ class Workspace:
                 if found["rom.sha"] is None:
                     raise GameNotFoundError(f"{game} has no integration (no rom.sha); create one from its ROM")
                 os.makedirs(ws.folder, exist_ok=True)
-                for name, src in found.items():
+                # the scenario's Lua scripts are named relative to it: they come along
+                beside = os.path.dirname(found["scenario.json"]) if found["scenario.json"] else None
+                scripts = {n: os.path.join(beside, n) for n in sorted(os.listdir(beside))
+                           if n.endswith(".lua")} if beside else {}
+                for name, src in {**found, **scripts}.items():
                     if src is not None and not os.path.exists(os.path.join(ws.folder, name)):
                         atomic_write(os.path.join(ws.folder, name), read_regular(src))
                 if not os.path.exists(os.path.join(ws.folder, "data.json")):
