@@ -18,6 +18,8 @@ Errors exit with a non-zero code. Commands:
     install the pinned cores, ROMs and game library (``python3 -m retro.provision``);
 ``bench GAME``
     how fast a game runs here: emulator, env and vector env (``python3 -m retro.scripts.bench``).
+``studio [GAME or ROM]``
+    Retro Studio, the web app that makes integrations (:mod:`retro.studio`).
 """
 
 from __future__ import annotations
@@ -223,6 +225,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     sub.add_parser("play", help="play a game with the keyboard (see `play --help`)")
     sub.add_parser("provision", help="install the pinned cores, ROMs and game library (see `provision --help`)")
     sub.add_parser("bench", help="how fast a game runs here: emulator, env, vector env (see `bench --help`)")
+    sub.add_parser("studio", help="Retro Studio: make integrations in the browser (see `studio --help`)")
     argv = sys.argv[1:] if argv is None else list(argv)
     passthrough = {
         "import": cmd_import,
@@ -230,6 +233,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "play": _passthrough("retro.examples.interactive"),
         "provision": _passthrough("retro.provision"),
         "bench": _passthrough("retro.scripts.bench"),
+        "studio": _passthrough("retro.studio"),
     }
     if argv and argv[0] in passthrough:
         return int(passthrough[argv[0]](argv[1:]) or 0)

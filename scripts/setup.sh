@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # cc65, dasm, sdcc (its sdas assemblers and makebin), binutils-arm-none-eabi, binutils-m68k-linux-gnu and binutils-sh-elf
 # assemble the test ROMs; nestopia and bsnes-mercury are the alternate NES and SNES cores the tests compare against;
 # C and C++ compilers build the extension, the test cores, the benchmark harness and (with zlib) the ALE core that
-# provisioning compiles from the pinned ale-py sdist.
-APT_PACKAGES=(gcc g++ libc6-dev zlib1g-dev cc65 dasm sdcc binutils-arm-none-eabi binutils-m68k-linux-gnu binutils-sh-elf libretro-nestopia libretro-bsnes-mercury-accuracy libretro-bsnes-mercury-performance)
+# provisioning compiles from the pinned ale-py sdist; chromium is the browser Retro Studio's end-to-end tests drive
+# through Playwright.
+APT_PACKAGES=(gcc g++ libc6-dev zlib1g-dev cc65 dasm sdcc binutils-arm-none-eabi binutils-m68k-linux-gnu binutils-sh-elf libretro-nestopia libretro-bsnes-mercury-accuracy libretro-bsnes-mercury-performance chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

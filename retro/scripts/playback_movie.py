@@ -21,7 +21,7 @@ import tempfile
 import time
 import wave
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -136,6 +136,7 @@ def playback_movie(
     monitor_csv: Any = None,
     progress: bool | None = None,
     overwrite: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Play one movie and write what was asked for beside it; returns a summary.
 
@@ -143,7 +144,8 @@ def playback_movie(
     (``--force``): ``OutputExistsError`` before anything is played. The raw
     video and audio go to a private temporary folder that is removed however
     the playback ends (error, Ctrl-C, SIGTERM; one left by a killed process
-    is removed by the next playback).
+    is removed by the next playback). ``on_progress(frames played, frames in
+    all)`` is called every 60 frames and once the frames are played.
     """
     import retro
     from retro.data import Integrations
@@ -237,6 +239,10 @@ def playback_movie(
             done_before = bool(done)
             if progress and step % 500 == 0:
                 _progress(os.path.basename(path), step, total, start)
+            if on_progress is not None and step % 60 == 0:
+                on_progress(step, total)
+        if on_progress is not None:
+            on_progress(step, step)
         if progress:
             _progress(os.path.basename(path), step, step, start)
         if monitor_csv is not None:
