@@ -26,6 +26,7 @@ __all__ = [
     "RomMismatchError",
     "OutputExistsError",
     "WorkerDiedError",
+    "UnmappedAddressError",
 ]
 
 
@@ -104,3 +105,7 @@ class OutputExistsError(RetroError, FileExistsError):
 
 class RomMismatchError(RetroError, ValueError):
     """The ROM's SHA-1 is not one the integration was made for."""
+
+
+class UnmappedAddressError(RetroError, IndexError):
+    """A variable's address is in no memory block of the game (Gym Retro's ``IndexError('No known mapping')``)."""

@@ -22,10 +22,12 @@ when the interpreter exits), never half-written.
 from __future__ import annotations
 
 import hashlib
+import lzma
 import re
 import os
 import weakref
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,6 +146,12 @@ class _Layout:
     roles: list[int]  # per field: -1 console, else player index
 
 
+#: What reading a damaged zip member raises: bad headers, CRC or inflate errors, encrypted members,
+#: compression methods zipfile lacks.
+_ZIP_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError, RuntimeError,
+                    zlib.error, lzma.LZMAError)
+
+
 def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: str) -> bytes:
     try:
         info = zf.getinfo(name)
@@ -154,7 +162,7 @@ def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: str) -> bytes
     try:
         with zf.open(info) as f:
             data = f.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as e:
+    except _ZIP_READ_ERRORS as e:
         raise MovieFormatError(f"{path}: {name} cannot be read: {e}") from e
     if len(data) > limit:
         raise MovieFormatError(f"{path}: {name} is larger than the {limit} bytes allowed")

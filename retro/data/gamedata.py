@@ -51,7 +51,7 @@ from retro.data.scenario import Scenario, _check_player
 from retro.data.search import Search
 from retro.data.types import DataType, parse_type
 from retro._fileutil import read_regular
-from retro.errors import IntegrationError
+from retro.errors import IntegrationError, UnmappedAddressError
 
 __all__ = ["GameData", "Variable", "Variables", "SearchHandle", "SearchListHandle"]
 
@@ -310,7 +310,9 @@ class GameData:
         current = self._watch_table.read()
         if self._watch_slots is not None:
             if self._watch_unmapped:
-                raise IndexError(NO_MAPPING)
+                unmapped = [n for n in self._watched if n in self._slot and self._slot[n] is None]
+                raise UnmappedAddressError(f"{NO_MAPPING}: the scenario uses {', '.join(map(repr, unmapped))}, "
+                                           f"whose address no memory block of this game holds; fix it in data.json")
             current = [0 if j is None else current[j] for j in self._watch_slots]
         prev = self._prev
         self._prev = current
@@ -385,7 +387,7 @@ class GameData:
         except KeyError:
             raise KeyError(name) from None
         if i is None:
-            raise IndexError(NO_MAPPING)
+            raise UnmappedAddressError(NO_MAPPING)
         return self._all_table.value(i)
 
     def set_value(self, name: str, value: Any) -> None:

@@ -92,7 +92,7 @@ local get_data, set_data, get_scenario, keep, check, interrupted, limits = ...
 local error, setmetatable, pcall, type, rawget, select = error, setmetatable, pcall, type, rawget, select
 local byte, tostring_c = string.byte, tostring
 local sethook, G = debug.sethook, _G
-local load = load
+local load, getfenv = load, getfenv
 local MAX_DEPTH, MAX_STEPS, EVERY = limits[1], limits[2], limits[3]
 if jit then jit.off() end  -- compiled traces do not run count hooks
 
@@ -230,7 +230,7 @@ local function run(code, name)
 end
 local function invoke(name)
   depth = 0
-  local f = rawget(G, name)
+  local f = rawget(getfenv and getfenv(0) or G, name)  -- the globals, as lua_getglobal sees them
   if f == nil then error("attempt to call a nil value (global '" .. name .. "')", 0) end
   return f()
 end

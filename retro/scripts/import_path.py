@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import lzma
 import os
 import re
 import shutil
@@ -81,7 +82,8 @@ _MEMBER_COST = 4096
 
 #: What reading a file or a zip member can raise besides ValueError: I/O errors, damaged
 #: or encrypted members, compression methods zipfile lacks.
-_READ_ERRORS = (OSError, RuntimeError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error)
+_READ_ERRORS = (OSError, RuntimeError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error,
+                lzma.LZMAError)
 
 #: Outcomes, in the order the summary lists them.
 OUTCOMES = ("imported", "present", "unknown", "near match", "too big", "unreadable", "bad zip", "conflict",
