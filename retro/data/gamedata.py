@@ -556,9 +556,15 @@ class GameData:
 
 
 def _as_int(value: Any) -> int:
-    """Gym Retro's cast of a custom value to int (floats truncate, None is 0)."""
+    """Gym Retro's cast of a custom value to int (floats truncate, None is 0).
+
+    A NaN, an infinity or a value beyond 64 bits is -2**63, what the x86
+    conversion Gym Retro's cast compiles to gives.
+    """
     if value is None:
         return 0
+    if isinstance(value, float) and not (-2.0 ** 63 <= value < 2.0 ** 63):  # NaN fails both comparisons
+        return -(2 ** 63)
     return int(value)
 
 

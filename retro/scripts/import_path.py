@@ -83,7 +83,7 @@ _MEMBER_COST = 4096
 #: What reading a file or a zip member can raise besides ValueError: I/O errors, damaged
 #: or encrypted members, compression methods zipfile lacks.
 _READ_ERRORS = (OSError, RuntimeError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error,
-                lzma.LZMAError)
+                lzma.LZMAError, ValueError)
 
 #: Outcomes, in the order the summary lists them.
 OUTCOMES = ("imported", "present", "unknown", "near match", "too big", "unreadable", "bad zip", "conflict",
@@ -343,14 +343,14 @@ class _Importer:
         if path.lower().endswith(".zip"):
             self.budget = MAX_ARCHIVE_WORK + 64 * st.st_size
             try:
-                with open(path, "rb") as f:
+                with _open_nonblocking(path) as f:
                     self.zip(path, f, 0)
             except OSError as e:
                 self.add(FileResult(path, "unreadable", detail=_reason(e)))
             finally:
                 self.budget = None
             return
-        self.consider(path, st.st_size, lambda: open(path, "rb"))
+        self.consider(path, st.st_size, lambda: _open_nonblocking(path))
 
     def zip(self, name: str, fileobj: IO[bytes], depth: int) -> None:
         try:
@@ -394,6 +394,13 @@ class _Importer:
                 return
             spool.seek(0)
             self.zip(member, spool, depth)  # type: ignore[arg-type]
+
+
+def _open_nonblocking(path: str) -> BinaryIO:
+    """``path`` opened for reading without ever blocking: a file that would block (``/proc/kmsg``, a FIFO
+    swapped in after the check) fails to read instead."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    return os.fdopen(fd, "rb")
 
 
 def _overlapping(infos: list[zipfile.ZipInfo]) -> str:

@@ -361,7 +361,7 @@ class Zips:
 
 _CLI_WORDS = ["list", "info", "import", "cores", "playback", "--system", "-n", "--dry-run", "-q", "--quiet",
               "--from-packages", "--help", "-h", "Pong-Atari2600", "pong-atari2600-v0", "Airstriker-Genesis",
-              "Pong", "--", "-", "", "..", "/", "--force", "-x", "=", "Atari2600", "Nes", "\udcff", "x" * 300]
+              "Pong", "--", "-", "", "..", "--force", "-x", "=", "Atari2600", "Nes", "\udcff", "x" * 300]
 
 
 def _argv_case(argv: list[str]) -> Builder:
