@@ -32,6 +32,7 @@ import sys
 from typing import Any, Optional
 
 from retro._fileutil import read_regular
+from retro.errors import RetroError
 
 __all__ = ["main"]
 
@@ -112,7 +113,13 @@ def _read_json(path: Optional[str]) -> Any:
         return {"_error": str(e)}
 
 
-def _describe_spec(spec: dict[str, Any]) -> str:
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (``info`` shows what it can of a broken file)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _describe_spec(spec: Any) -> str:
+    spec = _obj(spec)
     parts = []
     for key in ("measurement", "op", "reference", "reward", "penalty"):
         if key in spec:
@@ -142,18 +149,22 @@ def cmd_info(args: argparse.Namespace) -> int:
         print("ROM:         missing: import it with `python3 -m retro import PATH`")
     else:
         print(f"ROM:         {rom}" + ("" if status == "present" else f" ({status}: not in rom.sha)"))
-    shas = read_regular(os.path.join(folder, "rom.sha")).decode("ascii", "replace").split() if folder else []
-    print(f"ROM SHA-1:   {', '.join(shas) or '-'}")
+    try:
+        shas = read_regular(os.path.join(folder, "rom.sha")).decode("ascii", "replace").split() if folder else []
+        print(f"ROM SHA-1:   {', '.join(shas) or '-'}")
+    except OSError as e:
+        print(f"ROM SHA-1:   unreadable rom.sha: {e.strerror or e}")
 
-    meta = _read_json(data.get_file_path(game, "metadata.json", inttype=inttype)) or {}
+    meta = _obj(_read_json(data.get_file_path(game, "metadata.json", inttype=inttype)))
     states = data.list_states(game, inttype=inttype)
-    default = meta.get("default_state") if isinstance(meta, dict) else None
+    default = meta.get("default_state")
     print("states:      " + (", ".join(s + (" (default)" if s == default else "") for s in states) or "-"))
-    if isinstance(meta, dict) and meta.get("default_player_state"):
-        print(f"per players: {', '.join(f'{i + 1}: {s}' for i, s in enumerate(meta['default_player_state']))}")
+    per_player = meta.get("default_player_state")
+    if isinstance(per_player, list) and per_player:
+        print(f"per players: {', '.join(f'{i + 1}: {s}' for i, s in enumerate(per_player))}")
     print(f"scenarios:   {', '.join(data.list_scenarios(game, inttype=inttype)) or '-'}")
 
-    info = (_read_json(data.get_file_path(game, "data.json", inttype=inttype)) or {}).get("info", {})
+    info = _obj(_obj(_read_json(data.get_file_path(game, "data.json", inttype=inttype))).get("info"))
     print("variables:")
     for name, var in sorted(info.items()):
         if not isinstance(var, dict):
@@ -161,27 +172,32 @@ def cmd_info(args: argparse.Namespace) -> int:
         mask = f" mask {var['mask']:#x}" if isinstance(var.get("mask"), int) else ""
         addr = var.get("address")
         addr_s = f"{addr:#x}" if isinstance(addr, int) else str(addr)
-        print(f"  {name:<28} {addr_s:>10} {var.get('type', '?'):<5}{mask}")
+        print(f"  {name:<28} {addr_s:>10} {str(var.get('type', '?')):<5}{mask}")
 
-    scen = _read_json(data.get_file_path(game, "scenario.json", inttype=inttype)) or {}
-    if isinstance(scen, dict) and scen:
+    scen = _obj(_read_json(data.get_file_path(game, "scenario.json", inttype=inttype)))
+    if scen:
         print("scenario.json:")
         specs = scen.get("rewards") or ([scen["reward"]] if "reward" in scen else [])
-        for i, spec in enumerate(specs):
-            for var, s in spec.get("variables", {}).items():
+        for i, spec in enumerate(specs if isinstance(specs, list) else []):
+            spec = _obj(spec)
+            for var, s in _obj(spec.get("variables")).items():
                 print(f"  reward P{i + 1}: {var} {_describe_spec(s)}")
             if "script" in spec:
                 print(f"  reward P{i + 1}: script {spec['script']}")
-        _print_done(scen.get("done", {}), "  done")
+        _print_done(scen.get("done"), "  done")
     return 0
 
 
-def _print_done(done: dict[str, Any], prefix: str) -> None:
+def _print_done(done: Any, prefix: str, depth: int = 0) -> None:
+    done = _obj(done)
     cond = done.get("condition", "any")
-    for var, s in done.get("variables", {}).items():
+    for var, s in _obj(done.get("variables")).items():
         print(f"{prefix} ({cond}): {var} {_describe_spec(s)}")
-    for name, node in done.get("nodes", {}).items():
-        _print_done(node, f"{prefix} ({cond}) > {name}")
+    for name, node in _obj(done.get("nodes")).items():
+        if depth >= 32:
+            print(f"{prefix} ({cond}) > ...")
+            break
+        _print_done(node, f"{prefix} ({cond}) > {name}", depth + 1)
     if "script" in done:
         print(f"{prefix}: script {done['script']}")
 
@@ -245,6 +261,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         return int(args.func(args))
     except BrokenPipeError:
         return 0
+    except RetroError as e:
+        print(f"retro {args.command}: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

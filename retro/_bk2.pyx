@@ -27,9 +27,26 @@ cdef inline bint _is_axis(const uint8_t[::1] data, Py_ssize_t i, Py_ssize_t end)
     return True
 
 
+cdef Py_ssize_t _count_frames(const uint8_t[::1] data, Py_ssize_t i) noexcept nogil:
+    """How many frame lines (starting with ``|``) the log has from offset ``i`` to ``[/`` or the end."""
+    cdef Py_ssize_t n = data.shape[0]
+    cdef Py_ssize_t count = 0
+    cdef Py_ssize_t line_end
+    while i < n:
+        line_end = i
+        while line_end < n and data[line_end] != b'\n':
+            line_end += 1
+        if line_end - i >= 7 and data[i] == b'[' and data[i + 1] == b'/':
+            break
+        if data[i] == b'|':
+            count += 1
+        i = line_end + 1
+    return count
+
+
 def parse_frames(const uint8_t[::1] data, Py_ssize_t start, int nfields,
                  const uint16_t[:, ::1] charmaps, const int16_t[:, ::1] columns,
-                 const uint8_t[::1] positional):
+                 const uint8_t[::1] positional, Py_ssize_t max_frames=-1):
     """Decode the frame lines of a log from byte offset ``start`` to ``[/Input]`` or the end.
 
     ``charmaps[f, c]`` is the bit mask character ``c`` sets in field ``f``
@@ -37,6 +54,10 @@ def parse_frames(const uint8_t[::1] data, Py_ssize_t start, int nfields,
     field ``f`` (-1: a column to skip; by-position fields);
     ``positional[f]`` says how field ``f`` is read. Lines that do not start
     with ``|`` are skipped. Returns ``(frames uint16[n, nfields], end offset)``.
+
+    The lines are counted first, so the array is allocated once, at its
+    size; more than ``max_frames`` (if not negative) raise ``ValueError``
+    before anything is allocated.
     """
     cdef Py_ssize_t n = data.shape[0]
     cdef Py_ssize_t i = start
@@ -47,9 +68,20 @@ def parse_frames(const uint8_t[::1] data, Py_ssize_t start, int nfields,
     cdef Py_ssize_t col
     cdef uint8_t c
     cdef int16_t bit
-    cdef Py_ssize_t cap = 1024
-    out = np.zeros((cap, nfields), dtype=np.uint16)
+    if nfields < 1 or charmaps.shape[0] < nfields or columns.shape[0] < nfields or positional.shape[0] < nfields:
+        raise ValueError("the layout describes fewer fields than nfields")
+    if charmaps.shape[1] < 256:
+        raise ValueError("a charmap needs 256 entries")
+    if start < 0:
+        start = 0
+    cdef Py_ssize_t total
+    with nogil:
+        total = _count_frames(data, start)
+    if max_frames >= 0 and total > max_frames:
+        raise ValueError(f"the log has {total} frames, more than the {max_frames} allowed")
+    out = np.zeros((total, nfields), dtype=np.uint16)
     cdef uint16_t[:, ::1] frames = out
+    i = start
     with nogil:
         while i < n:
             line_end = i
@@ -59,13 +91,6 @@ def parse_frames(const uint8_t[::1] data, Py_ssize_t start, int nfields,
                 i = line_end
                 break
             if data[i] == b'|':
-                if count == cap:
-                    with gil:
-                        cap *= 2
-                        grown = np.zeros((cap, nfields), dtype=np.uint16)
-                        grown[:count] = out[:count]
-                        out = grown
-                        frames = out
                 f = -1
                 col = 0
                 while i < line_end:
@@ -93,7 +118,7 @@ def parse_frames(const uint8_t[::1] data, Py_ssize_t start, int nfields,
                     i += 1
                 count += 1
             i = line_end + 1
-    return out[:count].copy(), i
+    return out, i
 
 
 def write_frames(const uint16_t[:, ::1] frames, list layout, bint crlf=False):

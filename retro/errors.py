@@ -27,6 +27,7 @@ __all__ = [
     "OutputExistsError",
     "WorkerDiedError",
     "RemoteEnvError",
+    "UnmappedAddressError",
 ]
 
 
@@ -122,3 +123,7 @@ class RemoteEnvError(RetroError, RuntimeError):
     def __reduce__(self) -> tuple[type, tuple[str, list[int], str | None]]:
         # crosses process boundaries (Ray ships it back from the actor that raised it)
         return type(self), (str(self.args[0]) if self.args else "", self.env_indices, self.node)
+
+
+class UnmappedAddressError(RetroError, IndexError):
+    """A variable's address is in no memory block of the game (Gym Retro's ``IndexError('No known mapping')``)."""

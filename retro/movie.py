@@ -22,17 +22,19 @@ when the interpreter exits), never half-written.
 from __future__ import annotations
 
 import hashlib
+import lzma
 import re
 import os
 import weakref
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from retro._bk2 import parse_frames, write_frames
-from retro._fileutil import atomic_writer
+from retro._fileutil import atomic_writer, read_regular
 from retro.errors import MovieFormatError
 from retro.systems import SYSTEMS, SystemInfo
 
@@ -114,10 +116,15 @@ BIZHAWK_LAYOUTS = {
 FM2_COLUMNS = ["RIGHT", "LEFT", "DOWN", "UP", "START", "SELECT", "B", "A"]
 
 #: Limits that keep a hostile file from exhausting memory.
-MAX_LOG_BYTES = 256 << 20
+MAX_LOG_BYTES = 64 << 20
 MAX_STATE_BYTES = 64 << 20
 MAX_HEADER_BYTES = 1 << 20
 MAX_PLAYERS = 8
+#: Most frames a movie may hold (19 hours at 60 frames a second).
+MAX_FRAMES = 1 << 22
+#: Most fields (console, players) and controls per field a BizHawk ``LogKey`` may name.
+MAX_LOG_FIELDS = 2 * MAX_PLAYERS
+MAX_FIELD_CONTROLS = 64
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
@@ -141,6 +148,12 @@ class _Layout:
     roles: list[int]  # per field: -1 console, else player index
 
 
+#: What reading a damaged zip member raises: bad headers, CRC or inflate errors, encrypted members,
+#: compression methods zipfile lacks.
+_ZIP_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError, RuntimeError,
+                    zlib.error, lzma.LZMAError)
+
+
 def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: str) -> bytes:
     try:
         info = zf.getinfo(name)
@@ -151,7 +164,7 @@ def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: str) -> bytes
     try:
         with zf.open(info) as f:
             data = f.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as e:
+    except _ZIP_READ_ERRORS as e:
         raise MovieFormatError(f"{path}: {name} cannot be read: {e}") from e
     if len(data) > limit:
         raise MovieFormatError(f"{path}: {name} is larger than the {limit} bytes allowed")
@@ -159,16 +172,34 @@ def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: str) -> bytes
 
 
 def _decode_state(data: bytes, path: str) -> bytes:
-    if data.startswith(ZSTD_MAGIC):
-        try:
-            import zstandard
-        except ImportError as e:  # pragma: no cover - a declared dependency
-            raise MovieFormatError(f"{path}: Core.bin is zstd-compressed; pip install zstandard") from e
-        try:
-            return zstandard.ZstdDecompressor().decompress(data, max_output_size=MAX_STATE_BYTES)
-        except zstandard.ZstdError as e:
-            raise MovieFormatError(f"{path}: Core.bin is corrupt zstd data: {e}") from e
-    return data
+    """A ``Core.bin``'s state: zstd data decompressed (at most :data:`MAX_STATE_BYTES`), else as is.
+
+    The size a zstd frame header claims is never trusted for an allocation:
+    the data is streamed, and reading stops one byte past the limit.
+    """
+    if not data.startswith(ZSTD_MAGIC):
+        return data
+    try:
+        import zstandard
+    except ImportError as e:  # pragma: no cover - a declared dependency
+        raise MovieFormatError(f"{path}: Core.bin is zstd-compressed; pip install zstandard") from e
+    try:
+        claimed = zstandard.frame_content_size(data)
+        if claimed > MAX_STATE_BYTES:
+            raise MovieFormatError(f"{path}: Core.bin claims a {claimed}-byte state, more than the "
+                                   f"{MAX_STATE_BYTES} allowed")
+        with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True) as reader:
+            state = reader.read(MAX_STATE_BYTES + 1)
+            while len(state) <= MAX_STATE_BYTES:
+                more = reader.read(MAX_STATE_BYTES + 1 - len(state))
+                if not more:
+                    break
+                state += more
+    except zstandard.ZstdError as e:
+        raise MovieFormatError(f"{path}: Core.bin is corrupt zstd data: {e}") from e
+    if len(state) > MAX_STATE_BYTES:
+        raise MovieFormatError(f"{path}: Core.bin decompresses to more than the {MAX_STATE_BYTES} bytes allowed")
+    return state
 
 
 def _encode_state(state: bytes) -> bytes:
@@ -224,8 +255,10 @@ class Movie:
 
     def _load(self) -> None:
         ext = os.path.splitext(self.path)[1].lower()
-        if not os.path.isfile(self.path):
+        if not os.path.exists(self.path):
             raise MovieFormatError(f"Could not load movie: {self.path} does not exist")
+        if not os.path.isfile(self.path):
+            raise MovieFormatError(f"Could not load movie: {self.path} is not a regular file")
         if ext == ".bk2":
             self._load_bk2()
         elif ext == ".fm2":
@@ -275,9 +308,16 @@ class Movie:
             body = key_end + 1 if not key_line.startswith("|") else pos + 1
         else:
             raise MovieFormatError(f"{self.path}: Input Log.txt has no key line after [Input]: {key_line[:80]!r}")
-        raw, _ = parse_frames(np.frombuffer(log, dtype=np.uint8), body, len(layout.roles),
-                              layout.charmaps, layout.columns, layout.positional)
+        raw = self._parse_frames(log, body, layout)
         return self._to_frames(raw, layout, info)
+
+    def _parse_frames(self, log: bytes, body: int, layout: _Layout) -> np.ndarray:
+        try:
+            raw, _ = parse_frames(np.frombuffer(log, dtype=np.uint8), body, len(layout.roles), layout.charmaps,
+                                  layout.columns, layout.positional, MAX_FRAMES)
+        except ValueError as e:
+            raise MovieFormatError(f"{self.path}: {e}") from e
+        return raw
 
     def _to_frames(self, raw: np.ndarray, layout: _Layout, info: SystemInfo) -> np.ndarray:
         """Fields in file order -> [console, player 1, player 2, ...]."""
@@ -316,12 +356,18 @@ class Movie:
         groups = [g for g in spec.split("#") if g.strip("|")]
         if not groups:
             raise MovieFormatError(f"{self.path}: empty LogKey")
+        if len(groups) > MAX_LOG_FIELDS:
+            raise MovieFormatError(f"{self.path}: the LogKey names {len(groups)} fields, more than the "
+                                   f"{MAX_LOG_FIELDS} allowed")
         names = {name: i for i, name in enumerate(info.buttons) if name}
         roles: list[int] = []
         columns: list[list[int]] = []
         players = 0
         for group in groups:
             controls = [c for c in group.split("|") if c]
+            if len(controls) > MAX_FIELD_CONTROLS:
+                raise MovieFormatError(f"{self.path}: a LogKey field names {len(controls)} controls, more than "
+                                       f"the {MAX_FIELD_CONTROLS} allowed")
             player = None
             cols = []
             for control in controls:
@@ -351,12 +397,9 @@ class Movie:
 
     def _load_fm2(self) -> None:
         try:
-            with open(self.path, "rb") as f:
-                text = f.read(MAX_LOG_BYTES + 1)
+            text = read_regular(self.path, MAX_LOG_BYTES)
         except OSError as e:
-            raise MovieFormatError(f"Could not load movie: {e}") from e
-        if len(text) > MAX_LOG_BYTES:
-            raise MovieFormatError(f"{self.path}: larger than {MAX_LOG_BYTES} bytes")
+            raise MovieFormatError(f"Could not load movie: {self.path}: {e.strerror or e}") from e
         first = text.split(b"\n", 1)[0].strip()
         if first != b"version 3":
             raise MovieFormatError(f"{self.path}: an .fm2 movie starts with 'version 3', not {first[:40]!r}")
@@ -380,7 +423,8 @@ class Movie:
         table[1, :] = cols
         table[2, :] = cols
         positional = np.array([0, 1, 1, 1], dtype=np.uint8)
-        raw, _ = parse_frames(np.frombuffer(text, dtype=np.uint8), max(body, 0), fields, charmaps, table, positional)
+        raw = self._parse_frames(text, max(body, 0), _Layout("Nes", players, charmaps, table, positional,
+                                                             [-1, 0, 1, -1]))
         self._players = players
         frames = np.zeros((len(raw), players + 1), dtype=np.uint16)
         frames[:, 0] = raw[:, 0]

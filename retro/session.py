@@ -215,6 +215,9 @@ class GameSession:
                 name = per_player[self.players - 1]
             else:
                 name = meta.get("default_state")
+            if name is not None and not isinstance(name, str):
+                raise IntegrationError(f"metadata.json of {self.gamename}: a default state is a state's name "
+                                       f"(a string), not {name!r}")
             if name:
                 self.load_state(name, self.inttype)
             else:

@@ -202,3 +202,53 @@ def test_a_script_function_needs_a_script_file(tmp_path: Path) -> None:
     (tmp_path / "scenario.json").write_text(json.dumps({"reward": {"script": "lua:f"}}))
     with pytest.raises(IntegrationError, match="lists no scripts"):
         GameData(scenario=tmp_path / "scenario.json")
+
+
+LIMITED = {
+    "endless loop": ("function rew() while true do end end", "Lua instructions allowed"),
+    "loop behind pcall": ("function rew() while true do pcall(function() while true do end end) end end",
+                          "Lua instructions allowed"),
+    "memory bomb": ("function rew() local s = 'x' while true do s = s .. s end end", "MiB of memory allowed"),
+    "gsub recursion": ("local function f(s) return (string.gsub(s, '.', f)) end function rew() return f('x') end",
+                       "string.gsub nested more than"),
+    "catastrophic pattern": ("function rew() return string.rep('a', 5000):find(string.rep('a*', 20) .. 'b') end",
+                             "pattern too complex"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIMITED))
+def test_limits_stop_a_call_with_a_lua_script_error(tmp_path: Path, name: str) -> None:
+    code, message = LIMITED[name]
+    data, _ = make_game(tmp_path, code, {"reward": {"script": "lua:rew"}})
+    with pytest.raises(LuaScriptError, match=message):
+        data.update_ram()
+    data.reset()  # the game goes on: the next episode runs the script again
+
+
+def test_ctrl_c_interrupts_a_long_lua_call(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "spin.py"
+    script.write_text(
+        "from retro.data.lua import LuaContext\n"
+        "c = LuaContext(lambda n: 0, lambda n, v: None, lambda a: 0, lambda k: 0,\n"
+        "               max_seconds=600, max_instructions=10**15)\n"
+        "c.load_string('function go() while true do pcall(function() while true do end end) end end')\n"
+        "print('spinning', flush=True)\n"
+        "try:\n"
+        "    c.call('go')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(root)))
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "spinning"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert out.strip() == "interrupted"

@@ -51,7 +51,7 @@ from retro.data.scenario import Scenario, _check_player
 from retro.data.search import Search
 from retro.data.types import DataType, parse_type
 from retro._fileutil import read_regular
-from retro.errors import ConfigurationError, IntegrationError
+from retro.errors import ConfigurationError, IntegrationError, UnmappedAddressError
 
 __all__ = ["GameData", "Variable", "Variables", "SearchHandle", "SearchListHandle"]
 
@@ -338,7 +338,9 @@ class GameData:
         current = self._watch_table.read()
         if self._watch_slots is not None:
             if self._watch_unmapped:
-                raise IndexError(NO_MAPPING)
+                unmapped = [n for n in self._watched if n in self._slot and self._slot[n] is None]
+                raise UnmappedAddressError(f"{NO_MAPPING}: the scenario uses {', '.join(map(repr, unmapped))}, "
+                                           f"whose address no memory block of this game holds; fix it in data.json")
             current = [0 if j is None else current[j] for j in self._watch_slots]
         prev = self._prev
         self._prev = current
@@ -413,7 +415,7 @@ class GameData:
         except KeyError:
             raise KeyError(name) from None
         if i is None:
-            raise IndexError(NO_MAPPING)
+            raise UnmappedAddressError(NO_MAPPING)
         return self._all_table.value(i)
 
     def set_value(self, name: str, value: Any) -> None:
@@ -588,9 +590,15 @@ class GameData:
 
 
 def _as_int(value: Any) -> int:
-    """Gym Retro's cast of a custom value to int (floats truncate, None is 0)."""
+    """Gym Retro's cast of a custom value to int (floats truncate, None is 0).
+
+    A NaN, an infinity or a value beyond 64 bits is -2**63, what the x86
+    conversion Gym Retro's cast compiles to gives.
+    """
     if value is None:
         return 0
+    if isinstance(value, float) and not (-2.0 ** 63 <= value < 2.0 ** 63):  # NaN fails both comparisons
+        return -(2 ** 63)
     return int(value)
 
 

@@ -304,10 +304,19 @@ def _library_dirs(game: str, value: int) -> list[str]:
             if os.path.isdir(d)]
 
 
+#: Longest file name (bytes) a game id or an integration file name may have: a folder's name limit.
+MAX_NAME_BYTES = 255
+
+
 def is_plain_name(name: str) -> bool:
-    """Whether ``name`` names a game or a file inside an integration folder, not a path elsewhere."""
+    """Whether ``name`` names a game or a file inside an integration folder, not a path elsewhere.
+
+    A name has no path separator or NUL, is not ``.`` or ``..``, and fits in
+    a folder entry (:data:`MAX_NAME_BYTES`).
+    """
     return (isinstance(name, str) and bool(name) and name not in (".", "..")
-            and not any(c in name for c in "/\\\0"))
+            and not any(c in name for c in "/\\\0")
+            and len(name.encode("utf-8", "surrogateescape")) <= MAX_NAME_BYTES)
 
 
 def game_dirs(game: str, inttype: Integrations = Integrations.DEFAULT) -> list[tuple[str, str]]:
@@ -371,7 +380,8 @@ def get_romfile_path(game: str, inttype: Integrations = Integrations.DEFAULT) ->
     ``"No romfiles found for game: <game>"`` if there is none.
     """
     if not is_plain_name(game):
-        raise GameNotFoundError(f"No romfiles found for game: {game!r} is not a game id (it has a path in it)")
+        raise GameNotFoundError(f"No romfiles found for game: {game[:80]!r} is not a game id (a game id is a "
+                                f"folder's name, like 'Pong-Atari2600', not a path)")
     exts = _rom_extensions(game)
     for d in _game_dirs(game, inttype):
         for ext in exts:

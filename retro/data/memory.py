@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 import numpy as np
 
 from retro._values import ValueTable
+from retro.errors import UnmappedAddressError
 from retro.data.types import DataType, parse_type
 
 __all__ = ["Memory", "Overlay", "NO_MAPPING", "ValueSpec"]
@@ -189,7 +190,7 @@ class Memory:
     def _block_index(self, address: int) -> int:
         i = bisect.bisect_right(self._starts, address) - 1
         if i < 0 or address >= self._ends[i]:
-            raise IndexError(NO_MAPPING)
+            raise UnmappedAddressError(NO_MAPPING)
         return i
 
     def _raw_location(self, address: int) -> tuple[int, int]:

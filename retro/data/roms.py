@@ -13,6 +13,7 @@ marks are converted to plain ``.md`` images before hashing.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from typing import BinaryIO, Optional
@@ -63,11 +64,11 @@ def groom_rom(rom: str | os.PathLike[str], fileobj: Optional[BinaryIO] = None) -
     try:
         ext = os.path.splitext(name)[1].lower()
         if ext == ".smd":
-            header = f.read(SMD_HEADER)
+            header = f.read(SMD_HEADER) or b""
             data = parse_smd(header, _read_capped(f, MAX_ROM_SIZE))
             return data, hashlib.sha1(data).hexdigest()
         if ext == ".nes":
-            header = f.read(16)
+            header = f.read(16) or b""
             body = _read_capped(f, MAX_ROM_SIZE)
             return header + body, hashlib.sha1(body).hexdigest()
         data = _read_capped(f, MAX_ROM_SIZE)
@@ -79,6 +80,8 @@ def groom_rom(rom: str | os.PathLike[str], fileobj: Optional[BinaryIO] = None) -
 
 def _read_capped(f: BinaryIO, cap: int) -> bytes:
     data = f.read(cap + 1)
+    if data is None:  # a file opened non-blocking that has nothing to read yet
+        raise OSError(errno.EAGAIN, "reading it would block (not a plain file)")
     if len(data) > cap:
         raise ValueError("ROM is too big")
     return data

@@ -26,9 +26,16 @@ One line per file says what happened to it:
     cannot be read (a broken link, no permission, not a regular file, a
     damaged zip member);
 ``bad zip``
-    named ``.zip`` but not a readable zip archive;
+    named ``.zip`` but not a readable zip archive, or one whose entries
+    overlap (a zip bomb's trick: many names for the same compressed bytes);
 ``conflict``
     a different file is already at the target; it is kept.
+
+The work an archive makes is bounded: a zip inside a zip is read only up
+to :data:`MAX_NESTED_ZIP` bytes, and all the members of one archive (nested
+ones included) may expand to at most :data:`MAX_ARCHIVE_WORK` bytes plus 64
+times the archive's own size; the members past that are reported ``too
+big`` and not read.
 
 A summary line follows. The exit status is 0 even when files were skipped;
 it is 1 only if a ROM could not be written.
@@ -42,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import lzma
 import os
 import re
 import shutil
@@ -65,10 +73,17 @@ __all__ = ["ImportReport", "FileResult", "import_paths", "package_rom_dirs", "ma
 MAX_ROM_SIZE = 32 << 20
 #: How deep zips inside zips are opened.
 MAX_ZIP_DEPTH = 8
+#: Largest zip inside a zip that is opened (it is spooled to a temporary file).
+MAX_NESTED_ZIP = 256 << 20
+#: Bytes every archive may expand to (plus 64 times its size), nested archives included.
+MAX_ARCHIVE_WORK = 1 << 30
+#: What each member costs on top of its size (so a million empty members are bounded too).
+_MEMBER_COST = 4096
 
 #: What reading a file or a zip member can raise besides ValueError: I/O errors, damaged
 #: or encrypted members, compression methods zipfile lacks.
-_READ_ERRORS = (OSError, RuntimeError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error)
+_READ_ERRORS = (OSError, RuntimeError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error,
+                lzma.LZMAError, ValueError)
 
 #: Outcomes, in the order the summary lists them.
 OUTCOMES = ("imported", "present", "unknown", "near match", "too big", "unreadable", "bad zip", "conflict",
@@ -216,6 +231,21 @@ class _Importer:
         self.log = log
         self.dry_run = dry_run
         self.report = ImportReport()
+        self.budget: Optional[int] = None  # bytes the archive being walked may still expand to
+
+    def charge(self, member: str, size: int) -> bool:
+        """Take ``size`` bytes from the archive's budget; False (and a ``too big`` line) when it is spent."""
+        if self.budget is None:
+            return True
+        cost = size + _MEMBER_COST
+        if cost > self.budget:
+            self.budget = 0
+            self.add(FileResult(member, "too big", detail="the archive expands to more than the "
+                                                           f"{MAX_ARCHIVE_WORK >> 20} MiB (plus 64 times its size) "
+                                                           "read from one archive; the rest of it is not read"))
+            return False
+        self.budget -= cost
+        return True
 
     def add(self, result: FileResult) -> None:
         self.report.results.append(result)
@@ -311,13 +341,16 @@ class _Importer:
             self.add(FileResult(path, "unreadable", detail="not a regular file"))
             return
         if path.lower().endswith(".zip"):
+            self.budget = MAX_ARCHIVE_WORK + 64 * st.st_size
             try:
-                with open(path, "rb") as f:
+                with _open_nonblocking(path) as f:
                     self.zip(path, f, 0)
             except OSError as e:
                 self.add(FileResult(path, "unreadable", detail=_reason(e)))
+            finally:
+                self.budget = None
             return
-        self.consider(path, st.st_size, lambda: open(path, "rb"))
+        self.consider(path, st.st_size, lambda: _open_nonblocking(path))
 
     def zip(self, name: str, fileobj: IO[bytes], depth: int) -> None:
         try:
@@ -326,29 +359,57 @@ class _Importer:
             self.add(FileResult(name, "bad zip", detail=_reason(e)))
             return
         with zf:
+            overlap = _overlapping(zf.infolist())
+            if overlap:
+                self.add(FileResult(name, "bad zip", detail=overlap))
+                return
             for info in zf.infolist():
                 if info.is_dir():
                     continue
+                if self.budget == 0:
+                    return
                 member = f"{name}!{info.filename}"
                 if info.filename.lower().endswith(".zip"):
                     if depth + 1 >= MAX_ZIP_DEPTH:
                         self.add(FileResult(member, "unreadable", detail=f"zips nested more than {MAX_ZIP_DEPTH} deep"))
                         continue
-                    self.nested_zip(zf, info, member, depth + 1)
+                    if info.file_size > MAX_NESTED_ZIP:
+                        self.add(FileResult(member, "too big", detail=f"a zip inside a zip larger than "
+                                                                      f"{MAX_NESTED_ZIP >> 20} MiB; not read"))
+                        continue
+                    if self.charge(member, info.file_size):
+                        self.nested_zip(zf, info, member, depth + 1)
                     continue
-                self.consider(member, info.file_size, partial(zf.open, info))
+                if info.file_size > MAX_ROM_SIZE or self.charge(member, info.file_size):
+                    self.consider(member, info.file_size, partial(zf.open, info))
 
     def nested_zip(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, depth: int) -> None:
         # Spool the inner archive (to disk if large), so it can be read randomly.
         with tempfile.SpooledTemporaryFile(max_size=MAX_ROM_SIZE) as spool:
             try:
-                with zf.open(info) as src:
+                with zf.open(info) as src:  # yields at most info.file_size bytes, checked above
                     shutil.copyfileobj(src, spool, 1 << 20)
             except _READ_ERRORS as e:
                 self.add(FileResult(member, "unreadable", detail=_reason(e)))
                 return
             spool.seek(0)
             self.zip(member, spool, depth)  # type: ignore[arg-type]
+
+
+def _open_nonblocking(path: str) -> BinaryIO:
+    """``path`` opened for reading without ever blocking: a file that would block (``/proc/kmsg``, a FIFO
+    swapped in after the check) fails to read instead."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    return os.fdopen(fd, "rb")
+
+
+def _overlapping(infos: list[zipfile.ZipInfo]) -> str:
+    """Why the members' data overlap in the archive (the trick of a zip bomb), or ""."""
+    spans = sorted((i.header_offset, i.header_offset + 30 + i.compress_size, i.filename) for i in infos)
+    for (_, end, name), (next_start, _, next_name) in zip(spans, spans[1:]):
+        if end > next_start:
+            return f"members {name!r} and {next_name!r} overlap (a zip bomb?); not read"
+    return ""
 
 
 def _reason(e: BaseException) -> str:
