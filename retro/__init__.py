@@ -36,6 +36,7 @@ from retro.errors import (
     WorkerDiedError,
     RemoteEnvError,
     StateError,
+    UnmappedAddressError,
     UnknownSystemError,
 )
 from retro.emulator import RetroEmulator, StepPool
@@ -78,6 +79,7 @@ __all__ = [
     "OutputExistsError",
     "WorkerDiedError",
     "RemoteEnvError",
+    "UnmappedAddressError",
     "get_core_path",
     "get_romfile_system",
     "get_system_info",
