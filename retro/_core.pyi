@@ -1,3 +1,4 @@
+import os
 from typing import Any, Mapping, Sequence, TypeVar
 
 import numpy as np
@@ -6,6 +7,11 @@ _E = TypeVar("_E", bound="Emulator")
 
 MAX_PLAYERS: int
 PIXEL_FORMATS: dict[int, str]
+MAX_IDLE_COPIES: int
+
+def reuse_core_copies(core_path: str | os.PathLike[str], enable: bool = ...) -> None: ...
+def idle_core_copies() -> dict[str, int]: ...
+def sweep_dead_copies(folder: str) -> int: ...
 
 class Emulator:
     rom_path: str
