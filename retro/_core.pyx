@@ -58,6 +58,35 @@ cdef extern from "_guard.h" nogil:
 cdef extern from "<string.h>" nogil:
     char *strdup(const char *s)
 
+cdef extern from "<unistd.h>" nogil:
+    ctypedef int pid_t
+    pid_t fork()
+    void _exit(int status)
+    int usleep(unsigned usec)
+
+cdef extern from "<sys/wait.h>" nogil:
+    pid_t waitpid(pid_t pid, int *status, int options)
+    int WNOHANG
+    int WIFSIGNALED(int status)
+    int WTERMSIG(int status)
+    int WIFEXITED(int status)
+    int WEXITSTATUS(int status)
+
+cdef extern from "<signal.h>" nogil:
+    ctypedef void (*sighandler_t)(int)
+    int kill(pid_t pid, int sig)
+    sighandler_t signal(int signum, sighandler_t handler)
+    sighandler_t SIG_DFL
+    int SIGKILL, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT
+
+cdef extern from "<sys/resource.h>" nogil:
+    ctypedef unsigned long rlim_t
+    struct rlimit:
+        rlim_t rlim_cur
+        rlim_t rlim_max
+    int setrlimit(int resource, const rlimit *rlim)
+    int RLIMIT_CPU
+
 core_log = logging.getLogger("retro.core")
 
 #: Number of joypad ports the frontend serves (players beyond a core's own
@@ -1412,6 +1441,69 @@ cdef class Emulator:
         self._leave()
         self.drain_log()
         return rc
+
+    def _try_state_in_child(self, const unsigned char[::1] view, int frames, int cpu_seconds,
+                            double wall_seconds):
+        """Restore ``view`` and run ``frames`` frames in a forked copy of this process.
+
+        The child is this process at this moment (the same core copy in the
+        same memory), so what a state does there is what it would do here;
+        it runs only C (no Python, no logging) and ends with ``_exit``. It
+        may use ``cpu_seconds`` of CPU (then SIGXCPU ends it: the core hangs)
+        and ``wall_seconds`` in all. Returns ``("ok", 0)``, ``("refused", 0)``,
+        ``("threw", 0)``, ``("signal", signo)`` or ``("timeout", 0)``; or
+        ``("unavailable", errno)`` if no child could be made."""
+        cdef Frontend *fe = self.fe
+        cdef pid_t pid
+        cdef int status = 0
+        cdef int rc
+        cdef long waited = 0
+        cdef long limit = <long>(wall_seconds * 1000)
+        cdef rlimit lim
+        self._enter()
+        try:
+            with nogil:
+                pid = fork()
+                if pid == 0:
+                    # die of the fault itself (no crash report from handlers inherited)
+                    signal(SIGSEGV, SIG_DFL)
+                    signal(SIGBUS, SIG_DFL)
+                    signal(SIGILL, SIG_DFL)
+                    signal(SIGFPE, SIG_DFL)
+                    signal(SIGABRT, SIG_DFL)
+                    lim.rlim_cur = cpu_seconds
+                    lim.rlim_max = cpu_seconds + 1
+                    setrlimit(RLIMIT_CPU, &lim)
+                    retro_fe_enter(fe, NULL)
+                    fe.skip_video = True
+                    rc = retro_guard_unserialize(fe.core.api.unserialize, &view[0], view.shape[0])
+                    if rc != 1:
+                        _exit(1 if rc == 0 else 2)
+                    fe.running = True
+                    if retro_guard_run(fe.core.api.run, frames) != 0:
+                        _exit(2)
+                    _exit(0)
+                while pid > 0:
+                    rc = waitpid(pid, &status, WNOHANG)
+                    if rc == pid:
+                        break
+                    if rc < 0 or waited >= limit:
+                        kill(pid, SIGKILL)
+                        waitpid(pid, &status, 0)
+                        status = -1
+                        break
+                    usleep(1000)
+                    waited += 1
+        finally:
+            self._leave()
+        if pid < 0:
+            return ("unavailable", 0)
+        if status == -1:
+            return ("timeout", 0)
+        if WIFSIGNALED(status):
+            return ("signal", WTERMSIG(status))
+        code = WEXITSTATUS(status)
+        return (("ok", "refused", "threw")[code] if code < 3 else "threw", 0)
 
     def _unserialize(self, view):
         """Hand a state (checked by ``_state_view``) to the current core.

@@ -35,12 +35,14 @@ __all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
 #: Nestopia reads the joypads only once told that joypads are plugged in.
 #: ``reuse_copies``: closed private copies of the core are initialised again
 #: for the next emulator instead of loading new ones (see
-#: ``retro._core.reuse_core_copies``): Stella's and snes9x's libraries
-#: allocate memory in their initialisers that unloading never frees, so
-#: without reuse every emulator made and closed leaves ~1.3 MB (Stella) or
-#: ~140 KB (snes9x) behind; their ``retro_init`` starts them afresh.
+#: ``retro._core.reuse_core_copies``): snes9x's library allocates memory in
+#: its initialisers that unloading never frees, so without reuse every
+#: emulator made and closed leaves ~140 KB behind; its ``retro_init`` starts
+#: it afresh. Stella leaks too (~70 KB a copy), but a reinitialised Stella
+#: copy does not run like a new one (state outside ``retro_init`` survives),
+#: so its copies are not reused.
 CORE_QUIRKS: dict[str, dict[str, Any]] = {
-    "Stella": {"restore": "stella", "reuse_copies": True},
+    "Stella": {"restore": "stella"},
     "Snes9x": {"reuse_copies": True},
     "Nestopia": {"plug_joypads": True},
 }
@@ -225,7 +227,7 @@ class RetroEmulator(Emulator):
         The state must have the size of this core's states for this game (a
         state followed by zero bytes is that state, as Gym Retro and
         stable-retro pad Stella's), and, unless ``state_probe`` is off, a
-        fresh copy of the core in a disposable child process must restore it
+        forked copy of this process must restore it on this emulator's core
         and run a few frames without crashing or hanging (see
         :mod:`retro._state_probe`). Each distinct state is probed once per
         process (verdicts are cached by hash), and ``set_state`` of a
@@ -255,7 +257,7 @@ class RetroEmulator(Emulator):
             self._checked.append(state)
 
     def _probe(self, view: memoryview) -> None:
-        _state_probe.probe(self._probe_target, view, self.library_name)
+        _state_probe.probe_emulator(self, self._probe_target, view, self.library_name)
 
     def _unpadded(self, state: Any) -> Any:
         """The core's state within ``state``: a state followed by zero bytes is the state.

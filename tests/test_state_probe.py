@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,15 +41,15 @@ def pong_start() -> bytes:
 
 @pytest.fixture
 def probes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """Records every state the probe actually tries in a child process."""
+    """Records every state actually tried in a child process."""
     tried: list[bytes] = []
-    run = _state_probe._run
+    run = retro.RetroEmulator._try_state_in_child
 
-    def counting(target: _state_probe.ProbeTarget, state: bytes, name: str) -> str:
-        tried.append(state)
-        return run(target, state, name)
+    def counting(em: retro.RetroEmulator, view: Any, *args: Any) -> tuple[str, int]:
+        tried.append(bytes(view))
+        return run(em, view, *args)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(_state_probe, "_run", counting)
+    monkeypatch.setattr(retro.RetroEmulator, "_try_state_in_child", counting)
     return tried
 
 
