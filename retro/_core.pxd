@@ -74,6 +74,8 @@ cdef struct Core:
     unsigned num_descs
     uint64_t serialization_quirks
     bint shutdown
+    bint reusable             # unloaded and deinitialised cleanly: may be initialised again
+    bint spoiled              # the core threw inside a call: never reused
 
 
 cdef struct Frontend:
@@ -167,6 +169,8 @@ cdef class Emulator:
     cdef int _call_unserialize(self, const unsigned char[::1] view) except -2
     cdef int _check(self) except -1
     cdef int _check_open(self) except -1
+    cdef int _enter(self) except -1
+    cdef void _leave(self) noexcept
     cdef int _check_step(self, int n, bint pool, object out) except -1
     cdef void _prepare_step(self, StepJob *job, int n, bint pool, bint observe_last, object out)
     cdef object _finish_step(self, StepJob *job, int n, object out)

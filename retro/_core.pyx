@@ -59,6 +59,35 @@ cdef extern from "_guard.h" nogil:
 cdef extern from "<string.h>" nogil:
     char *strdup(const char *s)
 
+cdef extern from "<unistd.h>" nogil:
+    ctypedef int pid_t
+    pid_t fork()
+    void _exit(int status)
+    int usleep(unsigned usec)
+
+cdef extern from "<sys/wait.h>" nogil:
+    pid_t waitpid(pid_t pid, int *status, int options)
+    int WNOHANG
+    int WIFSIGNALED(int status)
+    int WTERMSIG(int status)
+    int WIFEXITED(int status)
+    int WEXITSTATUS(int status)
+
+cdef extern from "<signal.h>" nogil:
+    ctypedef void (*sighandler_t)(int)
+    int kill(pid_t pid, int sig)
+    sighandler_t signal(int signum, sighandler_t handler)
+    sighandler_t SIG_DFL
+    int SIGKILL, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT
+
+cdef extern from "<sys/resource.h>" nogil:
+    ctypedef unsigned long rlim_t
+    struct rlimit:
+        rlim_t rlim_cur
+        rlim_t rlim_max
+    int setrlimit(int resource, const rlimit *rlim)
+    int RLIMIT_CPU
+
 core_log = logging.getLogger("retro.core")
 
 #: Some cores draw from the C library's process-wide ``rand()`` when they power
@@ -533,6 +562,8 @@ cdef class _CoreCopy:
         self.c = NULL
         h = c.handle
         c.handle = NULL
+        if h != NULL and c.reusable and c.core_path != NULL and _keep_idle_copy(c.core_path, h):
+            h = NULL
         if h != NULL:
             with nogil:
                 dlclose(h)
@@ -548,6 +579,62 @@ cdef class _CoreCopy:
         free(c.core_path)
         free(c.rom_path)
         free(c)
+
+
+# Private copies of cores that are reused: loaded copies whose emulators are gone wait
+# here, deinitialised, for the next emulator of the same core, which initialises one
+# again (retro_init) instead of loading a new copy. Some cores allocate memory in
+# their library's initialisers that unloading never frees (Stella, snes9x); with
+# reuse, making and closing emulators does not grow the process.
+cdef dict _idle_copies = {}     # core path -> [handle, ...]
+cdef set _reused_cores = set()  # core paths whose copies are reused
+
+#: Most closed copies kept per core (beyond these, a closed copy is unloaded).
+MAX_IDLE_COPIES = 8
+
+
+def reuse_core_copies(core_path, bint enable=True):
+    """Reuse closed private copies of the core at ``core_path`` (or stop, and unload the
+    idle ones). A reused copy is deinitialised (``retro_deinit``) when its emulator
+    goes and initialised (``retro_init``) for the next one, so it must be a core whose
+    ``retro_init`` starts it afresh."""
+    path = os.fspath(core_path)
+    if enable:
+        _reused_cores.add(path)
+        return
+    _reused_cores.discard(path)
+    for handle in _idle_copies.pop(path, []):
+        dlclose(<void *><uintptr_t>handle)
+
+
+def idle_core_copies():
+    """``{core path: number of closed copies waiting to be reused}``."""
+    return {path: len(handles) for path, handles in _idle_copies.items() if handles}
+
+
+cdef bint _keep_idle_copy(const char *core_path, void *handle) noexcept:
+    """Park a deinitialised copy for reuse; False if it is to be unloaded."""
+    try:
+        if _idle_copies is None or _reused_cores is None:  # interpreter shutdown
+            return False
+        path = core_path.decode("utf-8", "surrogateescape")
+        if path not in _reused_cores:
+            return False
+        idle = _idle_copies.setdefault(path, [])
+        if len(idle) >= MAX_IDLE_COPIES:
+            return False
+        idle.append(<uintptr_t>handle)
+        return True
+    except BaseException:
+        return False
+
+
+cdef void *_take_idle_copy(str core_path):
+    """A parked copy of the core at ``core_path``, or NULL."""
+    idle = _idle_copies.get(core_path)
+    if not idle:
+        return NULL
+    return <void *><uintptr_t>idle.pop()
 
 
 cdef object make_view(object owner, void *ptr, size_t size, bint readonly):
@@ -674,6 +761,10 @@ cdef class Emulator:
         path = self.core_path
         err[0] = 0
         if self._private_copy:
+            handle = _take_idle_copy(path)
+        if handle != NULL:
+            pass
+        elif self._private_copy:
             for candidate in _private_copy_dirs():
                 btmp = candidate.encode()
                 tmpdir = btmp
@@ -798,6 +889,22 @@ cdef class Emulator:
             raise EmulatorClosedError("this emulator is closed")
         return 0
 
+    cdef int _enter(self) except -1:
+        """Take the emulator for one call that may release the GIL (the guard ``step`` takes).
+
+        Checking and taking happen with the GIL held and nothing in between,
+        so of two threads only one gets the emulator; the other gets a
+        ``RetroError`` instead of reaching the core at the same time (or
+        after ``close()`` unloaded it). ``_leave`` gives it back."""
+        self._check()
+        if self.fe == NULL or self.fe.core == NULL:
+            raise EmulatorClosedError("this emulator is closed")
+        self.busy = True
+        return 0
+
+    cdef void _leave(self) noexcept:
+        self.busy = False
+
     def close(self):
         """Unload the game and the core.
 
@@ -852,6 +959,7 @@ cdef class Emulator:
             if c.initialised:
                 c.api.deinit()
             retro_fe_leave()
+        c.reusable = c.initialised and self._private_copy and not c.shutdown and not c.spoiled
         c.loaded = False
         c.initialised = False
         self._copy = None
@@ -867,17 +975,20 @@ cdef class Emulator:
         """
         cdef Frontend *fe = self.fe
         cdef dict options
-        self._check()
+        self._enter()
         if self.keep_spare and self._private_copy:
-            old = self._swap_in(self._ready_spare())
+            try:
+                old = self._swap_in(self._ready_spare())
+            finally:
+                self._leave()
             self._start_spare(old)
             return
         options = self._option_values()
-        self._unload_core()  # first: without private copies the new load shares its globals
-        self.memory_generation += 1
-        self.cheat_index = 0
-        fe.audio_frames = 0
         try:
+            self._unload_core()  # first: without private copies the new load shares its globals
+            self.memory_generation += 1
+            self.cheat_index = 0
+            fe.audio_frames = 0
             self._open_core(options)
             self._init_core()
             self._load_content()
@@ -885,6 +996,7 @@ cdef class Emulator:
             self._closed = True  # no core to run
             raise
         finally:
+            self._leave()
             self.drain_log()
 
     def _start_spare(self, old=None):
@@ -1073,12 +1185,13 @@ cdef class Emulator:
     def reset(self):
         """Press the console's reset button (``retro_reset``)."""
         cdef Frontend *fe = self.fe
-        self._check()
+        self._enter()
         with _libc_rand_lock, nogil:
             srand(_LIBC_RAND_SEED)
             retro_fe_enter(fe, &fe.log)
             fe.core.api.reset()
             retro_fe_leave()
+        self._leave()
         self.drain_log()
 
     def set_button_mask(self, mask, int player=0):
@@ -1108,6 +1221,7 @@ cdef class Emulator:
 
     def get_button_mask(self, int player=0):
         """The buttons currently held on a player's joypad, as an int."""
+        self._check_open()
         if player < 0 or player >= MAX_PORTS:
             raise ValueError(f"player must be in 0..{MAX_PORTS - 1}, got {player}")
         return self.fe.masks[player]
@@ -1133,9 +1247,9 @@ cdef class Emulator:
 
     def get_screen(self, out=None):
         """The last frame as a new (H, W, 3) uint8 array, or written into ``out``."""
-        self._check_open()
         cdef Frontend *fe = self.fe
         cdef uint8_t[:, :, ::1] dst
+        self._check_open()
         shape = (fe.out_h, fe.out_w, 3)
         if out is None:
             out = np.empty(shape, dtype=np.uint8)
@@ -1145,8 +1259,10 @@ cdef class Emulator:
                 f"out must be a writable C-contiguous uint8 array of shape {shape}, got "
                 f"{getattr(out, 'dtype', type(out).__name__)} {getattr(out, 'shape', '')}")
         dst = out
+        self._enter()  # the copy runs without the GIL; close() must wait for it
         with nogil:
             memcpy(&dst[0, 0, 0], fe.frame, <size_t>fe.out_w * fe.out_h * 3)
+        self._leave()
         return out
 
     def get_observation(self, out=None, *, bint gray=False, size=None, bint pool=False):
@@ -1158,10 +1274,13 @@ cdef class Emulator:
         a new uint8 array of shape ``(h, w)`` (gray) or ``(h, w, 3)``, or
         writes into ``out``.
         """
-        self._check_open()
         cdef Frontend *fe = self.fe
-        return observe(fe.frame, fe.prev if fe.prev_valid else NULL, fe.out_h, fe.out_w, out,
-                       gray, size, pool, self._plans)
+        self._enter()  # the conversion runs without the GIL; close() must wait for it
+        try:
+            return observe(fe.frame, fe.prev if fe.prev_valid else NULL, fe.out_h, fe.out_w, out,
+                           gray, size, pool, self._plans)
+        finally:
+            self._leave()
 
     def get_resolution(self):
         """``(width, height)`` of the picture."""
@@ -1253,13 +1372,14 @@ cdef class Emulator:
 
     def get_state_size(self):
         """Size in bytes of a state of this core and game."""
-        self._check()
         cdef Frontend *fe = self.fe
         cdef size_t n
+        self._enter()
         with nogil:
             retro_fe_enter(fe, &fe.log)
             n = fe.core.api.serialize_size()
             retro_fe_leave()
+        self._leave()
         return n
 
     def get_state(self):
@@ -1268,18 +1388,26 @@ cdef class Emulator:
         cdef size_t n
         cdef int rc
         cdef char *buf
-        self._check()
-        n = self.get_state_size()
-        if n == 0:
-            raise StateError(f"the {self.library_name} core does not support save states")
-        state = PyBytes_FromStringAndSize(NULL, n)
-        buf = PyBytes_AS_STRING(state)
-        memset(buf, 0, n)
-        with nogil:
-            retro_fe_enter(fe, &fe.log)
-            rc = retro_guard_serialize(fe.core.api.serialize, buf, n)
-            retro_fe_leave()
+        self._enter()
+        try:
+            with nogil:
+                retro_fe_enter(fe, &fe.log)
+                n = fe.core.api.serialize_size()
+                retro_fe_leave()
+            if n == 0:
+                raise StateError(f"the {self.library_name} core does not support save states")
+            state = PyBytes_FromStringAndSize(NULL, n)
+            buf = PyBytes_AS_STRING(state)
+            with nogil:
+                memset(buf, 0, n)
+                retro_fe_enter(fe, &fe.log)
+                rc = retro_guard_serialize(fe.core.api.serialize, buf, n)
+                retro_fe_leave()
+        finally:
+            self._leave()
         self.drain_log()
+        if rc < 0:
+            fe.core.spoiled = True
         if rc != 1:
             raise StateError(f"the {self.library_name} core failed to save its state")
         return state
@@ -1316,13 +1444,79 @@ cdef class Emulator:
         """``retro_unserialize`` on the current core: 1 taken, 0 refused, -1 the core threw."""
         cdef Frontend *fe = self.fe
         cdef int rc
-        self._check()
+        self._enter()
         with nogil:
             retro_fe_enter(fe, &fe.log)
             rc = retro_guard_unserialize(fe.core.api.unserialize, &view[0], view.shape[0])
             retro_fe_leave()
+        if rc < 0:
+            fe.core.spoiled = True
+        self._leave()
         self.drain_log()
         return rc
+
+    def _try_state_in_child(self, const unsigned char[::1] view, int frames, int cpu_seconds,
+                            double wall_seconds):
+        """Restore ``view`` and run ``frames`` frames in a forked copy of this process.
+
+        The child is this process at this moment (the same core copy in the
+        same memory), so what a state does there is what it would do here;
+        it runs only C (no Python, no logging) and ends with ``_exit``. It
+        may use ``cpu_seconds`` of CPU (then SIGXCPU ends it: the core hangs)
+        and ``wall_seconds`` in all. Returns ``("ok", 0)``, ``("refused", 0)``,
+        ``("threw", 0)``, ``("signal", signo)`` or ``("timeout", 0)``; or
+        ``("unavailable", errno)`` if no child could be made."""
+        cdef Frontend *fe = self.fe
+        cdef pid_t pid
+        cdef int status = 0
+        cdef int rc
+        cdef long waited = 0
+        cdef long limit = <long>(wall_seconds * 1000)
+        cdef rlimit lim
+        self._enter()
+        try:
+            with nogil:
+                pid = fork()
+                if pid == 0:
+                    # die of the fault itself (no crash report from handlers inherited)
+                    signal(SIGSEGV, SIG_DFL)
+                    signal(SIGBUS, SIG_DFL)
+                    signal(SIGILL, SIG_DFL)
+                    signal(SIGFPE, SIG_DFL)
+                    signal(SIGABRT, SIG_DFL)
+                    lim.rlim_cur = cpu_seconds
+                    lim.rlim_max = cpu_seconds + 1
+                    setrlimit(RLIMIT_CPU, &lim)
+                    retro_fe_enter(fe, NULL)
+                    fe.skip_video = True
+                    rc = retro_guard_unserialize(fe.core.api.unserialize, &view[0], view.shape[0])
+                    if rc != 1:
+                        _exit(1 if rc == 0 else 2)
+                    fe.running = True
+                    if retro_guard_run(fe.core.api.run, frames) != 0:
+                        _exit(2)
+                    _exit(0)
+                while pid > 0:
+                    rc = waitpid(pid, &status, WNOHANG)
+                    if rc == pid:
+                        break
+                    if rc < 0 or waited >= limit:
+                        kill(pid, SIGKILL)
+                        waitpid(pid, &status, 0)
+                        status = -1
+                        break
+                    usleep(1000)
+                    waited += 1
+        finally:
+            self._leave()
+        if pid < 0:
+            return ("unavailable", 0)
+        if status == -1:
+            return ("timeout", 0)
+        if WIFSIGNALED(status):
+            return ("signal", WTERMSIG(status))
+        code = WEXITSTATUS(status)
+        return (("ok", "refused", "threw")[code] if code < 3 else "threw", 0)
 
     def _unserialize(self, view):
         """Hand a state (checked by ``_state_view``) to the current core.
@@ -1344,15 +1538,19 @@ cdef class Emulator:
         spare it spoiled is replaced) and raises ``StateError``."""
         cdef Emulator spare
         cdef int rc
-        self._check()
-        spare = self._ready_spare()
-        rc = spare._call_unserialize(view)
-        if rc != 1:
-            self._start_spare(spare)  # closes the spoiled spare, loads another
-            if rc < 0:
-                raise StateError(f"the {self.library_name} core could not read the state: it is corrupt")
+        self._enter()
+        try:
+            spare = self._ready_spare()
+            rc = spare._call_unserialize(view)
+            if rc == 1:
+                spare = self._swap_in(spare)
+        finally:
+            self._leave()
+        self._start_spare(spare)  # closes the used or spoiled core, loads another
+        if rc < 0:
+            raise StateError(f"the {self.library_name} core could not read the state: it is corrupt")
+        if rc == 0:
             raise StateError(f"the {self.library_name} core rejected the state")
-        self._start_spare(self._swap_in(spare))
 
     # -- memory ------------------------------------------------------------------
 
@@ -1397,7 +1595,7 @@ cdef class Emulator:
         cdef Core *c
         cdef unsigned i
         cdef retro_memory_descriptor *d
-        self._check_open()
+        self._check()
         c = self.fe.core
         out = []
         for i in range(c.num_descs):
@@ -1414,7 +1612,7 @@ cdef class Emulator:
         """Writable view of ``length`` bytes of memory-map descriptor ``index``."""
         cdef Core *c
         cdef retro_memory_descriptor *d
-        self._check_open()
+        self._check()
         c = self.fe.core
         if index >= c.num_descs:
             raise IndexError(f"no memory descriptor {index}")
@@ -1435,12 +1633,12 @@ cdef class Emulator:
         and movies made there replaying identically. ``option_info()`` lists
         every option the core declared.
         """
-        self._check_open()
+        self._check()
         return self._option_values()
 
     def option_info(self):
         """Declared options: ``{key: (description-and-choices, default)}``."""
-        self._check_open()
+        self._check()
         cdef Core *c = self.fe.core
         cdef unsigned i
         return {_str(c.options[i].key): (_str(c.options[i].spec), _str(c.options[i].default_value))
@@ -1498,11 +1696,16 @@ cdef class Emulator:
             core_log.warning("%s: %d log lines dropped (log buffer full)", name, dropped)
 
     cdef int _fail(self, str call) except -1:
+        if self.fe != NULL and self.fe.core != NULL:
+            self.fe.core.spoiled = True
         self.drain_log()
         self._closed = True
         raise RetroError(
             f"the {self.library_name} core failed inside {call} (it threw an exception); this "
             f"emulator is closed, create a new one")
+
+
+cdef bint _swept = False  # this process swept copies of dead processes
 
 
 def _private_copy_dirs():
@@ -1516,7 +1719,52 @@ def _private_copy_dirs():
     for d in ("/dev/shm", tempfile.gettempdir()):
         if os.path.isdir(d) and os.access(d, os.W_OK) and d not in dirs:
             dirs.append(d)
+    global _swept
+    if not _swept:
+        _swept = True
+        for d in dirs:
+            sweep_dead_copies(d)
     return dirs
+
+
+def sweep_dead_copies(folder):
+    """Delete private core copies in ``folder`` left by processes that no longer exist.
+
+    A copy lives as a file only between its creation and ``dlopen`` (then it
+    is unlinked); a process killed in between (SIGKILL while an emulator is
+    made) leaves it behind. Its name carries the pid that made it
+    (``retro-core-<pid>-<n>-XXXXXX``); copies of live processes are left
+    alone. Each process sweeps once, before its first copy. Returns the
+    number of files deleted.
+    """
+    removed = 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        parts = name.split("-")
+        if len(parts) != 5 or parts[0] != "retro" or parts[1] != "core" or not parts[2].isdigit():
+            continue
+        pid = int(parts[2])
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        try:
+            os.unlink(os.path.join(folder, name))
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _pid_alive(int pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 cdef str _str(const char *s):

@@ -14,9 +14,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from retro import paths
+from collections import deque
+
+from retro import _state_probe, paths
 from retro._buttons import pack_buttons
-from retro._core import Emulator
+from retro._core import Emulator, reuse_core_copies
 from retro._restore import RestorePolicy, choose as choose_restore_policy
 from retro._statecmp import host_pointer_spans
 from retro._workers import StepPool
@@ -35,8 +37,17 @@ __all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
 #: Nestopia reads the joypads only once told that joypads are plugged in.
 #: ``state_magic``: every state of the core starts with these bytes (retro's
 #: ALE core), so a state of another core is told apart before the core sees it.
+#: ``reuse_copies``: closed private copies of the core are initialised again
+#: for the next emulator instead of loading new ones (see
+#: ``retro._core.reuse_core_copies``): snes9x's library allocates memory in
+#: its initialisers that unloading never frees, so without reuse every
+#: emulator made and closed leaves ~140 KB behind; its ``retro_init`` starts
+#: it afresh. Stella leaks too (~70 KB a copy), but a reinitialised Stella
+#: copy does not run like a new one (state outside ``retro_init`` survives),
+#: so its copies are not reused.
 CORE_QUIRKS: dict[str, dict[str, Any]] = {
     "Stella": {"restore": "stella"},
+    "Snes9x": {"reuse_copies": True},
     "Nestopia": {"plug_joypads": True},
     # PicoDrive's 32X restores depend on what ran before (its SH-2 poll detection and
     # wake-ups are not in its states), so a restore starts from a fresh copy
@@ -146,6 +157,10 @@ class RetroEmulator(Emulator):
         options: core option values on top of the system's defaults.
         private_copy: load a private copy of the core library (default), so
             many emulators live in one process.
+        state_probe: try every state not seen before in a disposable process
+            before this emulator restores it (see :meth:`check_state`);
+            default on unless ``RETRO_STATE_PROBE=0``. Turn it off only for
+            trusted states.
 
     Methods follow Gym Retro's ``RetroEmulator``: ``step``, ``set_button_mask``,
     ``get_state``, ``set_state``, ``get_screen``, ``get_screen_rate``,
@@ -162,6 +177,7 @@ class RetroEmulator(Emulator):
         system: str | None = None,
         options: Mapping[str, str] | None = None,
         private_copy: bool = True,
+        state_probe: bool | None = None,
     ) -> None:
         rom = os.path.expanduser(os.fspath(rom_path))
         if system is None:
@@ -190,6 +206,13 @@ class RetroEmulator(Emulator):
             private_copy=private_copy,
         )
         self._quirks = CORE_QUIRKS.get(self.library_name, {})
+        if self._quirks.get("reuse_copies") and private_copy:
+            reuse_core_copies(location.path)
+        self.state_probe = _state_probe.enabled() if state_probe is None else bool(state_probe)
+        self._probe_target: _state_probe.ProbeTarget = (
+            location.path, os.path.abspath(rom), tuple(sorted(merged.items())), str(paths.system_dir()),
+            str(paths.saves_dir()), info.screen if info else None)
+        self._checked: deque[bytes] = deque(maxlen=4)  # states known good, by identity
         self._plug_joypads()
         self._system = system
         self._info = info
@@ -212,6 +235,7 @@ class RetroEmulator(Emulator):
         state = super().get_state()
         if self._restore.settles_saves:
             self._restore.restore(self, memoryview(state))
+        self._checked.append(state)  # this core made it: restoring it needs no probe
         return state
 
     @property
@@ -241,10 +265,54 @@ class RetroEmulator(Emulator):
         """
         if isinstance(state, str):
             raise TypeError("set_state() takes bytes, not str")
+        view = self._checked_view(state)
+        self._restore.restore(self, view)
+        return True
+
+    def check_state(self, state: Any) -> None:
+        """Raise ``StateError`` unless ``state`` is one this emulator can restore safely.
+
+        The state must have the size of this core's states for this game (a
+        state followed by zero bytes is that state, as Gym Retro and
+        stable-retro pad Stella's), and, unless ``state_probe`` is off, a
+        forked copy of this process must restore it on this emulator's core
+        and run a few frames without crashing or hanging (see
+        :mod:`retro._state_probe`). Each distinct state is probed once per
+        process (verdicts are cached by hash), and ``set_state`` of a
+        ``bytes`` object that passed does not hash it again, so restoring a
+        start state on every ``reset()`` stays cheap. ``set_state`` checks
+        by itself; this checks without restoring.
+        """
+        if isinstance(state, str):
+            raise TypeError("check_state() takes bytes, not str")
+        self._checked_view(state)
+
+    def _checked_view(self, state: Any) -> memoryview:
+        """``state`` as the core's state, checked: this core's kind of state, its size, and (once) the probe."""
         if not self.accepts_state(state):
             raise StateError("this state " + self.foreign_state_reason())
-        self._restore.restore(self, self._state_view(self._unpadded(state)))
-        return True
+        view = self._state_view(self._unpadded(state))
+        if not self._known_good(state):
+            self._probe(view)
+            self._note_good(state)
+        return view
+
+    def trust_state(self, state: Any) -> None:
+        """Mark ``state`` (bytes-like) as good for this core and game without probing it."""
+        _state_probe.trust(self._probe_target, _state_probe.digest(self._unpadded(state)))
+        self._note_good(state)
+
+    def _known_good(self, state: Any) -> bool:
+        if not self.state_probe:
+            return True
+        return type(state) is bytes and any(state is s for s in self._checked)
+
+    def _note_good(self, state: Any) -> None:
+        if type(state) is bytes:  # immutable: the same object is the same state
+            self._checked.append(state)
+
+    def _probe(self, view: memoryview) -> None:
+        _state_probe.probe_emulator(self, self._probe_target, view, self.library_name)
 
     def foreign_state_reason(self) -> str:
         """Why a state of another core cannot load here, and what to do (the end of a sentence)."""

@@ -7,6 +7,8 @@ clauses keep working.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "RetroError",
     "CoreNotFoundError",
@@ -92,12 +94,18 @@ class ResetNeededError(RetroError, RuntimeError):
 
 
 class WorkerDiedError(RetroError, RuntimeError):
-    """A vector env's worker process died; ``env_indices`` and ``exitcodes`` say which and how."""
+    """A vector env's worker process died; ``env_indices`` and ``exitcodes`` say which and how.
 
-    def __init__(self, message: str, env_indices: list[int], exitcodes: list[int | None]) -> None:
+    ``last`` maps each dead env's index to its last ``(observation, info)``
+    as the vector env returned them (``(None, {})`` before the first reset).
+    """
+
+    def __init__(self, message: str, env_indices: list[int], exitcodes: list[int | None],
+                 last: dict[int, tuple[Any, dict[str, Any]]] | None = None) -> None:
         super().__init__(message)
         self.env_indices = env_indices
         self.exitcodes = exitcodes
+        self.last = last or {}
 
 
 class OutputExistsError(RetroError, FileExistsError):

@@ -185,6 +185,8 @@ class GameSession:
                 raise ConfigurationError(
                     f"{self.gamename} runs on a {self.em.core.name} core with {self.em.num_ports} "
                     f"controller ports; players={self.players} is too many")
+            if self.initial_state:
+                self._check_state(self.initial_state, self._state_path)
             self.data.configure(self.em)
             self._adapt_start_state()
             self.em.step()
@@ -542,7 +544,11 @@ class GameSession:
                 known = retro_data.list_states(self.gamename, inttype)
                 raise GameNotFoundError(
                     f"unknown state {statename[:-6]!r} for {self.gamename}; its states are {known}")
-        self.initial_state = read_state_file(path)
+        state = read_state_file(path)
+        if hasattr(self, "em"):
+            self._check_state(state, path)
+        self.initial_state = state
+        self._state_path = path
         self.statename = statename
         self._state_path = path
         self._power_on_reset = False
@@ -586,6 +592,13 @@ class GameSession:
             raise StateError(f"{self.gamename}: the core refused the saved emulator state")
         self.press(list(snapshot["held"]))
         self.data.set_episode_state(snapshot["data"])
+
+    def _check_state(self, state: bytes, path: str) -> None:
+        """Fail now, naming the file, for a state that does not fit or would crash or hang the core."""
+        try:
+            self.em.check_state(state)
+        except StateError as e:
+            raise StateError(f"{path}: {e}") from None
 
     # -- recording ------------------------------------------------------------------
 

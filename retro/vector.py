@@ -104,6 +104,14 @@ class RetroVectorEnv(VectorEnv):
             (``resize=(height, width)``, e.g. ``(84, 84)``).
         num_threads: worker threads (default: the number of CPUs, at most num_envs).
         mode: ``"thread"`` (default) or ``"process"``.
+        on_worker_death: process mode: ``"raise"`` (default) raises
+            ``WorkerDiedError`` when a worker process dies (its env index,
+            how it died, and the last observation and info the env returned);
+            ``"restart"`` starts the workers again instead, resets every env
+            and returns those first observations from the ``step`` (or
+            ``reset``) that found the dead worker, with ``truncated`` set for
+            every env and ``info["worker_died"]`` marking the envs whose
+            worker died.
         record: a folder (or True for the working directory): every env records
             every episode there, as ``<game>-<state>-env<i>-<number>.bk2``.
         max_episode_steps: an episode that reaches this many agent steps is
@@ -123,12 +131,12 @@ class RetroVectorEnv(VectorEnv):
                  max_pool: bool = False, grayscale: bool = False, resize: tuple[int, int] | None = None,
                  num_threads: int | None = None, mode: str = "thread",
                  use_restricted_actions: Actions = Actions.FILTERED, max_episode_steps: int | None = None,
-                 render_mode: str | None = None, **kwargs: Any) -> None:
+                 render_mode: str | None = None, on_worker_death: str = "raise", **kwargs: Any) -> None:
         self._init_args: dict[str, Any] = dict(
             kwargs, game=game, num_envs=num_envs, state=state, states=states, frameskip=frameskip, max_pool=max_pool,
             grayscale=grayscale, resize=resize, num_threads=num_threads, mode=mode,
             use_restricted_actions=use_restricted_actions, max_episode_steps=max_episode_steps,
-            render_mode=render_mode)
+            render_mode=render_mode, on_worker_death=on_worker_death)
         if num_envs < 1:
             raise ConfigurationError(f"num_envs must be >= 1, got {num_envs}")
         if mode not in ("thread", "process"):
@@ -137,6 +145,8 @@ class RetroVectorEnv(VectorEnv):
             raise ConfigurationError(f"states has {len(states)} entries for {num_envs} envs")
         if max_episode_steps is not None and (not isinstance(max_episode_steps, int) or max_episode_steps < 1):
             raise ConfigurationError(f"max_episode_steps must be a positive int or None, got {max_episode_steps!r}")
+        if on_worker_death not in ("raise", "restart"):
+            raise ConfigurationError(f"on_worker_death must be 'raise' or 'restart', got {on_worker_death!r}")
         if render_mode not in (None, "rgb_array"):
             raise ConfigurationError(f"render_mode must be None or 'rgb_array' for a vector env, got {render_mode!r}")
         kwargs.pop("api", None)  # always Gymnasium's
@@ -150,6 +160,9 @@ class RetroVectorEnv(VectorEnv):
         self.mode = mode
         self.render_mode = render_mode
         self.max_episode_steps = max_episode_steps
+        self.on_worker_death = on_worker_death
+        self._last_obs: Any = None
+        self._last_infos: Any = None
         self._elapsed = np.zeros(num_envs, np.int64)
         starts = list(states) if states is not None else [state] * num_envs
         record = kwargs.pop("record", None)
@@ -220,7 +233,7 @@ class RetroVectorEnv(VectorEnv):
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         if self._async is not None:
-            return self._remote(self._async.reset, seed=seed, options=options)
+            return self._remote_reset(seed=seed, options=options)
         seeds: list[int | None]
         if seed is None:
             seeds = [None] * self.num_envs
@@ -248,7 +261,7 @@ class RetroVectorEnv(VectorEnv):
         pictures are converted into it), so earlier batches stay as they were.
         """
         if self._async is not None:
-            return self._remote(self._async.step, actions)
+            return self._remote_step(actions)
         envs, sessions = self.envs, self._sessions
         n = self.num_envs
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
@@ -309,6 +322,39 @@ class RetroVectorEnv(VectorEnv):
             infos["_" + key] = np.array([key in info for info in all_infos])
         return infos
 
+    def _remote_reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        try:
+            obs, infos = self._remote(self._async.reset, **kwargs)
+        except WorkerDiedError as e:
+            if self.on_worker_death != "restart":
+                raise
+            return self._restarted(e)[::4]  # type: ignore[return-value]
+        self._last_obs, self._last_infos = obs, infos
+        return obs, infos
+
+    def _remote_step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        try:
+            result = self._remote(self._async.step, actions)
+        except WorkerDiedError as e:
+            if self.on_worker_death != "restart":
+                raise
+            return self._restarted(e)
+        self._last_obs, self._last_infos = result[0], result[4]
+        return result  # type: ignore[no-any-return]
+
+    def _restarted(self, died: WorkerDiedError) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                         dict[str, Any]]:
+        """``on_worker_death="restart"``: new workers, every env reset; a step's results for that."""
+        self.restart_workers()
+        obs, infos = self._remote(self._async.reset)
+        self._last_obs, self._last_infos = obs, infos
+        infos = dict(infos)
+        mask = np.zeros(self.num_envs, bool)
+        mask[died.env_indices] = True
+        infos["worker_died"], infos["_worker_died"] = mask, np.ones(self.num_envs, bool)
+        zeros = np.zeros(self.num_envs, bool)
+        return obs, np.zeros(self.num_envs), zeros, ~zeros, infos
+
     def _remote(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """A call to the worker processes; a worker that died is a ``WorkerDiedError`` naming its env."""
         try:
@@ -320,10 +366,22 @@ class RetroVectorEnv(VectorEnv):
             self._async.close(terminate=True)
             self._async_dead = True
             names = ", ".join(f"env {i} ({_exit_text(code)})" for i, code in dead)
+            last = {i: self._last_of(i) for i, _ in dead}
             raise WorkerDiedError(
                 f"the worker process of {names} died; the other workers were stopped. "
-                f"restart_workers() starts them all again (then call reset()), or make a new vector env",
-                [i for i, _ in dead], [code for _, code in dead]) from e
+                f"restart_workers() starts them all again (then call reset()), or make a new vector env "
+                f"(or pass on_worker_death='restart')",
+                [i for i, _ in dead], [code for _, code in dead], last) from e
+
+    def _last_of(self, i: int) -> tuple[np.ndarray | None, dict[str, Any]]:
+        """Env ``i``'s last observation and info as returned by ``reset``/``step`` (None before any)."""
+        if self._last_obs is None:
+            return None, {}
+        infos = self._last_infos or {}
+        info = {k: v[i] for k, v in infos.items()
+                if not k.startswith("_") and isinstance(v, np.ndarray) and len(v) == self.num_envs
+                and infos.get("_" + k, np.ones(self.num_envs, bool))[i]}
+        return np.array(self._last_obs[i]), info
 
     def restart_workers(self) -> None:
         """Process mode: start every worker again (after a ``WorkerDiedError``); ``reset()`` comes next."""

@@ -225,3 +225,33 @@ def test_process_mode_reports_a_dead_worker_and_restarts(signame):
         assert obs.shape == (2, 210, 160, 3)
     finally:
         venv.close()
+
+
+def test_process_mode_error_carries_the_last_observation_and_can_restart_by_itself():
+    import os
+    import signal
+
+    venv = RetroVectorEnv("Pong-Atari2600", 2, mode="process")
+    try:
+        venv.reset(seed=0)
+        obs, *_ = venv.step(venv.action_space.sample())
+        os.kill(venv._async.processes[0].pid, signal.SIGKILL)
+        venv._async.processes[0].join(timeout=30)
+        with pytest.raises(retro.WorkerDiedError) as info:
+            venv.step(venv.action_space.sample())
+        last_obs, _ = info.value.last[0]
+        assert (last_obs == obs[0]).all()
+    finally:
+        venv.close()
+    venv = RetroVectorEnv("Pong-Atari2600", 2, mode="process", on_worker_death="restart")
+    try:
+        venv.reset(seed=0)
+        venv.step(venv.action_space.sample())
+        os.kill(venv._async.processes[1].pid, signal.SIGKILL)
+        venv._async.processes[1].join(timeout=30)
+        obs, rew, terminated, truncated, infos = venv.step(venv.action_space.sample())
+        assert truncated.all() and not terminated.any() and list(infos["worker_died"]) == [False, True]
+        obs, *_ = venv.step(venv.action_space.sample())  # playing on
+        assert obs.shape == (2, 210, 160, 3)
+    finally:
+        venv.close()
