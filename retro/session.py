@@ -185,10 +185,10 @@ class GameSession:
                 raise ConfigurationError(
                     f"{self.gamename} runs on a {self.em.core.name} core with {self.em.num_ports} "
                     f"controller ports; players={self.players} is too many")
+            self._adapt_start_state()
             if self.initial_state:
                 self._check_state(self.initial_state, self._state_path)
             self.data.configure(self.em)
-            self._adapt_start_state()
             self.em.step()
             self.data.load(info_path, scenario_path)
             self._build_actions(use_restricted_actions)
@@ -544,15 +544,16 @@ class GameSession:
                 known = retro_data.list_states(self.gamename, inttype)
                 raise GameNotFoundError(
                     f"unknown state {statename[:-6]!r} for {self.gamename}; its states are {known}")
-        state = read_state_file(path)
-        if hasattr(self, "em"):
-            self._check_state(state, path)
-        self.initial_state = state
-        self._state_path = path
-        self.statename = statename
-        self._state_path = path
-        self._power_on_reset = False
-        self._adapt_start_state()
+        before = (self.initial_state, self._state_path, self.statename, self._power_on_reset)
+        self.initial_state, self._state_path = read_state_file(path), path
+        self.statename, self._power_on_reset = statename, False
+        try:
+            self._adapt_start_state()
+            if hasattr(self, "em") and self.initial_state:
+                self._check_state(self.initial_state, path)
+        except BaseException:
+            self.initial_state, self._state_path, self.statename, self._power_on_reset = before
+            raise
 
     def _adapt_start_state(self) -> None:
         """A state file the core cannot load (a Stella state on the ALE core) is made on it by its recipe.
