@@ -27,7 +27,7 @@ import tempfile
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from retro._fileutil import atomic_write
 from retro import paths
@@ -66,53 +66,39 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-
+def _pip_download(source: dict[str, Any], cache: Path, options: Callable[[], list[str]], kind: str,
+                  log: Any) -> Path:
+    """``source``'s pinned file, downloaded by pip (with ``options()``) into ``cache`` if needed; sha256 checked."""
+    path = cache / source["filename"]
+    if path.is_file() and sha256_file(path) == source["sha256"]:
+        return path
+    cache.mkdir(parents=True, exist_ok=True)
+    spec = f"{source['package']}=={source['version']}"
+    log(f"downloading {spec} ({source['filename']}{kind}) with pip")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *options(),
+           "--dest", str(cache), "--disable-pip-version-check", "--quiet", spec]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0 or not path.is_file():
+        raise ProvisionError(
+            f"pip could not download {spec}: {(result.stderr or result.stdout).strip()[-2000:]}")
+    got = sha256_file(path)
+    if got != source["sha256"]:
+        path.unlink()
+        raise ProvisionError(
+            f"{path.name} has sha256 {got}, but the manifest pins {source['sha256']}: refusing it")
+    return path
 
 
 def fetch_wheel(source: dict[str, Any], cache: Path, log: Any = print) -> Path:
     """The pinned wheel of a source, downloaded with pip into ``cache`` if needed."""
-    wheel = cache / source["filename"]
-    if wheel.is_file() and sha256_file(wheel) == source["sha256"]:
-        return wheel
-    cache.mkdir(parents=True, exist_ok=True)
-    spec = f"{source['package']}=={source['version']}"
-    log(f"downloading {spec} ({source['filename']}) with pip")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--platform", source["platform"], "--python-version", source["python_version"],
-           "--implementation", source["implementation"], "--abi", source["abi"],
-           "--dest", str(cache), "--disable-pip-version-check", "--quiet", spec]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0 or not wheel.is_file():
-        raise ProvisionError(
-            f"pip could not download {spec}: {(result.stderr or result.stdout).strip()[-2000:]}")
-    got = sha256_file(wheel)
-    if got != source["sha256"]:
-        wheel.unlink()
-        raise ProvisionError(
-            f"{wheel.name} has sha256 {got}, but the manifest pins {source['sha256']}: refusing it")
-    return wheel
+    return _pip_download(source, cache, lambda: [
+        "--only-binary=:all:", "--platform", source["platform"], "--python-version", source["python_version"],
+        "--implementation", source["implementation"], "--abi", source["abi"]], "", log)
 
 
 def fetch_sdist(source: dict[str, Any], cache: Path, log: Any = print) -> Path:
     """The pinned source distribution of a source, downloaded with pip into ``cache`` if needed."""
-    sdist = cache / source["filename"]
-    if sdist.is_file() and sha256_file(sdist) == source["sha256"]:
-        return sdist
-    cache.mkdir(parents=True, exist_ok=True)
-    spec = f"{source['package']}=={source['version']}"
-    log(f"downloading {spec} ({source['filename']}, source) with pip")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", source["package"],
-           "--dest", str(cache), "--disable-pip-version-check", "--quiet", spec]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0 or not sdist.is_file():
-        raise ProvisionError(
-            f"pip could not download {spec}: {(result.stderr or result.stdout).strip()[-2000:]}")
-    got = sha256_file(sdist)
-    if got != source["sha256"]:
-        sdist.unlink()
-        raise ProvisionError(
-            f"{sdist.name} has sha256 {got}, but the manifest pins {source['sha256']}: refusing it")
-    return sdist
+    return _pip_download(source, cache, lambda: ["--no-binary", source["package"]], ", source", log)
 
 
 def build_core(core: dict[str, Any], source: dict[str, Any], cache: Path, log: Any = print) -> str:
