@@ -74,6 +74,14 @@ def ale_core(path: Path, **kwargs: object) -> retro.RetroEmulator:
     return retro.RetroEmulator(path, core="ale", **kwargs)  # type: ignore[arg-type]
 
 
+def ale_reset_sequence(em: retro.RetroEmulator, resets: int = 12) -> None:
+    """Power on, then what the ALE's reset does: 60 idle frames and RESET held for ``resets`` frames."""
+    em.reset()
+    em.step(60)
+    em.set_button_mask(1 << RESET)
+    em.step(resets)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def provisioned() -> None:
     if retro.cores.find_core("ale") is None:
@@ -86,10 +94,7 @@ def test_same_as_the_ale_from_power_on(game: str) -> None:
     path = rom(name)
     ale = make_ale(path)
     with ale_core(path) as em:
-        em.reset()  # the ALE's reset starts with the system's own reset
-        em.step(60)
-        em.set_button_mask(1 << RESET)
-        em.step(resets)
+        ale_reset_sequence(em, resets)  # the ALE's reset starts with the system's own reset
         for action in starting:
             em.set_button_mask(ale_mask(action))
             em.step()
@@ -124,10 +129,7 @@ def test_difficulty_switches_as_the_ale() -> None:
     path = rom("pong")
     ale = make_ale(path)
     with ale_core(path) as em:
-        em.reset()
-        em.step(60)
-        em.set_button_mask(1 << RESET)
-        em.step(12)
+        ale_reset_sequence(em)
         ale.setDifficulty(3)
         rng = np.random.default_rng(5)
         widths = set()
@@ -139,10 +141,7 @@ def test_difficulty_switches_as_the_ale() -> None:
             assert np.array_equal(em.get_screen(), ale.getScreenRGB())
             widths.add(tuple(em.get_screen()[:, 140, 0].tolist()))
     with ale_core(path) as em:
-        em.reset()
-        em.step(60)
-        em.set_button_mask(1 << RESET)
-        em.step(12)
+        ale_reset_sequence(em)
         em.set_button_mask(0)
         em.step(300)
         default_picture = em.get_screen()
