@@ -46,6 +46,8 @@ extensions = [
     extension("_buttons"),
     extension("_bk2"),
     extension("_values"),
+    # a scenario's rewards and done per frame, in C
+    extension("_program"),
 ]
 
 class BuildPy(build_py):

@@ -3,6 +3,7 @@
 from libc.stdint cimport int16_t, uint8_t, uint16_t, uint64_t
 
 from retro._libretro cimport *
+from retro._program cimport Program
 
 cdef extern from "_frontend.h" nogil:
     ctypedef struct retro_fe_log:
@@ -122,6 +123,13 @@ cdef struct StepJob:
     bint pool
     bint observe_last
     int rc              # 0, or what retro_guard_run returned on failure
+    # a scenario evaluated after every frame, stopping at the frame it is done (or NULL)
+    Program *prog
+    int played          # frames played
+    # the observation preprocessed into obs_out after the frames (plan: a ResizePlan, or NULL)
+    void *plan
+    uint8_t *obs_out
+    bint obs_gray
 
 
 cdef void run_step_job(StepJob *job) noexcept nogil
@@ -173,6 +181,7 @@ cdef class Emulator:
     cdef void _leave(self) noexcept
     cdef int _check_step(self, int n, bint pool, object out) except -1
     cdef void _prepare_step(self, StepJob *job, int n, bint pool, bint observe_last, object out)
+    cdef int _prepare_extras(self, StepJob *job, object program, object obs, bint gray, object size, bint pool) except -1
     cdef object _finish_step(self, StepJob *job, int n, object out)
     cdef void _set_option(self, str key, str value, bint notify) except *
     cdef int _fail(self, str call) except -1

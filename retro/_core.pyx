@@ -25,7 +25,8 @@ from libc.string cimport memcpy, memset, strcmp, strlen, strchr
 from posix.dlfcn cimport dlclose, dlsym
 
 from retro._libretro cimport *
-from retro._preprocess cimport convert_frame, observe
+from retro._preprocess cimport ResizePlan, convert_frame, observe, observe_plan
+from retro._program cimport FrameProgram, program_frame
 
 import logging
 import os
@@ -145,8 +146,35 @@ cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
                   width, height, pitch)
 
 
+cdef inline void keep_prev(Frontend *fe) noexcept nogil:
+    """Keep the current picture as the frame before the last, for max-pooling."""
+    finish_frame(fe)
+    memcpy(fe.prev, fe.frame, <size_t>fe.out_w * fe.out_h * 3)
+    fe.prev_valid = True
+
+
+cdef int run_program_frames(StepJob *job, Frontend *fe, retro_run_fn run) noexcept nogil:
+    """The job's frames one by one, the scenario evaluated after each; stops at the frame it is done."""
+    cdef int n = job.head + job.tail
+    cdef int f, rc = 0
+    cdef int first_seen = n - (2 if job.pool else 1) if job.observe_last else 0
+    cdef bint was_skipping = fe.skip_video
+    for f in range(n):
+        fe.skip_video = was_skipping or f < first_seen
+        if job.pool and f == n - 1:
+            keep_prev(fe)
+        rc = retro_guard_run(run, 1)
+        if rc != 0:
+            break
+        job.played += 1
+        if program_frame(job.prog):
+            break
+    fe.skip_video = was_skipping
+    return rc
+
+
 cdef void run_step_job(StepJob *job) noexcept nogil:
-    """The frames of one ``Emulator.step`` call; plain C, on any thread."""
+    """The frames of one ``Emulator.step`` call, then its observation; plain C, on any thread."""
     cdef Frontend *fe = job.fe
     cdef retro_run_fn run = fe.core.api.run
     cdef int rc = 0
@@ -154,22 +182,27 @@ cdef void run_step_job(StepJob *job) noexcept nogil:
     cdef bint was_skipping = fe.skip_video
     retro_fe_enter(fe, &fe.log)
     fe.running = True
-    if job.observe_last and head > (1 if job.pool else 0):
-        fe.skip_video = True
-        rc = retro_guard_run(run, head - (1 if job.pool else 0))
-        fe.skip_video = was_skipping
-        head = 1 if job.pool else 0
-    if rc == 0 and head:
-        rc = retro_guard_run(run, head)
-    if rc == 0 and job.tail:
-        if job.pool:
-            finish_frame(fe)
-            memcpy(fe.prev, fe.frame, <size_t>fe.out_w * fe.out_h * 3)
-            fe.prev_valid = True
-        rc = retro_guard_run(run, job.tail)
+    if job.prog != NULL:
+        rc = run_program_frames(job, fe, run)
+    else:
+        if job.observe_last and head > (1 if job.pool else 0):
+            fe.skip_video = True
+            rc = retro_guard_run(run, head - (1 if job.pool else 0))
+            fe.skip_video = was_skipping
+            head = 1 if job.pool else 0
+        if rc == 0 and head:
+            rc = retro_guard_run(run, head)
+        if rc == 0 and job.tail:
+            if job.pool:
+                keep_prev(fe)
+            rc = retro_guard_run(run, job.tail)
+        job.played = job.head + job.tail if rc == 0 else 0
     finish_frame(fe)
     fe.frame_before = NULL
     fe.running = False
+    if rc == 0 and job.plan != NULL:
+        (<ResizePlan>job.plan).run(fe.frame, fe.prev if job.pool and fe.prev_valid else NULL, job.obs_gray,
+                                   job.obs_out)
     retro_fe_leave()
     job.rc = rc
 
@@ -1098,7 +1131,8 @@ cdef class Emulator:
 
     # -- running ---------------------------------------------------------------
 
-    def step(self, int n=1, *, bint pool=False, bint observe_last=False, out=None):
+    def step(self, int n=1, *, bint pool=False, bint observe_last=False, out=None, program=None, obs=None,
+             bint gray=False, size=None):
         """Run ``n`` frames (one ``retro_run`` each) with the GIL released.
 
         ``pool=True`` keeps the frame before the last one, for
@@ -1113,13 +1147,24 @@ cdef class Emulator:
         ``get_observation()`` read) until the next step; the emulator never
         writes into it again. Without ``out`` the picture goes to the
         emulator's own buffer, and ``step`` returns None.
+
+        ``program``, a ``retro._program.FrameProgram`` over this emulator's
+        memory (``GameData.frame_program()``), is evaluated after every frame
+        and the step stops after the frame where it is done; between its
+        ``begin`` and ``finish`` it sums the step's rewards. ``obs``, an array
+        as ``get_observation(out=obs, gray=gray, size=size, pool=pool)``
+        fills, receives the observation of the last frame, preprocessed in the
+        same call. Returns the number of frames played when ``program`` is
+        given.
         """
         cdef StepJob job
         self._check_step(n, pool, out)
+        self._prepare_extras(&job, program, obs, gray, size, pool)
         self._prepare_step(&job, n, pool, observe_last, out)
         with nogil:
             run_step_job(&job)
-        return self._finish_step(&job, n, out)
+        result = self._finish_step(&job, n, out)
+        return job.played if program is not None else result
 
     cdef int _check_step(self, int n, bint pool, object out) except -1:
         """Everything that can refuse a step, before anything changes."""
@@ -1159,15 +1204,39 @@ cdef class Emulator:
         job.pool = pool
         job.observe_last = observe_last
         job.rc = 0
+        job.played = 0
         self.busy = True
         fe.audio_frames = 0
+
+    cdef int _prepare_extras(self, StepJob *job, object program, object obs, bint gray, object size,
+                             bint pool) except -1:
+        """The job's scenario program and preprocessed observation, checked (before ``_prepare_step``)."""
+        cdef Frontend *fe = self.fe
+        cdef uint8_t[::1] flat
+        cdef FrameProgram prog
+        cdef ResizePlan plan
+        job.prog = NULL
+        job.plan = NULL
+        job.obs_out = NULL
+        job.obs_gray = gray
+        if program is not None:
+            if not isinstance(program, FrameProgram):
+                raise TypeError(f"program must be a retro._program.FrameProgram, not {type(program).__name__}")
+            prog = program
+            job.prog = &prog.p
+        if obs is not None:
+            plan = observe_plan(fe.out_h, fe.out_w, obs, gray, size, self._plans)  # kept in self._plans
+            job.plan = <void *>plan
+            flat = obs.reshape(-1)
+            job.obs_out = &flat[0]
+        return 0
 
     cdef object _finish_step(self, StepJob *job, int n, object out):
         self.busy = False
         self._frame_obj = out
         if job.rc != 0:
             self._fail("retro_run")
-        self.frame_count += n
+        self.frame_count += job.played
         if self.fe.log.len or self.fe.log.dropped:
             self.drain_log()
         return out

@@ -18,5 +18,8 @@ cdef class ResizePlan:
     cdef void run(self, const uint8_t *cur, const uint8_t *prev, bint gray, uint8_t *out) noexcept nogil
 
 
+cdef ResizePlan observe_plan(unsigned h, unsigned w, object out, bint gray, object size, dict plans)
+
+
 cdef object observe(const uint8_t *frame, const uint8_t *prev, unsigned h, unsigned w, object out,
                     bint gray, object size, bint pool, dict plans)

@@ -229,13 +229,8 @@ def _area_weights(int src, int dst):
             np.array(weights, np.float32))
 
 
-cdef object observe(const uint8_t *frame, const uint8_t *prev, unsigned h, unsigned w, object out,
-                    bint gray, object size, bint pool, dict plans):
-    """The picture (h x w RGB24 at ``frame``) preprocessed: see ``Emulator.get_observation``.
-
-    ``prev`` is the frame before it, or NULL if there is none to pool with;
-    ``plans`` caches a :class:`ResizePlan` per output size.
-    """
+cdef ResizePlan observe_plan(unsigned h, unsigned w, object out, bint gray, object size, dict plans):
+    """The plan that preprocesses an h x w picture into ``out``, checked; see ``observe``."""
     cdef int oh, ow
     if size is None:
         oh, ow = h, w
@@ -247,19 +242,32 @@ cdef object observe(const uint8_t *frame, const uint8_t *prev, unsigned h, unsig
         shape = (oh, ow)
     else:
         shape = (oh, ow, 3)
-    if out is None:
-        out = np.empty(shape, dtype=np.uint8)
-    elif (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != shape
-          or not out.flags.c_contiguous or not out.flags.writeable):
+    if (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != shape
+            or not out.flags.c_contiguous or not out.flags.writeable):
         raise ValueError(f"out must be a writable C-contiguous uint8 array of shape {shape}")
-    if pool and prev == NULL:
-        raise ValueError("get_observation(pool=True) needs a step(n, pool=True) first")
     key = (oh, ow)
     plan = plans.get(key)
     if plan is None:
         plan = ResizePlan(h, w, oh, ow)
         plans[key] = plan
-    cdef ResizePlan rp = plan
+    return plan
+
+
+cdef object observe(const uint8_t *frame, const uint8_t *prev, unsigned h, unsigned w, object out,
+                    bint gray, object size, bint pool, dict plans):
+    """The picture (h x w RGB24 at ``frame``) preprocessed: see ``Emulator.get_observation``.
+
+    ``prev`` is the frame before it, or NULL if there is none to pool with;
+    ``plans`` caches a :class:`ResizePlan` per output size.
+    """
+    if out is None:
+        dims = (h, w) if size is None else tuple(size)
+        if not gray:
+            dims += (3,)
+        out = np.empty(dims, dtype=np.uint8)
+    cdef ResizePlan rp = observe_plan(h, w, out, gray, size, plans)
+    if pool and prev == NULL:
+        raise ValueError("get_observation(pool=True) needs a step(n, pool=True) first")
     cdef uint8_t[::1] flat = out.reshape(-1)
     with nogil:
         rp.run(frame, prev if pool else NULL, gray, &flat[0])

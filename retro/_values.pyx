@@ -57,29 +57,6 @@ from operator import index as _index
 
 __all__ = ["ValueTable", "decode", "decode_many"]
 
-cdef enum:
-    MAX_WIDTH = 8   # bytes
-
-cdef enum:
-    FMT_U = 0
-    FMT_I = 1
-    FMT_D = 2
-    FMT_N = 3
-
-cdef enum:
-    MASK_NONE = 0   # no mask
-    MASK_C = 1      # -2**63 <= mask < 2**64: applied on 64-bit words
-    MASK_PY = 2     # any other int: applied with Python's &
-
-ctypedef struct Entry:
-    const uint8_t *src[MAX_WIDTH]   # byte of significance k lives at src[k]
-    int width
-    int fmt
-    int mask_kind
-    bint mask_negative              # MASK_C: the mask is a negative int
-    uint64_t mask                   # MASK_C: the mask's low 64 bits
-
-# Digit value of each byte: BCD bytes carry two digits, low-nibble BCD one.
 cdef uint64_t BCD_BYTE[256]
 cdef uint64_t LN_BYTE[256]
 
@@ -94,7 +71,7 @@ cdef void _init_tables() noexcept:
 _init_tables()
 
 
-cdef inline uint64_t _combine(const uint8_t *b, int w, int fmt, bint *negative) noexcept nogil:
+cdef uint64_t _combine(const uint8_t *b, int w, int fmt, bint *negative) noexcept nogil:
     """The value of ``w`` bytes, ``b[k]`` of significance ``k``, as 64 bits.
 
     Signed values are sign-extended to 64 bits and set ``negative``; every
@@ -119,6 +96,25 @@ cdef inline uint64_t _combine(const uint8_t *b, int w, int fmt, bint *negative) 
         for k in range(w):
             bits += LN_BYTE[b[k]] * weight
             weight *= 10
+    return bits
+
+
+cdef uint64_t entry_bits(const Entry *e, bint *negative) noexcept nogil:
+    """An entry's value with its C mask applied, as 64 bits (``negative``: read it as int64).
+
+    Python's ``v & m`` for ``v`` and ``m`` in ``[-2**63, 2**64)``: the low 64
+    bits are the AND of the low 64 bits; the result is negative iff both are.
+    A ``MASK_PY`` mask is not applied here.
+    """
+    cdef int k
+    cdef uint8_t b[MAX_WIDTH]
+    cdef uint64_t bits
+    for k in range(e.width):
+        b[k] = e.src[k][0]
+    bits = _combine(b, e.width, e.fmt, negative)
+    if e.mask_kind == MASK_C:
+        bits &= e.mask
+        negative[0] = negative[0] and e.mask_negative
     return bits
 
 
@@ -179,12 +175,6 @@ cdef class ValueTable:
     buffer that is not 1-D unsigned bytes, ``TypeError`` for an object
     without the buffer protocol or a mask that is not an int.
     """
-
-    cdef Entry *_entries
-    cdef Py_ssize_t _n
-    cdef Py_buffer *_buffers    # one export per buffer, released in __dealloc__
-    cdef Py_ssize_t _nbuf       # how many of _buffers are held
-    cdef list _py_masks         # per entry: the mask object for MASK_PY entries, else None
 
     def __cinit__(self):
         self._entries = NULL
@@ -293,22 +283,12 @@ cdef class ValueTable:
             raise IndexError(f"value {i} of a table of {self._n}")
         return self._value(i)
 
-    cdef inline object _value(self, Py_ssize_t i):
+    cdef object _value(self, Py_ssize_t i):
         """Value ``i`` as a Python int."""
-        cdef int k
-        cdef const Entry *e = &self._entries[i]
-        cdef uint8_t b[MAX_WIDTH]
         cdef bint negative
-        for k in range(e.width):
-            b[k] = e.src[k][0]
-        cdef uint64_t bits = _combine(b, e.width, e.fmt, &negative)
-        # Python's v & m, with v and m in [-2**63, 2**64): the low 64 bits
-        # are the AND of the low 64 bits; the result is negative iff both are.
-        if e.mask_kind == MASK_C:
-            bits &= e.mask
-            negative = negative and e.mask_negative
+        cdef uint64_t bits = entry_bits(&self._entries[i], &negative)
         value = _as_int(bits, negative)
-        if e.mask_kind == MASK_PY:
+        if self._entries[i].mask_kind == MASK_PY:
             return value & self._py_masks[i]
         return value
 

@@ -1,4 +1,4 @@
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -8,5 +8,7 @@ class StepPool:
     threads: int
     def __init__(self, threads: int | None = ..., spin_us: float = ...) -> None: ...
     def step(self, emulators: Sequence[Emulator], *, n: int = ..., pool: bool = ...,
-             observe_last: bool = ..., outs: Sequence[np.ndarray | None] | None = ...) -> None: ...
+             observe_last: bool = ..., outs: Sequence[np.ndarray | None] | None = ...,
+             programs: Sequence[Any] | None = ..., obs: Sequence[np.ndarray | None] | None = ...,
+             gray: bool = ..., size: tuple[int, int] | None = ...) -> list[int]: ...
     def close(self) -> None: ...

@@ -38,12 +38,15 @@ cdef class StepPool:
         self.threads = n
         self.pid = os.getpid()
 
-    def step(self, emulators, *, int n=1, bint pool=False, bint observe_last=False, outs=None):
-        """``em.step(n, pool=, observe_last=, out=outs[i])`` for every emulator, in parallel.
+    def step(self, emulators, *, int n=1, bint pool=False, bint observe_last=False, outs=None, programs=None,
+             obs=None, bint gray=False, size=None):
+        """``em.step(n, pool=, observe_last=, out=outs[i], program=programs[i], obs=obs[i], gray=, size=)``
+        for every emulator, in parallel.
 
-        ``outs`` is None or one array (or None) per emulator, as ``out`` of
-        :meth:`Emulator.step`. If a core fails, every other emulator still
-        finishes its step and the first error is raised.
+        ``outs``, ``programs`` and ``obs`` are None or one entry (or None) per
+        emulator, as ``out``, ``program`` and ``obs`` of :meth:`Emulator.step`.
+        Returns the frames each emulator played. If a core fails, every other
+        emulator still finishes its step and the first error is raised.
         """
         cdef list ems = list(emulators)
         cdef list targets
@@ -64,6 +67,12 @@ cdef class StepPool:
         targets = [None] * k if outs is None else list(outs)
         if len(targets) != k:
             raise ValueError(f"outs has {len(targets)} entries for {k} emulators")
+        progs = [None] * k if programs is None else list(programs)
+        if len(progs) != k:
+            raise ValueError(f"programs has {len(progs)} entries for {k} emulators")
+        views = [None] * k if obs is None else list(obs)
+        if len(views) != k:
+            raise ValueError(f"obs has {len(views)} entries for {k} emulators")
         if len({id(e) for e in ems}) != k:
             raise ValueError("an emulator appears twice; each can run one step at a time")
         for i in range(k):
@@ -71,12 +80,14 @@ cdef class StepPool:
                 raise TypeError(f"expected Emulator objects, got {type(ems[i]).__name__}")
             (<Emulator>ems[i])._check_step(n, pool, targets[i])
         if k <= 0:
-            return
+            return []
         jobs = <StepJob *>calloc(<size_t>k, sizeof(StepJob))
         if jobs == NULL:
             raise MemoryError()
         self.busy = True
         try:
+            for i in range(k):
+                (<Emulator>ems[i])._prepare_extras(&jobs[i], progs[i], views[i], gray, size, pool)
             for i in range(k):
                 (<Emulator>ems[i])._prepare_step(&jobs[i], n, pool, observe_last, targets[i])
             with nogil:
@@ -90,6 +101,7 @@ cdef class StepPool:
                         error = e
             if error is not None:
                 raise error
+            return [jobs[i].played for i in range(k)]
         finally:
             self.busy = False
             free(jobs)

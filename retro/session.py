@@ -663,15 +663,26 @@ class GameSession:
 
 
 def _play_frames(sessions: Sequence[GameSession], steps: StepPool | None, frames: int, pool: bool,
-                 observe_from: int) -> list[tuple[Any, bool]]:
+                 observe_from: int, obs: Sequence[np.ndarray] | None = None, gray: bool = False,
+                 size: tuple[int, int] | None = None) -> list[tuple[Any, bool]]:
     """``frames`` frames of several sessions (buttons already held), their emulators stepping together.
 
     Each session's reward is summed over its frames and it stops at the frame
     it is done; every frame played is recorded. Frames before
     ``observe_from`` skip converting the picture. Returns ``(reward, done)``
     per session.
+
+    Where every session's scenario runs in C and none records a movie, each
+    emulator plays all its frames in one job, its scenario evaluated in C
+    after every frame, and ``obs`` (if given, one array per session) receives
+    its observation preprocessed in the same job. Otherwise frames are played
+    one pool round at a time, the scenario evaluated in Python in between,
+    and ``obs`` is filled after the last.
     """
     players = sessions[0].players
+    programs = [s.data.frame_program() if s.movie is None else None for s in sessions]
+    if all(p is not None for p in programs) and observe_from >= frames - (2 if pool else 1):
+        return _play_in_c(sessions, steps, programs, frames, pool, observe_from, obs, gray, size)
     totals = [[0.0] * players for _ in sessions]
     done = [False] * len(sessions)
     active = list(range(len(sessions)))
@@ -705,7 +716,40 @@ def _play_frames(sessions: Sequence[GameSession], steps: StepPool | None, frames
     finally:
         for s in sessions:
             s.em.video_enabled = True
+    if obs is not None:
+        for j, s in enumerate(sessions):
+            s.observe(obs[j], gray=gray, size=size, pool=pool)
     return [(float(t[0]) if players == 1 else [float(x) for x in t], d) for t, d in zip(totals, done)]
+
+
+def _play_in_c(sessions: Sequence[GameSession], steps: StepPool | None, programs: Sequence[Any], frames: int,
+               pool: bool, observe_from: int, obs: Sequence[np.ndarray] | None, gray: bool,
+               size: tuple[int, int] | None) -> list[tuple[Any, bool]]:
+    """``_play_frames`` with every frame of a session in one job and its scenario in C."""
+    players = sessions[0].players
+    ems = [s.em for s in sessions]
+    blind = observe_from >= frames  # no frame is observed: none is converted
+    for s, program in zip(sessions, programs):
+        program.begin(s.data.scenario)
+    try:
+        if blind:
+            for em in ems:
+                em.video_enabled = False
+        kwargs: dict[str, Any] = {"n": frames, "pool": pool, "observe_last": not blind, "gray": gray, "size": size}
+        if steps is None:
+            ems[0].step(program=programs[0], obs=None if obs is None else obs[0], **kwargs)
+        else:
+            steps.step(ems, programs=programs, obs=obs, **kwargs)
+    finally:
+        for em in ems:
+            em.video_enabled = True
+        for s, program in zip(sessions, programs):
+            program.finish(s.data.scenario)
+    results: list[tuple[Any, bool]] = []
+    for program in programs:
+        rewards = program.step_rewards(players)
+        results.append((rewards[0] if players == 1 else rewards, program.done))
+    return results
 
 
 def play_together(sessions: Sequence[GameSession], steps: StepPool, pre: Preprocess,
@@ -718,13 +762,14 @@ def play_together(sessions: Sequence[GameSession], steps: StepPool, pre: Preproc
     if pre.frameskip == 1:
         return _play_one_frame(sessions, steps, pre, rows, image and not (pre.grayscale or pre.resize))
     observe_from = pre.frameskip - (2 if pre.pools else 1) if image else pre.frameskip
-    played = _play_frames(sessions, steps, pre.frameskip, pre.pools, observe_from)
-    results: list[Outcome] = []
-    for j, s in enumerate(sessions):
-        s.observe(rows[j], gray=pre.grayscale, size=pre.resize, pool=pre.pools)
-        reward, done = played[j]
-        results.append((reward, done, s.data.lookup_all()))
-    return results
+    if image:
+        played = _play_frames(sessions, steps, pre.frameskip, pre.pools, observe_from, rows, pre.grayscale,
+                              pre.resize)
+    else:
+        played = _play_frames(sessions, steps, pre.frameskip, pre.pools, observe_from)
+        for j, s in enumerate(sessions):
+            s.observe(rows[j])
+    return [(reward, done, s.data.lookup_all()) for s, (reward, done) in zip(sessions, played)]
 
 
 def _play_one_frame(sessions: Sequence[GameSession], steps: StepPool, pre: Preprocess,

@@ -41,6 +41,7 @@ from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
+from retro._program import FrameProgram
 from retro._values import ValueTable
 from retro.actions import ComboGroups, combo_groups
 from retro.data.integrations import Integrations, get_file_path
@@ -154,6 +155,11 @@ class GameData:
         self._watch_unmapped = False
         self._watch_unknown: list[tuple[int, str]] = []
         self._prev: Optional[list[int]] = None
+        # the scenario compiled to C over the watch table (None: the table holds values C cannot);
+        # when there is one it holds the previous frame's values, and it evaluates every frame
+        # whose scenario calls no script and that has no custom variables (_program_runs)
+        self._program: Optional[FrameProgram] = None
+        self._program_runs = False
 
     def _compile(self) -> None:
         mem = self._memory
@@ -182,7 +188,30 @@ class GameData:
         self._watch_unmapped = any(n in slot and n not in specs for n in watched)
         self._watch_unknown = [(i, n) for i, n in enumerate(watched) if n not in slot]
         self._watched = watched
+        prev = self._prev_values()
+        self._program = None
+        self._program_runs = False
+        if self._watch_slots is None and not self._watch_unmapped:
+            spec = self._scenario.program_spec()
+            try:
+                self._program = FrameProgram(self._watch_table, *(spec or (None, [])))
+                self._program_runs = spec is not None
+                self._program.prev = prev
+            except ValueError:  # values, references or masks beyond 62 bits: Python's ints
+                self._program = None
+                self._program_runs = False
+        self._prev = prev
         self._compiled_generation = mem.generation
+
+    def _prev_values(self) -> Optional[list[int]]:
+        """The previous frame's watched values (for deltas), or None."""
+        program = self._program
+        return program.prev if program is not None else self._prev
+
+    def _set_prev(self, values: Optional[list[int]]) -> None:
+        if self._program is not None:
+            self._program.prev = values
+        self._prev = values
 
     def _fresh(self) -> None:
         mem = self._memory
@@ -298,7 +327,7 @@ class GameData:
         """
         self._scenario.restart()
         self._custom.clear()
-        self._prev = None
+        self._set_prev(None)
         if self._scenario.scripts:
             self._load_scripts()
 
@@ -316,14 +345,16 @@ class GameData:
                 f"{self._scenario.path or 'this scenario'} runs Lua scripts, whose state cannot be saved; "
                 f"an env playing it cannot be pickled mid-episode")
         scenario = self._scenario
-        return {"prev": None if self._prev is None else list(self._prev), "custom": dict(self._custom),
+        prev = self._prev_values()
+        return {"prev": None if prev is None else list(prev), "custom": dict(self._custom),
                 "frame": scenario.frame, "reward": list(scenario.reward),
                 "total_reward": list(scenario.total_reward), "is_done": scenario.is_done}
 
     def set_episode_state(self, state: Mapping[str, Any]) -> None:
         """Put back what :meth:`episode_state` returned."""
         scenario = self._scenario
-        self._prev = None if state["prev"] is None else list(state["prev"])
+        self._fresh()
+        self._set_prev(None if state["prev"] is None else list(state["prev"]))
         self._custom = dict(state["custom"])
         scenario.frame = int(state["frame"])
         scenario.reward = list(state["reward"])
@@ -335,6 +366,9 @@ class GameData:
         mem = self._memory
         if mem.refresh() or self._compiled_generation != mem.generation:
             self._compile()
+        if self._program_runs and not self._custom:
+            self._program.update(self._scenario)  # type: ignore[union-attr]
+            return
         current = self._watch_table.read()
         if self._watch_slots is not None:
             if self._watch_unmapped:
@@ -342,8 +376,8 @@ class GameData:
                 raise UnmappedAddressError(f"{NO_MAPPING}: the scenario uses {', '.join(map(repr, unmapped))}, "
                                            f"whose address no memory block of this game holds; fix it in data.json")
             current = [0 if j is None else current[j] for j in self._watch_slots]
-        prev = self._prev
-        self._prev = current
+        prev = self._prev_values()
+        self._set_prev(current)
         if prev is None:
             deltas: list[int] = [0] * len(current)
         else:
@@ -353,6 +387,18 @@ class GameData:
         else:
             values = current
         self._scenario.update(values, deltas, self._call_script)
+
+    def frame_program(self) -> Optional[FrameProgram]:
+        """The scenario compiled to C, for frames played without Python, or None.
+
+        A step job runs it after every frame (:meth:`FrameProgram.begin` and
+        :meth:`FrameProgram.finish` around the job keep this object's state
+        as :meth:`update_ram` would leave it). None when the scenario calls a
+        script, custom variables are set, or a value does not fit in C:
+        then :meth:`update_ram` must run after every frame.
+        """
+        self._fresh()
+        return self._program if self._program_runs and not self._custom else None
 
     def _with_custom(self, current: list[int]) -> list[int]:
         """Values with custom variables shadowing variables, as Gym Retro's lookups do."""

@@ -554,6 +554,35 @@ class Scenario:
                                   if self.rewards[p].script or self._time_terms[p] or self._reward_terms[p]]
         self._update = _generate_update(self._done_tree, self.done_script, players)
 
+    def program_spec(self) -> Optional[tuple[Any, list[Any]]]:
+        """This scenario for :class:`retro._program.FrameProgram` (slots index :attr:`watched`).
+
+        ``(done tree, players)``: the done tree as ``(is_all, [(slot, use_delta,
+        op, reference)], [children])``, and each player with a reward as
+        ``(player, [(slot, use_delta, op, reference, reward, penalty)])``, the
+        time reward first (slot -1). None when the scenario calls a script.
+        """
+        if self.done_script or any(r.script for r in self.rewards):
+            return None
+        index = {name: i for i, name in enumerate(self.watched)}
+
+        def tree(node: DoneNode) -> Any:
+            return (node.condition == "all",
+                    [(index[k], s.measurement == "delta", s.op, s.reference) for k, s in node.variables.items()],
+                    [tree(n) for n in node.nodes.values()])
+
+        players = []
+        for p in range(MAX_PLAYERS):
+            terms = []
+            time = self._time_terms[p]
+            if time is not None:
+                terms.append((-1, False, time.op, time.reference, time.reward, time.penalty))
+            terms += [(index[k], s.measurement == "delta", s.op, s.reference, s.reward, s.penalty)
+                      for k, s in self.rewards[p].variables.items()]
+            if terms:
+                players.append((p, terms))
+        return tree(self.done), players
+
     # -- running ---------------------------------------------------------------------------
 
     def restart(self) -> None:
