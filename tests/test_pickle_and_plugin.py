@@ -202,3 +202,17 @@ def test_lua_scenario_env_refuses_pickling(tmp_path):
             pickle.dumps(env)
     finally:
         env.close()
+
+
+def test_the_hook_is_silent_where_retro_is_gone(tmp_path):
+    """An install whose source tree moved (an editable install of a deleted checkout): Python starts quietly."""
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(ROOT / "retro-gymnasium.pth", site)
+    code = f"import site, sys; site.addsitedir({str(site)!r}); print('_retro_gymnasium' in sys.modules)"
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         check=True, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert (out.stdout.strip(), out.stderr) == ("False", "")
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert (out.stdout.strip(), out.stderr) == ("True", "")
