@@ -2,7 +2,8 @@
  * The reference for retro's speed: a minimal C frontend that loads a libretro
  * core and a ROM and calls retro_run in a loop, doing the per-frame work any
  * frontend must do (take the frame and convert it to RGB24, take the audio,
- * answer input), and nothing else.
+ * answer input), and nothing else. It converts pictures with the same code as
+ * retro (retro/_convert.h), so the comparison measures the frontend around it.
  *
  *   raw_core CORE.so ROM FRAMES [convert=1] [option=value ...]
  *
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include "libretro_abi.h"
+#include "_convert.h"  /* the same RGB24 conversion as retro's frontend */
 
 static int pixel_format = RETRO_PIXEL_FORMAT_0RGB1555;
 static unsigned out_w, out_h;
@@ -71,25 +73,8 @@ static void video_cb(const void *data, unsigned width, unsigned height, size_t p
     if (!data || !convert) return;
     unsigned w = width < out_w ? width : out_w;
     unsigned h = height < out_h ? height : out_h;
-    for (unsigned y = 0; y < h; y++) {
-        const unsigned char *row = (const unsigned char *)data + y * pitch;
-        unsigned char *dst = frame + (size_t)y * out_w * 3;
-        if (pixel_format == RETRO_PIXEL_FORMAT_XRGB8888) {
-            const uint32_t *p = (const uint32_t *)row;
-            for (unsigned x = 0; x < w; x++, dst += 3) {
-                dst[0] = (unsigned char)(p[x] >> 16);
-                dst[1] = (unsigned char)(p[x] >> 8);
-                dst[2] = (unsigned char)p[x];
-            }
-        } else {
-            const uint16_t *p = (const uint16_t *)row;
-            for (unsigned x = 0; x < w; x++, dst += 3) {
-                dst[0] = (unsigned char)((p[x] >> 8) & 0xF8);
-                dst[1] = (unsigned char)((p[x] >> 3) & 0xFC);
-                dst[2] = (unsigned char)((p[x] << 3) & 0xF8);
-            }
-        }
-    }
+    for (unsigned y = 0; y < h; y++)
+        retro_convert_row(frame + (size_t)y * out_w * 3, (const uint8_t *)data + y * pitch, w, pixel_format);
 }
 
 static size_t audio_batch_cb(const int16_t *data, size_t frames) {

@@ -33,8 +33,8 @@ from retro import paths  # noqa: E402
 def build_harness() -> Path:
     out = ROOT / "benchmarks" / "_build" / "raw_core"
     src = ROOT / "benchmarks" / "raw_core.c"
-    header = ROOT / "retro" / "libretro_abi.h"
-    if not out.exists() or out.stat().st_mtime < max(src.stat().st_mtime, header.stat().st_mtime):
+    headers = [ROOT / "retro" / "libretro_abi.h", ROOT / "retro" / "_convert.h"]
+    if not out.exists() or out.stat().st_mtime < max(p.stat().st_mtime for p in [src, *headers]):
         out.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["cc", "-O2", "-Wall", f"-I{ROOT / 'retro'}", str(src), "-o", str(out), "-ldl"],
                        check=True)

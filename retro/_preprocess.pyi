@@ -1,2 +1,7 @@
+from typing import Any
+
 class ResizePlan:
     def __init__(self, h: int, w: int, oh: int, ow: int) -> None: ...
+
+def convert(data: bytes | bytearray | memoryview, width: int, height: int, pitch: int, pixel_format: int,
+            out_w: int, out_h: int) -> Any: ...

@@ -12,6 +12,9 @@ from libc.string cimport memset
 
 from retro._libretro cimport RETRO_PIXEL_FORMAT_RGB565, RETRO_PIXEL_FORMAT_XRGB8888
 
+cdef extern from "_convert.h" nogil:
+    void retro_convert_row(uint8_t *dst, const uint8_t *src, unsigned w, int pixel_format)
+
 import numpy as np
 
 
@@ -34,48 +37,16 @@ cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int 
         return
     cdef unsigned w = width if width < out_w else out_w
     cdef unsigned h = height if height < out_h else out_h
-    cdef unsigned x, y
+    cdef unsigned y
     cdef size_t row_bytes = <size_t>out_w * 3
-    cdef uint8_t *dst
-    cdef const uint32_t *p32
-    cdef const uint16_t *p16
-    cdef uint32_t p
     if w < out_w or h < out_h:
         # a smaller picture: what it does not cover is black
         for y in range(h):
             memset(dst_frame + y * row_bytes + <size_t>w * 3, 0, row_bytes - <size_t>w * 3)
         if h < out_h:
             memset(dst_frame + h * row_bytes, 0, row_bytes * (out_h - h))
-    if pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
-        for y in range(h):
-            p32 = <const uint32_t *>(src + y * pitch)
-            dst = dst_frame + y * row_bytes
-            for x in range(w):
-                p = p32[x]
-                dst[0] = <uint8_t>(p >> 16)
-                dst[1] = <uint8_t>(p >> 8)
-                dst[2] = <uint8_t>p
-                dst += 3
-    elif pixel_format == RETRO_PIXEL_FORMAT_RGB565:
-        for y in range(h):
-            p16 = <const uint16_t *>(src + y * pitch)
-            dst = dst_frame + y * row_bytes
-            for x in range(w):
-                p = p16[x]
-                dst[0] = <uint8_t>((p >> 8) & 0xF8)
-                dst[1] = <uint8_t>((p >> 3) & 0xFC)
-                dst[2] = <uint8_t>((p << 3) & 0xF8)
-                dst += 3
-    else:  # 0RGB1555
-        for y in range(h):
-            p16 = <const uint16_t *>(src + y * pitch)
-            dst = dst_frame + y * row_bytes
-            for x in range(w):
-                p = p16[x]
-                dst[0] = <uint8_t>((p >> 7) & 0xF8)
-                dst[1] = <uint8_t>((p >> 2) & 0xF8)
-                dst[2] = <uint8_t>((p << 3) & 0xF8)
-                dst += 3
+    for y in range(h):
+        retro_convert_row(dst_frame + y * row_bytes, src + y * pitch, w, pixel_format)
 
 
 cdef inline void add_rgb(int pixel_format, const uint8_t *row, unsigned x,
@@ -271,4 +242,19 @@ cdef object observe(const uint8_t *frame, const uint8_t *prev, unsigned h, unsig
     cdef uint8_t[::1] flat = out.reshape(-1)
     with nogil:
         rp.run(frame, prev if pool else NULL, gray, &flat[0])
+    return out
+
+
+def convert(const uint8_t[::1] data not None, unsigned width, unsigned height, size_t pitch, int pixel_format,
+            unsigned out_w, unsigned out_h):
+    """``convert_frame`` of a picture in ``data`` into a new (out_h, out_w, 3) array (what the video callback does)."""
+    if pixel_format not in (0, 1, 2):
+        raise ValueError(f"unknown pixel format {pixel_format}")
+    cdef size_t bpp = 4 if pixel_format == RETRO_PIXEL_FORMAT_XRGB8888 else 2
+    if height and (pitch < width * bpp or <size_t>data.shape[0] < (height - 1) * pitch + width * bpp):
+        raise ValueError("data is too small for the picture")
+    out = np.zeros((out_h, out_w, 3), np.uint8)
+    cdef uint8_t[:, :, ::1] dst = out
+    if out_h and out_w and height and width:
+        convert_frame(&dst[0, 0, 0], out_w, out_h, pixel_format, &data[0], width, height, pitch)
     return out

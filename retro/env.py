@@ -265,9 +265,7 @@ class RetroEnv(gymnasium.Env):
         masks = session.decode(a)
         frames = self._frameskip if isinstance(self._frameskip, int) else int(self.np_random.integers(*self._frameskip))
         if frames == 1 and not self._repeat_p and not self._gray:
-            session.press(masks)
-            obs = session.advance()
-            rew, done, info = session.outcome()
+            obs, rew, done, info = session.step_frame(masks)
         else:
             rew = self._play(masks, frames)
             obs = session.observe(gray=self._gray)

@@ -429,6 +429,18 @@ class GameSession:
 
     def advance(self) -> np.ndarray:
         """Play one frame with the held buttons; returns its observation (a new array)."""
+        obs = self._frame()
+        self.data.update_ram()
+        return obs
+
+    def step_frame(self, masks: list[int]) -> tuple[np.ndarray, Any, bool, dict[str, int]]:
+        """:meth:`press`, :meth:`advance` and :meth:`outcome` in one call: ``(obs, reward, done, info)``."""
+        self.press(masks)
+        obs = self._frame()
+        return (obs, *self.data.step_outcome(self.players))
+
+    def _frame(self) -> np.ndarray:
+        """One frame played (and recorded) and its observation; the scenario not yet evaluated."""
         if self.movie is not None:
             self._record(self._held)
         em = self.em
@@ -438,11 +450,9 @@ class GameSession:
             em.step(out=obs)
             if em.frames_presented == shown:
                 self._own_the_picture()
-        else:
-            em.step()
-            obs = self.observe()
-        self.data.update_ram()
-        return obs
+            return obs
+        em.step()
+        return self.observe()
 
     def _own_the_picture(self) -> None:
         """The core repeated a frame: from now on the emulator keeps the picture in its own buffer.

@@ -363,9 +363,11 @@ class GameData:
 
     def update_ram(self) -> None:
         """Take this frame's values and advance the scenario (done, rewards, frame)."""
-        mem = self._memory
-        if mem.refresh() or self._compiled_generation != mem.generation:
-            self._compile()
+        self._fresh()
+        self._evaluate()
+
+    def _evaluate(self) -> None:
+        """One frame of the scenario over the current values (compiled readers are fresh)."""
         if self._program_runs and not self._custom:
             self._program.update(self._scenario)  # type: ignore[union-attr]
             return
@@ -387,6 +389,19 @@ class GameData:
         else:
             values = current
         self._scenario.update(values, deltas, self._call_script)
+
+    def step_outcome(self, players: int = 1) -> tuple[float | list[float], bool, dict[str, int]]:
+        """:meth:`update_ram`, then :meth:`outcome`: an env's step after its frame, in one call."""
+        self._fresh()
+        self._evaluate()
+        return self._reward(players), bool(self._scenario.is_done), self._info()
+
+    def _reward(self, players: int) -> float | list[float]:
+        rewards = self._scenario.reward
+        if players == 1:
+            return float(rewards[0])
+        _check_player(players - 1)
+        return [float(r) for r in rewards[:players]]
 
     def frame_program(self) -> Optional[FrameProgram]:
         """The scenario compiled to C, for frames played without Python, or None.
@@ -429,18 +444,12 @@ class GameData:
         return self._scenario.is_done
 
     def outcome(self, players: int = 1) -> tuple[float | list[float], bool, dict[str, int]]:
-        """``(reward, done, info)`` of the last :meth:`update_ram`, in one call (an env's step).
+        """``(reward, done, info)`` of the last :meth:`update_ram`, in one call.
 
         ``reward`` is a float with one player, else one float per player;
         ``info`` is :meth:`lookup_all`.
         """
-        scenario = self._scenario
-        if players == 1:
-            reward: float | list[float] = float(scenario.reward[0])
-        else:
-            _check_player(players - 1)
-            reward = [float(r) for r in scenario.reward[:players]]
-        return reward, bool(scenario.is_done), self.lookup_all()
+        return self._reward(players), bool(self._scenario.is_done), self.lookup_all()
 
     def crop_info(self, player: int = 0) -> tuple[int, int, int, int]:
         """``(x, y, width, height)`` of the observation crop; 0 width/height means "to the edge"."""
@@ -479,9 +488,10 @@ class GameData:
 
     def lookup_all(self) -> dict[str, int]:
         """Every mapped variable's value, plus custom variables cast to int."""
-        mem = self._memory
-        if mem.refresh() or self._compiled_generation != mem.generation:
-            self._compile()
+        self._fresh()
+        return self._info()
+
+    def _info(self) -> dict[str, int]:
         out = self._all_table.read_dict(self._all_names)
         if self._custom:
             for name, value in self._custom.items():

@@ -1,0 +1,90 @@
+/*
+ * One row of a libretro picture to RGB24: the conversion every frame of every
+ * core goes through (retro/_preprocess.pyx's convert_frame; the benchmark's
+ * bare C frontend, benchmarks/raw_core.c, uses the same code).
+ *
+ * Pixel formats (libretro's): XRGB8888 (32-bit words), RGB565 and 0RGB1555
+ * (16-bit words, native byte order). Channels of fewer than 8 bits are
+ * shifted up with zeros below (RGB565 red 0x1F -> 0xF8), as Gym Retro does.
+ *
+ * Eight pixels make 24 output bytes, written as three 64-bit stores: a few
+ * wide stores instead of 24 byte stores keep the loop short and let the
+ * compiler vectorise the arithmetic.
+ */
+#ifndef RETRO_CONVERT_H
+#define RETRO_CONVERT_H
+
+#include <stdint.h>
+#include <string.h>
+
+enum { RETRO_CONVERT_0RGB1555 = 0, RETRO_CONVERT_XRGB8888 = 1, RETRO_CONVERT_RGB565 = 2 };
+
+/* A pixel as 0x00BBGGRR: its three output bytes in memory order on a little-endian machine. */
+static inline uint64_t retro_rgb_xrgb8888(uint32_t p) {
+    return ((p >> 16) & 0xFF) | (p & 0xFF00) | ((uint64_t)(p & 0xFF) << 16);
+}
+
+static inline uint64_t retro_rgb_rgb565(uint32_t p) {
+    return ((p >> 8) & 0xF8) | (((p >> 3) & 0xFC) << 8) | ((uint64_t)((p << 3) & 0xF8) << 16);
+}
+
+static inline uint64_t retro_rgb_0rgb1555(uint32_t p) {
+    return ((p >> 7) & 0xF8) | (((p >> 2) & 0xF8) << 8) | ((uint64_t)((p << 3) & 0xF8) << 16);
+}
+
+static inline void retro_store_rgb(uint8_t *dst, uint64_t c) {
+    dst[0] = (uint8_t)c;
+    dst[1] = (uint8_t)(c >> 8);
+    dst[2] = (uint8_t)(c >> 16);
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Eight converted pixels (0x00BBGGRR each) as 24 bytes. */
+static inline void retro_store_rgb8(uint8_t *dst, const uint64_t c[8]) {
+    uint64_t w0 = c[0] | c[1] << 24 | c[2] << 48;
+    uint64_t w1 = c[2] >> 16 | c[3] << 8 | c[4] << 32 | c[5] << 56;
+    uint64_t w2 = c[5] >> 8 | c[6] << 16 | c[7] << 40;
+    memcpy(dst, &w0, 8);
+    memcpy(dst + 8, &w1, 8);
+    memcpy(dst + 16, &w2, 8);
+}
+#define RETRO_CONVERT_BLOCKS 1
+#else
+#define RETRO_CONVERT_BLOCKS 0
+#endif
+
+#define RETRO_CONVERT_LOOP(WORD, RGB)                                              \
+    do {                                                                           \
+        unsigned x = 0;                                                            \
+        if (RETRO_CONVERT_BLOCKS) {                                                \
+            for (; x + 8 <= w; x += 8) {                                           \
+                WORD px[8];                                                        \
+                uint64_t c[8];                                                     \
+                memcpy(px, src + (size_t)x * sizeof(WORD), sizeof px);             \
+                for (int k = 0; k < 8; k++)                                        \
+                    c[k] = RGB(px[k]);                                             \
+                retro_store_rgb8(dst + (size_t)x * 3, c);                          \
+            }                                                                      \
+        }                                                                          \
+        for (; x < w; x++) {                                                       \
+            WORD p;                                                                \
+            memcpy(&p, src + (size_t)x * sizeof(WORD), sizeof p);                  \
+            retro_store_rgb(dst + (size_t)x * 3, RGB(p));                          \
+        }                                                                          \
+    } while (0)
+
+#if !RETRO_CONVERT_BLOCKS
+static inline void retro_store_rgb8(uint8_t *dst, const uint64_t c[8]) { (void)dst; (void)c; }
+#endif
+
+/* Convert the first ``w`` pixels of a row in ``format`` (RETRO_CONVERT_*) into ``dst`` (3 * w bytes). */
+static inline void retro_convert_row(uint8_t *restrict dst, const uint8_t *restrict src, unsigned w, int format) {
+    if (format == RETRO_CONVERT_XRGB8888)
+        RETRO_CONVERT_LOOP(uint32_t, retro_rgb_xrgb8888);
+    else if (format == RETRO_CONVERT_RGB565)
+        RETRO_CONVERT_LOOP(uint16_t, retro_rgb_rgb565);
+    else
+        RETRO_CONVERT_LOOP(uint16_t, retro_rgb_0rgb1555);
+}
+
+#endif /* RETRO_CONVERT_H */
