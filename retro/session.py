@@ -804,9 +804,7 @@ def _play_one_frame(sessions: Sequence[GameSession], steps: StepPool, pre: Prepr
     for j, s in enumerate(sessions):
         if not direct:
             s.observe(rows[j], gray=pre.grayscale, size=pre.resize)
-        data = s.data
-        data.update_ram()
-        results.append(data.outcome(players))
+        results.append(s.data.step_outcome(players))
     return results
 
 
