@@ -29,6 +29,7 @@ import os
 import platform
 import queue
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -674,6 +675,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, help="where to write the markdown (default docs/benchmarks.md; "
                                                  "quick: benchmarks/_build/benchmarks-quick.md)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the rounds' shuffled order")
+    parser.add_argument("--only", metavar="REGEX",
+                        help="measure only the measurements whose key matches (e.g. 'vec[12]\\.Airstriker|spin'); "
+                             "the doc then goes to benchmarks/_build/benchmarks-only.md")
     parser.add_argument("--render", type=Path, metavar="JSON",
                         help="measure nothing: rewrite the tables and the doc from a saved peers-results.json")
     args = parser.parse_args(argv)
@@ -681,7 +685,9 @@ def main(argv: list[str] | None = None) -> int:
         return render(args.render, args.doc)
     args.seconds = args.seconds or (0.15 if args.quick else 1.5)
     args.resets = args.resets or (20 if args.quick else 100)
-    args.doc = args.doc or (BUILD / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md")
+    if args.doc is None:
+        args.doc = (BUILD / "benchmarks-quick.md" if args.quick else
+                    BUILD / "benchmarks-only.md" if args.only else ROOT / "docs" / "benchmarks.md")
     t0 = time.perf_counter()
     BUILD.mkdir(parents=True, exist_ok=True)
     log = BUILD / "peers.log"
@@ -714,6 +720,11 @@ def main(argv: list[str] | None = None) -> int:
     info["cores"] = workers["retro"].call("cores", games=[g for g, _ in GAMES.values()])
 
     measures = plan(args.seconds, args.resets)
+    if args.only:
+        measures = [m for m in measures if re.search(args.only, m.key)]
+        if not measures:
+            print(f"no measurement matches {args.only!r}", file=sys.stderr)
+            return 2
     rng = random.Random(args.seed)
     try:
         for r in range(args.rounds):
