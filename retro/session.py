@@ -313,6 +313,8 @@ class GameSession:
             if packed is not None:
                 table = self._filter_list
                 if table is not None:
+                    if len(packed) == 1:
+                        return [table[packed[0]]]
                     return [table[bits] for bits in packed]
                 valid = self._valid_mask
                 return [bits & valid for bits in packed]

@@ -392,9 +392,16 @@ class GameData:
 
     def step_outcome(self, players: int = 1) -> tuple[float | list[float], bool, dict[str, int]]:
         """:meth:`update_ram`, then :meth:`outcome`: an env's step after its frame, in one call."""
-        self._fresh()
+        mem = self._memory
+        if mem.refresh() or self._compiled_generation != mem.generation:
+            self._compile()
+        scenario = self._scenario
+        if players == 1 and self._program_runs and not self._custom:
+            # the usual step, kept flat: the scenario in C, then the info dict
+            self._program.update(scenario)  # type: ignore[union-attr]
+            return float(scenario.reward[0]), bool(scenario.is_done), self._all_table.read_dict(self._all_names)
         self._evaluate()
-        return self._reward(players), bool(self._scenario.is_done), self._info()
+        return self._reward(players), bool(scenario.is_done), self._info()
 
     def _reward(self, players: int) -> float | list[float]:
         rewards = self._scenario.reward
