@@ -162,11 +162,11 @@ def test_a_kill_during_creation_leaves_no_copies(tmp_path: Path, airstriker_rom:
 # Stella: a reused copy plays frame for frame as a fresh one (RAM, picture, audio, states), through a reset
 # and a restore, after the copy ran other games (a PAL one among them)
 STELLA_GAMES = ("Pong-Atari2600", "MontezumaRevenge-Atari2600")  # a 2 KB cartridge; E0 bank switching
-STELLA_FRAMES = 1800
+STELLA_FRAMES = 3000
 
 
 def stella_record(rom: str, frames: int = STELLA_FRAMES) -> tuple[list[bytes], list[bytes]]:
-    """Per frame, a digest of RAM, picture and audio, and every 150 frames the state, of a run with varying
+    """Per frame, a digest of RAM, picture and audio, and every 200 frames the state, of a run with varying
     input that resets the console at 1/2 and restores a state saved at 1/3 at 2/3."""
     em = retro.RetroEmulator(rom)
     digests: list[bytes] = []
@@ -177,7 +177,7 @@ def stella_record(rom: str, frames: int = STELLA_FRAMES) -> tuple[list[bytes], l
         em.step()
         digests.append(hashlib.sha1(em.get_ram().tobytes() + em.screen.tobytes() + em.get_audio().tobytes())
                        .digest())
-        if i % 150 == 149:
+        if i % 200 == 199:
             states.append(em.get_state())
         if i == frames // 3:
             saved = em.get_state()
