@@ -1,5 +1,5 @@
 import os
-from typing import Any, Mapping, Sequence, TypeVar
+from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
@@ -9,7 +9,8 @@ MAX_PLAYERS: int
 PIXEL_FORMATS: dict[int, str]
 MAX_IDLE_COPIES: int
 
-def reuse_core_copies(core_path: str | os.PathLike[str], enable: bool = ...) -> None: ...
+def reuse_core_copies(core_path: str | os.PathLike[str], enable: bool = ...,
+                      power_on: Iterable[tuple[int, bytes]] = ...) -> None: ...
 def idle_core_copies() -> dict[str, int]: ...
 def sweep_dead_copies(folder: str) -> int: ...
 

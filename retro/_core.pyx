@@ -50,6 +50,7 @@ cdef extern from "_frontend.h" nogil:
     void retro_fe_log_append(retro_fe_log *log, int level, const char *text, size_t n)
     void retro_fe_log_free(retro_fe_log *log)
     void *retro_fe_dlopen_private(const char *path, const char *tmpdir, char *err, size_t errlen)
+    char *retro_fe_library_base(void *handle)
 
 cdef extern from "_guard.h" nogil:
     int retro_guard_unserialize(retro_unserialize_fn fn, const void *data, size_t size)
@@ -621,21 +622,29 @@ cdef class _CoreCopy:
 # reuse, making and closing emulators does not grow the process.
 cdef dict _idle_copies = {}     # core path -> [handle, ...]
 cdef set _reused_cores = set()  # core paths whose copies are reused
+cdef dict _power_on = {}        # core path -> ((offset, bytes), ...) written before reuse
 
 #: Most closed copies kept per core (beyond these, a closed copy is unloaded).
 MAX_IDLE_COPIES = 8
 
 
-def reuse_core_copies(core_path, bint enable=True):
+def reuse_core_copies(core_path, bint enable=True, power_on=()):
     """Reuse closed private copies of the core at ``core_path`` (or stop, and unload the
     idle ones). A reused copy is deinitialised (``retro_deinit``) when its emulator
     goes and initialised (``retro_init``) for the next one, so it must be a core whose
-    ``retro_init`` starts it afresh."""
+    ``retro_init`` starts it afresh, once ``power_on`` is written.
+
+    ``power_on``: ``(offset, value)`` pairs, each a variable of the library that
+    ``retro_init`` does not set again (an offset from the library's load address,
+    inside its writable data) and the bytes it holds in a newly loaded copy. They are
+    written into a closed copy before it is initialised again."""
     path = os.fspath(core_path)
     if enable:
+        _power_on[path] = tuple((int(offset), bytes(value)) for offset, value in power_on)
         _reused_cores.add(path)
         return
     _reused_cores.discard(path)
+    _power_on.pop(path, None)
     for handle in _idle_copies.pop(path, []):
         dlclose(<void *><uintptr_t>handle)
 
@@ -662,12 +671,25 @@ cdef bint _keep_idle_copy(const char *core_path, void *handle) noexcept:
         return False
 
 
-cdef void *_take_idle_copy(str core_path):
-    """A parked copy of the core at ``core_path``, or NULL."""
+cdef void *_take_idle_copy(str core_path) except? NULL:
+    """A parked copy of the core at ``core_path`` with its power-on values written back,
+    or NULL."""
+    cdef char *base
+    cdef const char *value
+    cdef void *handle
     idle = _idle_copies.get(core_path)
-    if not idle:
-        return NULL
-    return <void *><uintptr_t>idle.pop()
+    writes = _power_on.get(core_path, ())
+    while idle:
+        handle = <void *><uintptr_t>idle.pop()
+        base = retro_fe_library_base(handle)
+        if base == NULL and writes:
+            dlclose(handle)  # cannot put it back as new
+            continue
+        for offset, data in writes:
+            value = data
+            memcpy(base + <size_t>offset, value, len(data))
+        return handle
+    return NULL
 
 
 cdef object make_view(object owner, void *ptr, size_t size, bint readonly):

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,17 @@ static inline void *retro_fe_dlopen_private(const char *path, const char *tmpdir
     if (!h) snprintf(err, errlen, "%s", dlerror());
     unlink(copy);
     return h;
+}
+
+/*
+ * The address a loaded library's addresses are relative to (its link map's
+ * l_addr: symbol values in the file plus this are where they are in memory),
+ * or NULL if the loader does not say.
+ */
+static inline char *retro_fe_library_base(void *handle) {
+    struct link_map *map = NULL;
+    if (handle == NULL || dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == NULL) return NULL;
+    return (char *)map->l_addr;
 }
 
 #endif /* RETRO_FRONTEND_H */

@@ -97,6 +97,9 @@ STATE_HEADER = b"03090100state"   # StateManager's STATE_HEADER
 # M6532 (RAM, timer, ports, flags), TIASound (six registers, last register-set cycle).
 SYSTEM_BODY, M6502_BODY, M6532_BODY, TIASOUND_BODY = 5, 43, 151, 10
 TIA_BODY_MAX = 1024
+# TIA::save writes myStartP0, myStartP1, myStartM0 and myStartM1 (int each) this far into its
+# body; nothing initialises them (see retro._stella_reuse), so they hold heap garbage
+TIA_UNSET, TIA_UNSET_SIZE = 111, 16
 
 
 def applies(em: "RetroEmulator") -> bool:
@@ -253,9 +256,10 @@ class StateLayout:
     one the core would refuse, after loading the devices before the mismatch.
     """
 
-    def __init__(self, size: int, spans: tuple[tuple[int, bytes], ...]) -> None:
+    def __init__(self, size: int, spans: tuple[tuple[int, bytes], ...], unset: int) -> None:
         self.size = size
         self.spans = spans
+        self.unset = unset   # where the TIA's never-set fields are
 
     @classmethod
     def learn(cls, reference: bytes) -> "StateLayout | None":
@@ -281,13 +285,16 @@ class StateLayout:
         pos = name_at(pos, b"TIA") if pos is not None else None
         if pos is None:
             return None
+        unset = pos + TIA_UNSET
         sound = reference.find(len(b"TIASound").to_bytes(4, "little") + b"TIASound", pos,
                                pos + TIA_BODY_MAX)
         if sound < 0 or name_at(sound, b"TIASound") is None:
             return None
         if name_at(sound + 12 + TIASOUND_BODY, cart[0]) is None:
             return None
-        return cls(len(reference), tuple(spans))
+        if sound < unset + TIA_UNSET_SIZE:
+            return None
+        return cls(len(reference), tuple(spans), unset)
 
     def problem(self, view: memoryview) -> str | None:
         """Why the core would refuse ``view``, or None if it carries every name."""
@@ -354,6 +361,15 @@ class StellaInPlace(RestorePolicy):
             # its names checked out, so the core should have taken it; it may hold part of it
             em.power_cycle()
             raise
+
+    def tidy(self, state: bytes) -> bytes:
+        """``state`` with the TIA's four never-set ints cleared: they are heap garbage (saved
+        and loaded, never used), which would make saves of one run differ between processes,
+        and between fresh and reused core copies."""
+        at, n = self._layout.unset, TIA_UNSET_SIZE
+        if len(state) != self._layout.size or state[at:at + n] == bytes(n):
+            return state
+        return state[:at] + bytes(n) + state[at + n:]
 
     def _checked_chain(self, em: "RetroEmulator") -> Chain | None:
         """The chain for ``em``'s current core copy, found anew after a power cycle and

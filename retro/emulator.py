@@ -39,14 +39,14 @@ __all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
 #: ALE core), so a state of another core is told apart before the core sees it.
 #: ``reuse_copies``: closed private copies of the core are initialised again
 #: for the next emulator instead of loading new ones (see
-#: ``retro._core.reuse_core_copies``): snes9x's library allocates memory in
-#: its initialisers that unloading never frees, so without reuse every
-#: emulator made and closed leaves ~140 KB behind; its ``retro_init`` starts
-#: it afresh. Stella leaks too (~70 KB a copy), but a reinitialised Stella
-#: copy does not run like a new one (state outside ``retro_init`` survives),
-#: so its copies are not reused.
+#: ``retro._core.reuse_core_copies``): snes9x's and Stella's libraries
+#: allocate memory in their initialisers that unloading never frees, so
+#: without reuse every emulator made and closed leaves ~140 KB (snes9x) or
+#: ~72 KB (Stella) behind. snes9x's ``retro_init`` starts it afresh;
+#: ``"stella"``: a few of Stella's variables survive ``retro_init``, and are
+#: put back to their values in a new copy first (:mod:`retro._stella_reuse`).
 CORE_QUIRKS: dict[str, dict[str, Any]] = {
-    "Stella": {"restore": "stella"},
+    "Stella": {"restore": "stella", "reuse_copies": "stella"},
     "Snes9x": {"reuse_copies": True},
     "Nestopia": {"plug_joypads": True},
     # PicoDrive's 32X restores depend on what ran before (its SH-2 poll detection and
@@ -59,6 +59,18 @@ CORE_QUIRKS: dict[str, dict[str, Any]] = {
 
 #: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
 MAX_ROM_SIZE = 64 << 20
+
+
+def _reuse_copies(em: "RetroEmulator", core_path: str) -> None:
+    """Reuse closed copies of ``em``'s core, with what makes one new again."""
+    if em._quirks["reuse_copies"] == "stella":
+        from retro._stella_reuse import power_on
+
+        writes = power_on(em)
+        if writes is not None:
+            reuse_core_copies(core_path, power_on=writes)
+        return
+    reuse_core_copies(core_path)
 
 
 class CoreDescription:
@@ -207,7 +219,7 @@ class RetroEmulator(Emulator):
         )
         self._quirks = CORE_QUIRKS.get(self.library_name, {})
         if self._quirks.get("reuse_copies") and private_copy:
-            reuse_core_copies(location.path)
+            _reuse_copies(self, location.path)
         self.state_probe = _state_probe.enabled() if state_probe is None else bool(state_probe)
         self._probe_target: _state_probe.ProbeTarget = (
             location.path, os.path.abspath(rom), tuple(sorted(merged.items())), str(paths.system_dir()),
@@ -232,7 +244,7 @@ class RetroEmulator(Emulator):
         emulator then continues from what a restore of this state gives, so
         playing on after a save and restoring the save replay the same.
         """
-        state = super().get_state()
+        state = self._restore.tidy(super().get_state())
         if self._restore.settles_saves:
             self._restore.restore(self, memoryview(state))
         self._checked.append(state)  # this core made it: restoring it needs no probe

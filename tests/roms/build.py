@@ -44,6 +44,7 @@ TARGETS: dict[str, _Target] = {
     "nes": _Target(".nes", ("ca65", "ld65"), "cc65"),
     "snes": _Target(".sfc", ("ca65", "ld65"), "cc65"),
     "atari2600": _Target(".a26", ("dasm",), "dasm"),
+    "atari2600pal": _Target(".a26", ("dasm",), "dasm"),
     "gb": _Target(".gb", ("sdasgb", "sdldgb", "makebin"), "sdcc"),
     "gbc": _Target(".gbc", ("sdasgb", "sdldgb", "makebin"), "sdcc"),
     "sms": _Target(".sms", ("sdasz80", "sdldz80", "makebin"), "sdcc"),
@@ -276,7 +277,8 @@ def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
         _fix_sega_header(rom, name)
     else:
         dasm = _tool("dasm", "dasm")
-        _run([dasm, str(source_dir / "test.s"), "-f3", f"-o{rom}"])
+        pal = ["-DPAL=1"] if name == "atari2600pal" else []
+        _run([dasm, str(SRC_DIR / "atari2600" / "test.s"), *pal, "-f3", f"-o{rom}"])
         if rom.stat().st_size != 4096:
             raise RuntimeError(f"{rom} is {rom.stat().st_size} bytes, expected 4096")
     return rom

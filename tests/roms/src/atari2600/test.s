@@ -2,6 +2,7 @@
 ;
 ; 4 KB, no bank switching. NTSC frame of 262 lines:
 ; 3 VSYNC + 37 VBLANK + 192 visible + 30 overscan.
+; Assembled with -DPAL=1 (atari2600pal.a26): 312 lines, 80 of them overscan.
 ; Behaviour is documented in tests/roms/README.md; keep the two in sync.
 ;
 ; RAM map (zero page RAM $80-$FF and the TIA registers cleared at reset):
@@ -35,6 +36,12 @@ FRAME_HI equ $81
 JOY      equ $82
 FIRE     equ $83
 HELD     equ $84
+
+        IFCONST PAL
+OVERSCAN    equ 80              ; 312 lines a frame: a PAL game
+        ELSE
+OVERSCAN    equ 30              ; 262 lines a frame: NTSC
+        ENDIF
 
 COLOUR_PF   equ $0E             ; white playfield bars
 COLOUR_FIRE equ $00             ; black background while P0 fire is held
@@ -114,7 +121,7 @@ visible:
 
         lda #2                  ; beam off
         sta VBLANK
-        ldx #30                 ; overscan
+        ldx #OVERSCAN           ; overscan
 overscan:
         sta WSYNC
         dex
