@@ -7,13 +7,13 @@ cdef void convert_frame(uint8_t *dst, unsigned out_w, unsigned out_h, int pixel_
                         size_t pitch) noexcept nogil
 
 
+cdef extern from "_resize.h" nogil:
+    ctypedef struct resize_plan:
+        int h, w, oh, ow
+
+
 cdef class ResizePlan:
-    cdef int h, w, oh, ow
-    cdef int[::1] xstart, xcount, ystart, ycount
-    cdef int[::1] xidx, yidx
-    cdef float[::1] xw, yw
-    cdef float[::1] rowbuf      # one source row, 1 or 3 channels
-    cdef float[::1] tmp         # h rows x ow columns x 3 channels
+    cdef resize_plan plan  # weights and scratch rows, owned; see _resize.h
 
     cdef void run(self, const uint8_t *cur, const uint8_t *prev, bint gray, uint8_t *out) noexcept nogil
 

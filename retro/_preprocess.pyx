@@ -4,7 +4,8 @@
 frontend's RGB24 buffer (it runs inside the core's video callback: plain C,
 no Python). ``observe`` preprocesses the current picture in C for
 ``Emulator.get_observation``: max-pool of the last two frames, luma, and
-area-averaging resize (a :class:`ResizePlan` per output size).
+area-averaging resize (a :class:`ResizePlan` per output size), in fixed
+point (``_resize.h``).
 """
 
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
@@ -96,108 +97,34 @@ cdef void convert_frame_scaled(uint8_t *dst_frame, unsigned out_w, unsigned out_
             dst += 3
 
 
-cdef class ResizePlan:
-    """Area-averaging resize from (h, w) to (oh, ow), separable, with optional max-pool and luma."""
+cdef extern from "_resize.h" nogil:
+    int resize_plan_init(resize_plan *p, int h, int w, int oh, int ow)
+    void resize_plan_free(resize_plan *p)
+    void resize_run(resize_plan *p, const uint8_t *cur, const uint8_t *prev, int gray,
+                    uint8_t *out)
 
-    def __init__(self, int h, int w, int oh, int ow):
-        self.h, self.w, self.oh, self.ow = h, w, oh, ow
-        xs, xc, xi, xw = _area_weights(w, ow)
-        ys, yc, yi, yw = _area_weights(h, oh)
-        self.xstart, self.xcount, self.xidx, self.xw = xs, xc, xi, xw
-        self.ystart, self.ycount, self.yidx, self.yw = ys, yc, yi, yw
-        self.rowbuf = np.zeros(w * 3, dtype=np.float32)
-        self.tmp = np.zeros(h * ow * 3, dtype=np.float32)
+
+cdef class ResizePlan:
+    """Max-pool, luma and area-averaging resize from (h, w) to (oh, ow), in fixed point.
+
+    The plan owns its weights and scratch rows, made here; ``run`` is plain C
+    (see ``_resize.h`` for the arithmetic). Luma is (19595 R + 38470 G +
+    7471 B) / 65536, the 0.299/0.587/0.114 weights in 16-bit fixed point;
+    each output is the area average of what it covers, rounded half up,
+    within 1 of the exact average.
+    """
+
+    def __cinit__(self, int h, int w, int oh, int ow):
+        if h <= 0 or w <= 0 or oh <= 0 or ow <= 0:
+            raise ValueError(f"sizes must be positive, got {(h, w)} -> {(oh, ow)}")
+        if resize_plan_init(&self.plan, h, w, oh, ow) != 0:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        resize_plan_free(&self.plan)
 
     cdef void run(self, const uint8_t *cur, const uint8_t *prev, bint gray, uint8_t *out) noexcept nogil:
-        cdef int channels = 1 if gray else 3
-        cdef int y, x, c, i, k, j, n
-        cdef const uint8_t *p
-        cdef const uint8_t *q
-        cdef float r, g, b, acc, acc1, acc2
-        cdef float *row = &self.rowbuf[0]
-        cdef float *tmp = &self.tmp[0]
-        cdef float *trow
-        cdef const int *xstart = &self.xstart[0]
-        cdef const int *xcount = &self.xcount[0]
-        cdef const int *xidx = &self.xidx[0]
-        cdef const float *xw = &self.xw[0]
-        cdef const int *ystart = &self.ystart[0]
-        cdef const int *ycount = &self.ycount[0]
-        cdef const int *yidx = &self.yidx[0]
-        cdef const float *yw = &self.yw[0]
-        cdef int ow = self.ow
-        cdef int w = self.w
-        cdef size_t stride = <size_t>ow * channels
-        for y in range(self.h):
-            p = cur + <size_t>y * w * 3
-            q = prev + <size_t>y * w * 3 if prev != NULL else NULL
-            for x in range(w):
-                r = p[3 * x]
-                g = p[3 * x + 1]
-                b = p[3 * x + 2]
-                if q != NULL:
-                    if q[3 * x] > r:
-                        r = q[3 * x]
-                    if q[3 * x + 1] > g:
-                        g = q[3 * x + 1]
-                    if q[3 * x + 2] > b:
-                        b = q[3 * x + 2]
-                if gray:
-                    row[x] = <float>0.299 * r + <float>0.587 * g + <float>0.114 * b
-                else:
-                    row[3 * x] = r
-                    row[3 * x + 1] = g
-                    row[3 * x + 2] = b
-            trow = tmp + y * stride
-            if gray:
-                for i in range(ow):
-                    acc = 0
-                    j = xstart[i]
-                    for k in range(xcount[i]):
-                        acc = acc + xw[j + k] * row[xidx[j + k]]
-                    trow[i] = acc
-            else:
-                for i in range(ow):
-                    acc = 0
-                    acc1 = 0
-                    acc2 = 0
-                    j = xstart[i]
-                    for k in range(xcount[i]):
-                        n = 3 * xidx[j + k]
-                        acc = acc + xw[j + k] * row[n]
-                        acc1 = acc1 + xw[j + k] * row[n + 1]
-                        acc2 = acc2 + xw[j + k] * row[n + 2]
-                    trow[3 * i] = acc
-                    trow[3 * i + 1] = acc1
-                    trow[3 * i + 2] = acc2
-        for i in range(self.oh):
-            j = ystart[i]
-            for x in range(<int>stride):
-                acc = <float>0.5
-                for k in range(ycount[i]):
-                    acc = acc + yw[j + k] * tmp[yidx[j + k] * stride + x]
-                if acc > 255:
-                    acc = 255
-                out[i * stride + x] = <uint8_t>acc
-
-
-def _area_weights(int src, int dst):
-    """Per destination index: the source indices it covers and their area weights (sum 1)."""
-    starts, counts, idx, weights = [], [], [], []
-    scale = (<double>src) / dst  # a true division: with cdivision, int / int would truncate
-    for i in range(dst):
-        lo, hi = i * scale, (i + 1) * scale
-        starts.append(len(idx))
-        j = int(lo)
-        while j < hi and j < src:
-            overlap = min(hi, j + 1) - max(lo, j)
-            if overlap > 1e-9:
-                idx.append(j)
-                weights.append(overlap / scale)
-            j += 1
-        counts.append(len(idx) - starts[i])
-    return (np.array(starts, np.int32), np.array(counts, np.int32), np.array(idx, np.int32),
-            np.array(weights, np.float32))
+        resize_run(&self.plan, cur, prev, gray, out)
 
 
 cdef ResizePlan observe_plan(unsigned h, unsigned w, object out, bint gray, object size, dict plans):
@@ -258,3 +185,29 @@ def convert(const uint8_t[::1] data not None, unsigned width, unsigned height, s
     if out_h and out_w and height and width:
         convert_frame(&dst[0, 0, 0], out_w, out_h, pixel_format, &data[0], width, height, pitch)
     return out
+
+
+def preprocess(frame, prev=None, out=None, *, bint gray=False, size=None):
+    """``Emulator.get_observation`` on arrays: ``frame`` (and ``prev``, to max-pool with) are
+    C-contiguous uint8 (H, W, 3) pictures. For tests and measurements of the preprocessing."""
+    if (not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3
+            or frame.shape[2] != 3 or not frame.flags.c_contiguous):
+        raise ValueError("frame must be a C-contiguous uint8 array of shape (H, W, 3)")
+    if prev is not None and (not isinstance(prev, np.ndarray) or prev.dtype != np.uint8
+                             or prev.shape != frame.shape or not prev.flags.c_contiguous):
+        raise ValueError(f"prev must be a C-contiguous uint8 array of shape {frame.shape}")
+    cdef const uint8_t[:, :, ::1] cur = frame
+    cdef const uint8_t[:, :, ::1] before
+    cdef const uint8_t *p = NULL
+    if prev is not None:
+        before = prev
+        p = &before[0, 0, 0]
+    plans = _plans.setdefault(frame.shape[:2], {})
+    if len(_plans) > 32:  # many picture sizes: keep only the plans for this one
+        _plans.clear()
+        _plans[frame.shape[:2]] = plans
+    return observe(&cur[0, 0, 0], p, frame.shape[0], frame.shape[1], out, gray, size,
+                   prev is not None, plans)
+
+
+_plans = {}  # ResizePlans of preprocess(), per input size
