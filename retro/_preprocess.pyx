@@ -18,6 +18,8 @@ cdef extern from "_convert.h" nogil:
 
 import numpy as np
 
+from retro.errors import ConfigurationError
+
 
 cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int pixel_format,
                         const uint8_t *src, unsigned width, unsigned height,
@@ -116,7 +118,7 @@ cdef class ResizePlan:
 
     def __cinit__(self, int h, int w, int oh, int ow):
         if h <= 0 or w <= 0 or oh <= 0 or ow <= 0:
-            raise ValueError(f"sizes must be positive, got {(h, w)} -> {(oh, ow)}")
+            raise ConfigurationError(f"sizes must be positive, got {(h, w)} -> {(oh, ow)}")
         if resize_plan_init(&self.plan, h, w, oh, ow) != 0:
             raise MemoryError()
 
@@ -135,14 +137,14 @@ cdef ResizePlan observe_plan(unsigned h, unsigned w, object out, bint gray, obje
     else:
         oh, ow = size
     if oh <= 0 or ow <= 0:
-        raise ValueError(f"size must be positive, got {size}")
+        raise ConfigurationError(f"size must be (height, width) with both positive, got {size}")
     if gray:
         shape = (oh, ow)
     else:
         shape = (oh, ow, 3)
     if (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != shape
             or not out.flags.c_contiguous or not out.flags.writeable):
-        raise ValueError(f"out must be a writable C-contiguous uint8 array of shape {shape}")
+        raise ConfigurationError(f"out must be a writable C-contiguous uint8 array of shape {shape}")
     key = (oh, ow)
     plan = plans.get(key)
     if plan is None:
@@ -162,10 +164,11 @@ cdef object observe(const uint8_t *frame, const uint8_t *prev, unsigned h, unsig
         dims = (h, w) if size is None else tuple(size)
         if not gray:
             dims += (3,)
-        out = np.empty(dims, dtype=np.uint8)
+        if min(dims) > 0:  # (observe_plan refuses other sizes)
+            out = np.empty(dims, dtype=np.uint8)
     cdef ResizePlan rp = observe_plan(h, w, out, gray, size, plans)
     if pool and prev == NULL:
-        raise ValueError("get_observation(pool=True) needs a step(n, pool=True) first")
+        raise ConfigurationError("get_observation(pool=True) needs a step(n, pool=True) first")
     cdef uint8_t[::1] flat = out.reshape(-1)
     with nogil:
         rp.run(frame, prev if pool else NULL, gray, &flat[0])
@@ -192,10 +195,10 @@ def preprocess(frame, prev=None, out=None, *, bint gray=False, size=None):
     C-contiguous uint8 (H, W, 3) pictures. For tests and measurements of the preprocessing."""
     if (not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3
             or frame.shape[2] != 3 or not frame.flags.c_contiguous):
-        raise ValueError("frame must be a C-contiguous uint8 array of shape (H, W, 3)")
+        raise ConfigurationError("frame must be a C-contiguous uint8 array of shape (H, W, 3)")
     if prev is not None and (not isinstance(prev, np.ndarray) or prev.dtype != np.uint8
                              or prev.shape != frame.shape or not prev.flags.c_contiguous):
-        raise ValueError(f"prev must be a C-contiguous uint8 array of shape {frame.shape}")
+        raise ConfigurationError(f"prev must be a C-contiguous uint8 array of shape {frame.shape}")
     cdef const uint8_t[:, :, ::1] cur = frame
     cdef const uint8_t[:, :, ::1] before
     cdef const uint8_t *p = NULL

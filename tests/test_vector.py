@@ -7,6 +7,7 @@ import pytest
 
 import retro
 from retro.vector import Preprocessing, RetroVectorEnv
+from tests.preprocess_reference import reference_preprocess
 
 
 def test_batches_match_single_envs():
@@ -86,25 +87,6 @@ def test_native_preprocessing_shapes_and_frames():
         venv.close()
 
 
-def area_matrix(src: int, dst: int) -> np.ndarray:
-    """``dst x src`` weights of an area-averaging resize: each output covers src/dst inputs."""
-    m = np.zeros((dst, src))
-    scale = src / dst
-    for i in range(dst):
-        lo, hi = i * scale, (i + 1) * scale
-        for j in range(int(lo), min(int(np.ceil(hi)), src)):
-            m[i, j] = (min(hi, j + 1) - max(lo, j)) / scale
-    return m
-
-
-def reference_preprocess(frames: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
-    """Max of the last two frames, ITU-R 601 luma, area resize, rounded: written here, in numpy."""
-    pooled = np.maximum(frames[-2], frames[-1]).astype(np.float64)
-    gray = pooled @ np.array([0.299, 0.587, 0.114])
-    out = area_matrix(gray.shape[0], size[0]) @ gray @ area_matrix(gray.shape[1], size[1]).T
-    return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
-
-
 def test_preprocessing_matches_a_reference_on_plain_frames():
     """The wrapper and a vector slot both equal preprocessing done here on a plain env's frames."""
     size = (84, 84)
@@ -135,7 +117,7 @@ def test_preprocessing_matches_a_reference_on_plain_frames():
             assert diff <= 1, f"step {t}: preprocessing differs from the reference by {diff}"
             assert np.array_equal(o1, o2[0]) and r1 == r2[0] == reward, f"step {t}"
         assert 0 < o1.mean() < 255
-        assert worst <= 1  # float32 in C against float64 here: at most one level of rounding apart
+        assert worst <= 1  # fixed point in C against float64 here: at most one level of rounding apart
     finally:
         wrapper.close()
         venv.close()
