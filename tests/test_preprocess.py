@@ -26,17 +26,18 @@ SCREENS = [(210, 160), (224, 256), (224, 320), (240, 256)]
 def pictures(shape: tuple[int, int], seed: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Two pictures to pool: noise, flat colour, or blocks of colour (edges on and off the grid)."""
     rng = np.random.default_rng(seed)
-    if kind == "noise":
-        return tuple(rng.integers(0, 256, (*shape, 3), dtype=np.uint8) for _ in range(2))  # type: ignore[return-value]
-    if kind == "flat":
-        return tuple(np.full((*shape, 3), rng.integers(0, 256, 3), np.uint8) for _ in range(2))  # type: ignore[return-value]
-    out = []
-    for _ in range(2):
+
+    def one() -> np.ndarray:
+        if kind == "noise":
+            return rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+        if kind == "flat":
+            return np.full((*shape, 3), rng.integers(0, 256, 3), np.uint8)
         small = rng.integers(0, 256, (max(1, shape[0] // 3), max(1, shape[1] // 2), 3), dtype=np.uint8)
         rows = np.minimum(np.arange(shape[0]) // 3, small.shape[0] - 1)
         cols = np.minimum(np.arange(shape[1]) // 2, small.shape[1] - 1)
-        out.append(np.ascontiguousarray(small[rows][:, cols]))
-    return out[0], out[1]
+        return np.ascontiguousarray(small[rows][:, cols])
+
+    return one(), one()
 
 
 def check_against_reference(frame: np.ndarray, prev: np.ndarray | None, gray: bool,
