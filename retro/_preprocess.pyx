@@ -16,6 +16,8 @@ from retro._libretro cimport RETRO_PIXEL_FORMAT_RGB565, RETRO_PIXEL_FORMAT_XRGB8
 cdef extern from "_convert.h" nogil:
     void retro_convert_row(uint8_t *dst, const uint8_t *src, unsigned w, int pixel_format)
 
+import threading
+
 import numpy as np
 
 from retro.errors import ConfigurationError
@@ -205,12 +207,13 @@ def preprocess(frame, prev=None, out=None, *, bint gray=False, size=None):
     if prev is not None:
         before = prev
         p = &before[0, 0, 0]
-    plans = _plans.setdefault(frame.shape[:2], {})
-    if len(_plans) > 32:  # many picture sizes: keep only the plans for this one
-        _plans.clear()
-        _plans[frame.shape[:2]] = plans
+    # a plan's scratch rows serve one call at a time: each thread keeps its own plans
+    cache = getattr(_local, "plans", None)
+    if cache is None or len(cache) > 32:  # (many picture sizes: start again)
+        cache = _local.plans = {}
+    plans = cache.setdefault(frame.shape[:2], {})
     return observe(&cur[0, 0, 0], p, frame.shape[0], frame.shape[1], out, gray, size,
                    prev is not None, plans)
 
 
-_plans = {}  # ResizePlans of preprocess(), per input size
+_local = threading.local()  # ResizePlans of preprocess(), per thread and input size

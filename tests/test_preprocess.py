@@ -8,6 +8,8 @@ OpenCV's INTER_AREA where OpenCV averages areas (downscaling).
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 import pytest
@@ -105,6 +107,26 @@ def test_plans_are_reused_without_carrying_anything_over():
         assert np.array_equal(x, y)
     out = np.empty((84, 84), np.uint8)
     assert preprocess(a, b, out, gray=True, size=(84, 84)) is out and np.array_equal(out, first[0])
+
+
+def test_threads_preprocessing_at_once_get_their_own_results():
+    """The GIL is released while a plan runs: threads must not share its scratch rows."""
+    inputs = [pictures((210, 160), seed, "noise") for seed in range(4)]
+    want = [preprocess(a, b, gray=True, size=(84, 84)) for a, b in inputs]
+    failures: list[int] = []
+
+    def work(k: int) -> None:
+        a, b = inputs[k]
+        for _ in range(300):
+            if not np.array_equal(preprocess(a, b, gray=True, size=(84, 84)), want[k]):
+                failures.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
 
 
 @pytest.mark.parametrize("rom", ["pong_rom", "airstriker_rom"])
