@@ -77,8 +77,16 @@ static inline void retro_store_rgb8(uint8_t *dst, const uint64_t c[8]) {
 static inline void retro_store_rgb8(uint8_t *dst, const uint64_t c[8]) { (void)dst; (void)c; }
 #endif
 
+/* GCC's -O3 makes the 16-bit loops twice as slow as -O2 does (measured with GCC 12): this function
+ * keeps -O2 whatever the file it is included in is built with. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define RETRO_CONVERT_OPT __attribute__((optimize("O2")))
+#else
+#define RETRO_CONVERT_OPT
+#endif
+
 /* Convert the first ``w`` pixels of a row in ``format`` (RETRO_CONVERT_*) into ``dst`` (3 * w bytes). */
-static inline void retro_convert_row(uint8_t *restrict dst, const uint8_t *restrict src, unsigned w, int format) {
+RETRO_CONVERT_OPT static inline void retro_convert_row(uint8_t *restrict dst, const uint8_t *restrict src, unsigned w, int format) {
     if (format == RETRO_CONVERT_XRGB8888)
         RETRO_CONVERT_LOOP(uint32_t, retro_rgb_xrgb8888);
     else if (format == RETRO_CONVERT_RGB565)

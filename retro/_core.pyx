@@ -1361,9 +1361,10 @@ cdef class Emulator:
 
         ``pool`` takes the per-pixel maximum of the last two frames of the
         last ``step(n, pool=True)``; ``gray`` gives luma (0.299 R + 0.587 G +
-        0.114 B); ``size=(height, width)`` resizes by area averaging. Returns
-        a new uint8 array of shape ``(h, w)`` (gray) or ``(h, w, 3)``, or
-        writes into ``out``.
+        0.114 B, in 16-bit fixed point: 19595, 38470 and 7471 / 65536);
+        ``size=(height, width)`` resizes by area averaging (in fixed point,
+        within 1 of the exact average). Returns a new uint8 array of shape
+        ``(h, w)`` (gray) or ``(h, w, 3)``, or writes into ``out``.
         """
         cdef Frontend *fe = self.fe
         self._enter()  # the conversion runs without the GIL; close() must wait for it
