@@ -1,6 +1,6 @@
 # The libretro frontend's C-level interface (retro/_core.pyx), for the worker
 # pool (retro/_workers.pyx) and any other Cython module that drives emulators.
-from libc.stdint cimport int16_t, uint8_t, uint16_t, uint64_t
+from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from retro._libretro cimport *
 
@@ -66,6 +66,10 @@ cdef struct Core:
     unsigned cap_options
     bint options_updated
     int pixel_format
+    # pictures are 8-bit palette indices (RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO);
+    # each index's colour as R | G << 8 | B << 16
+    bint paletted
+    uint32_t palette[256]
     retro_system_av_info av
     bint av_changed
     unsigned rotation

@@ -19,7 +19,7 @@ worker pool in ``retro._workers``, button packing in ``retro._buttons``.
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.buffer cimport PyBUF_WRITABLE
-from libc.stdint cimport int16_t, uint8_t, uint16_t, uint64_t, uintptr_t
+from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport calloc, free, malloc, realloc, srand
 from libc.string cimport memcpy, memset, strcmp, strlen, strchr
 from posix.dlfcn cimport dlclose, dlsym
@@ -142,7 +142,7 @@ cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
     fe.last_w = width
     fe.last_h = height
     convert_frame(fe.frame, fe.out_w, fe.out_h, fe.core.pixel_format, <const uint8_t *>data,
-                  width, height, pitch)
+                  width, height, pitch, fe.core.palette if fe.core.paletted else NULL)
 
 
 cdef void run_step_job(StepJob *job) noexcept nogil:
@@ -319,6 +319,18 @@ cdef enum:
     EXP = RETRO_ENVIRONMENT_EXPERIMENTAL
 
 
+cdef c_bool take_palette(Core *c, const retro_paletted_video *video) noexcept nogil:
+    """retro's private extension (libretro_abi.h): pictures of palette indices, converted in one pass."""
+    cdef uint32_t p
+    if video == NULL or video.palette == NULL:
+        return False
+    for i in range(256):
+        p = video.palette[i]
+        c.palette[i] = ((p >> 16) & 0xFF) | (p & 0xFF00) | ((p & 0xFF) << 16)
+    c.paletted = True
+    return True
+
+
 cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
     cdef Frontend *fe = current()
     cdef Core *c
@@ -349,6 +361,8 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
             return False
         c.pixel_format = <int>fmt
         return True
+    if base == RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO:
+        return take_palette(c, <const retro_paletted_video *>data)
     if base == RETRO_ENVIRONMENT_GET_VARIABLE:
         var = <retro_variable *>data
         if var == NULL or var.key == NULL:
@@ -833,6 +847,7 @@ cdef class Emulator:
         cdef retro_game_info game
         cdef int rc
         memset(&game, 0, sizeof(game))
+        c.paletted = False  # until the core asks for it again
         game.path = c.rom_path
         if not self.need_fullpath:
             game.data = PyBytes_AS_STRING(self._copy.rom_data)

@@ -1,10 +1,10 @@
 # Picture conversion and observation preprocessing (retro/_preprocess.pyx).
-from libc.stdint cimport uint8_t
+from libc.stdint cimport uint8_t, uint32_t
 
 
 cdef void convert_frame(uint8_t *dst, unsigned out_w, unsigned out_h, int pixel_format,
                         const uint8_t *src, unsigned width, unsigned height,
-                        size_t pitch) noexcept nogil
+                        size_t pitch, const uint32_t *palette) noexcept nogil
 
 
 cdef class ResizePlan:

@@ -10,6 +10,10 @@ area-averaging resize (a :class:`ResizePlan` per output size).
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from libc.string cimport memset
 
+cdef extern from "_pixels.h" nogil:
+    void retro_indexed_to_rgb24(uint8_t *dst, const uint8_t *src, size_t n, const uint32_t *rgb)
+    void retro_xrgb_to_rgb24(uint8_t *dst, const uint32_t *src, size_t n)
+
 from retro._libretro cimport RETRO_PIXEL_FORMAT_RGB565, RETRO_PIXEL_FORMAT_XRGB8888
 
 import numpy as np
@@ -17,9 +21,12 @@ import numpy as np
 
 cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int pixel_format,
                         const uint8_t *src, unsigned width, unsigned height,
-                        size_t pitch) noexcept nogil:
+                        size_t pitch, const uint32_t *palette) noexcept nogil:
     """Convert a ``width`` x ``height`` picture in the core's pixel format into RGB24.
 
+    With a ``palette`` (256 colours, each R | G << 8 | B << 16) the picture is
+    8-bit palette indices instead, whatever ``pixel_format`` says (retro's
+    private extension for its ALE core, see libretro_abi.h).
     ``dst_frame`` is ``out_h`` x ``out_w`` x 3. A picture a whole number of
     times as wide or as high (bsnes-mercury's 512-pixel lines, a 448-line
     interlaced SNES frame) is shown whole, each block of pixels averaged into
@@ -30,14 +37,13 @@ cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int 
     cdef unsigned ky = height // out_h if height > out_h and height % out_h == 0 else 1
     if kx > 1 or ky > 1:
         convert_frame_scaled(dst_frame, out_w, out_h, pixel_format, src, width // kx,
-                             height // ky, pitch, kx, ky)
+                             height // ky, pitch, kx, ky, palette)
         return
     cdef unsigned w = width if width < out_w else out_w
     cdef unsigned h = height if height < out_h else out_h
     cdef unsigned x, y
     cdef size_t row_bytes = <size_t>out_w * 3
     cdef uint8_t *dst
-    cdef const uint32_t *p32
     cdef const uint16_t *p16
     cdef uint32_t p
     if w < out_w or h < out_h:
@@ -46,16 +52,15 @@ cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int 
             memset(dst_frame + y * row_bytes + <size_t>w * 3, 0, row_bytes - <size_t>w * 3)
         if h < out_h:
             memset(dst_frame + h * row_bytes, 0, row_bytes * (out_h - h))
-    if pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
+    if palette != NULL:
+        if w == out_w and pitch == w:  # one run over the whole picture
+            retro_indexed_to_rgb24(dst_frame, src, <size_t>w * h, palette)
+        else:
+            for y in range(h):
+                retro_indexed_to_rgb24(dst_frame + y * row_bytes, src + y * pitch, w, palette)
+    elif pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
         for y in range(h):
-            p32 = <const uint32_t *>(src + y * pitch)
-            dst = dst_frame + y * row_bytes
-            for x in range(w):
-                p = p32[x]
-                dst[0] = <uint8_t>(p >> 16)
-                dst[1] = <uint8_t>(p >> 8)
-                dst[2] = <uint8_t>p
-                dst += 3
+            retro_xrgb_to_rgb24(dst_frame + y * row_bytes, <const uint32_t *>(src + y * pitch), w)
     elif pixel_format == RETRO_PIXEL_FORMAT_RGB565:
         for y in range(h):
             p16 = <const uint16_t *>(src + y * pitch)
@@ -79,10 +84,15 @@ cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int 
 
 
 cdef inline void add_rgb(int pixel_format, const uint8_t *row, unsigned x,
-                         unsigned *r, unsigned *g, unsigned *b) noexcept nogil:
+                         unsigned *r, unsigned *g, unsigned *b, const uint32_t *palette) noexcept nogil:
     """Add pixel ``x`` of a source row, as 8-bit RGB (the same expansion as ``convert_frame``)."""
     cdef uint32_t p
-    if pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
+    if palette != NULL:
+        p = palette[row[x]]
+        r[0] += p & 0xFF
+        g[0] += (p >> 8) & 0xFF
+        b[0] += (p >> 16) & 0xFF
+    elif pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
         p = (<const uint32_t *>row)[x]
         r[0] += (p >> 16) & 0xFF
         g[0] += (p >> 8) & 0xFF
@@ -102,7 +112,7 @@ cdef inline void add_rgb(int pixel_format, const uint8_t *row, unsigned x,
 cdef void convert_frame_scaled(uint8_t *dst_frame, unsigned out_w, unsigned out_h,
                                int pixel_format, const uint8_t *src, unsigned width,
                                unsigned height, size_t pitch, unsigned kx,
-                               unsigned ky) noexcept nogil:
+                               unsigned ky, const uint32_t *palette) noexcept nogil:
     """``convert_frame`` of a picture of ``width * kx`` x ``height * ky`` pixels: each
     ``kx`` x ``ky`` block becomes one pixel, the rounded mean of the block."""
     cdef unsigned w = width if width < out_w else out_w
@@ -118,7 +128,7 @@ cdef void convert_frame_scaled(uint8_t *dst_frame, unsigned out_w, unsigned out_
             r = g = b = 0
             for j in range(ky):
                 for i in range(kx):
-                    add_rgb(pixel_format, src + (y * ky + j) * pitch, x * kx + i, &r, &g, &b)
+                    add_rgb(pixel_format, src + (y * ky + j) * pitch, x * kx + i, &r, &g, &b, palette)
             dst[0] = <uint8_t>((r + n // 2) // n)
             dst[1] = <uint8_t>((g + n // 2) // n)
             dst[2] = <uint8_t>((b + n // 2) // n)
