@@ -103,6 +103,10 @@ cdef struct Frontend:
     unsigned long frames_presented
     unsigned long frames_duped
     bint skip_video
+    # palette indices (a paletted core) `own_frame` shows, when `shown_valid`:
+    # only what changed is converted into it again
+    uint8_t *shown
+    bint shown_valid
     size_t last_pitch
     unsigned last_src_w
     # the frame before the last, kept for max-pooling over frame skips

@@ -25,7 +25,7 @@ from libc.string cimport memcpy, memset, strcmp, strlen, strchr
 from posix.dlfcn cimport dlclose, dlsym
 
 from retro._libretro cimport *
-from retro._preprocess cimport convert_frame, observe
+from retro._preprocess cimport convert_frame, observe, retro_indexed_update_rgb24
 
 import logging
 import os
@@ -118,7 +118,14 @@ cdef inline void finish_frame(Frontend *fe) noexcept nogil:
     if fe.frame_pending:
         if fe.frame_before != NULL and fe.frame_before != fe.frame:
             memcpy(fe.frame, fe.frame_before, <size_t>fe.out_w * fe.out_h * 3)
+            fe.shown_valid = fe.shown_valid and fe.frame != fe.own_frame
         fe.frame_pending = False
+
+
+cdef bint alloc_shown(Frontend *fe) noexcept nogil:
+    fe.shown = <uint8_t *>malloc(<size_t>fe.out_w * fe.out_h)
+    fe.shown_valid = False
+    return fe.shown != NULL
 
 
 cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
@@ -141,6 +148,15 @@ cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
     fe.frame_pending = False
     fe.last_w = width
     fe.last_h = height
+    if fe.frame == fe.own_frame:
+        if (fe.core.paletted and width == fe.out_w and height == fe.out_h and pitch == width
+                and (fe.shown != NULL or alloc_shown(fe))):
+            # only what changed since the picture the emulator's own buffer shows
+            retro_indexed_update_rgb24(fe.frame, <const uint8_t *>data, fe.shown, <size_t>width * height,
+                                       fe.core.palette, fe.shown_valid)
+            fe.shown_valid = True
+            return
+        fe.shown_valid = False
     convert_frame(fe.frame, fe.out_w, fe.out_h, fe.core.pixel_format, <const uint8_t *>data,
                   width, height, pitch, fe.core.palette if fe.core.paletted else NULL)
 
@@ -362,6 +378,7 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
         c.pixel_format = <int>fmt
         return True
     if base == RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO:
+        fe.shown_valid = False
         return take_palette(c, <const retro_paletted_video *>data)
     if base == RETRO_ENVIRONMENT_GET_VARIABLE:
         var = <retro_variable *>data
@@ -949,6 +966,8 @@ cdef class Emulator:
         fe.frame = NULL
         free(fe.own_frame)
         fe.own_frame = NULL
+        free(fe.shown)
+        fe.shown = NULL
         self._frame_obj = None
         free(fe.prev)
         free(fe.audio)

@@ -45,6 +45,39 @@ static inline void retro_indexed_to_rgb24(uint8_t *dst, const uint8_t *src, size
     }
 }
 
+/*
+ * ``retro_indexed_to_rgb24`` into a picture that already shows the indices
+ * ``shown`` (if ``valid``; else the whole picture is converted): only the
+ * runs of 8 pixels whose indices changed are converted (consecutive frames of
+ * a game differ in few), and ``shown`` is updated.
+ */
+static inline void retro_indexed_update_rgb24(uint8_t *dst, const uint8_t *src, uint8_t *shown, size_t n,
+                                              const uint32_t *rgb, int valid) {
+    size_t i = 0;
+    if (!valid) {
+        retro_indexed_to_rgb24(dst, src, n, rgb);
+        memcpy(shown, src, n);
+        return;
+    }
+    for (; i + 64 <= n; i += 64) {
+        uint64_t now[8], was[8], diff = 0;
+        memcpy(now, src + i, 64);
+        memcpy(was, shown + i, 64);
+        for (int k = 0; k < 8; ++k)
+            diff |= now[k] ^ was[k];
+        if (!diff)
+            continue;
+        for (int k = 0; k < 8; ++k)
+            if (now[k] != was[k])
+                retro_indexed_to_rgb24(dst + 3 * (i + 8 * k), src + i + 8 * k, 8, rgb);
+        memcpy(shown + i, now, 64);
+    }
+    if (i < n) {
+        retro_indexed_to_rgb24(dst + 3 * i, src + i, n - i, rgb);
+        memcpy(shown + i, src + i, n - i);
+    }
+}
+
 /* XRGB8888 as R | G << 8 | B << 16. */
 static inline uint64_t retro_xrgb_swap(uint32_t p) { return (uint64_t)(__builtin_bswap32(p) >> 8); }
 

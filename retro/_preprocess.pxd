@@ -2,6 +2,11 @@
 from libc.stdint cimport uint8_t, uint32_t
 
 
+cdef extern from "_pixels.h" nogil:
+    void retro_indexed_update_rgb24(uint8_t *dst, const uint8_t *src, uint8_t *shown, size_t n,
+                                    const uint32_t *rgb, int valid)
+
+
 cdef void convert_frame(uint8_t *dst, unsigned out_w, unsigned out_h, int pixel_format,
                         const uint8_t *src, unsigned width, unsigned height,
                         size_t pitch, const uint32_t *palette) noexcept nogil
