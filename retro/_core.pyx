@@ -148,14 +148,17 @@ cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
     fe.frame_pending = False
     fe.last_w = width
     fe.last_h = height
+    if (fe.core.paletted and width == fe.out_w and height == fe.out_h and pitch == width
+            and (fe.shown != NULL or alloc_shown(fe))):
+        # the emulator's own buffer gets only what changed since the picture it shows
+        # (a few runs of pixels a frame), and a step's target a copy of it
+        retro_indexed_update_rgb24(fe.own_frame, <const uint8_t *>data, fe.shown, <size_t>width * height,
+                                   fe.core.palette, fe.shown_valid)
+        fe.shown_valid = True
+        if fe.frame != fe.own_frame:
+            memcpy(fe.frame, fe.own_frame, <size_t>width * height * 3)
+        return
     if fe.frame == fe.own_frame:
-        if (fe.core.paletted and width == fe.out_w and height == fe.out_h and pitch == width
-                and (fe.shown != NULL or alloc_shown(fe))):
-            # only what changed since the picture the emulator's own buffer shows
-            retro_indexed_update_rgb24(fe.frame, <const uint8_t *>data, fe.shown, <size_t>width * height,
-                                       fe.core.palette, fe.shown_valid)
-            fe.shown_valid = True
-            return
         fe.shown_valid = False
     convert_frame(fe.frame, fe.out_w, fe.out_h, fe.core.pixel_format, <const uint8_t *>data,
                   width, height, pitch, fe.core.palette if fe.core.paletted else NULL)

@@ -258,9 +258,14 @@ class GameSession:
         Some games read a player's controls from another port (in Atari
         paddle games both paddles hang off port 0: player 2's knob is port
         0's LEFT/RIGHT). A route ``[player, button, port, button]`` moves a
-        player's button press to a port's button.
+        player's button press to a port's button. Routes that hold for one
+        core only are given per core name, ``{"stella": [...], "ale": [...]}``;
+        a core not named there has none (the ALE core reads player 2's paddle
+        from port 1, as the ALE does).
         """
         routes = self.metadata.get("input_routes") or []
+        if isinstance(routes, dict):
+            routes = routes.get(self.em.core.name) or []
         if not isinstance(routes, list):
             raise ConfigurationError(f"{self.gamename}: input_routes must be a list, got {routes!r}")
         for route in routes:

@@ -312,3 +312,40 @@ def test_listed_as_an_atari_core(capsys: pytest.CaptureFixture[str]) -> None:
     assert [(r["core"], r["role"]) for r in rows] == [("stella", "default"), ("ale", "alternate")]
     retro.cores.main()
     assert "ale" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("core", ["stella", "ale"])
+def test_pong_two_players_each_turn_their_own_paddle(core: str) -> None:
+    """Pong's 2-player variant on either core: a player's presses never turn the other's paddle,
+    and the core's turning button turns the player's own (on the ALE core player 2's UP/DOWN
+    turned player 1's paddle, through input routes meant for the stella core).
+
+    The stella core reads both paddles from port 0 (player 2's through the
+    variant's input routes for that core); the ALE core reads paddle p from
+    port p's LEFT/RIGHT, as the ALE does, so player 2's presses stay on port 1.
+    """
+    paddles = (0xB3 - 0x80, 0xBB - 0x80)  # players 1 and 2's paddle positions in RAM
+    env = retro.make("Pong-Atari2600", scenario="retro", players=2, core=core)
+    try:
+        env.reset()
+        nb = env.num_buttons
+        turn = "UP" if core == "stella" else "LEFT"  # what turns a paddle on this core
+        # (on the stella core port 0's LEFT/RIGHT is player 2's knob itself, so only UP/DOWN are players')
+        buttons = ("UP", "DOWN") if core == "stella" else ("UP", "DOWN", "LEFT", "RIGHT")
+        idle = np.zeros(2 * nb, dtype=np.int8)
+        for player in (1, 0):
+            mine, theirs = paddles[player], paddles[1 - player]
+            for button in buttons:
+                before = env.em.get_ram().copy()
+                action = idle.copy()
+                action[player * nb + env.buttons.index(button)] = 1
+                for _ in range(30):
+                    env.step(action)
+                for _ in range(30):  # the stella core's paddles settle a few frames after a press
+                    env.step(idle)
+                after = env.em.get_ram()
+                assert after[theirs] == before[theirs], f"player {player + 1}'s {button} turned the other paddle"
+                if button == turn:
+                    assert after[mine] != before[mine], f"player {player + 1}'s {button} did not turn their paddle"
+    finally:
+        env.close()
