@@ -31,7 +31,7 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence, cast
+from typing import Any, Mapping, Sequence, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -124,6 +124,7 @@ class GameSession:
         obs_type: Observations = Observations.IMAGE,
         core: str | None = None,
         check_rom_hash: bool = True,
+        core_options: Mapping[str, str] | None = None,
     ) -> None:
         inttype = retro_data.Integrations.STABLE if inttype is None else inttype
         if not isinstance(use_restricted_actions, Actions):
@@ -178,7 +179,7 @@ class GameSession:
         self._resolve_state(state)
 
         self.data = retro_data.GameData()
-        self.em = RetroEmulator(rom_path, core=core)
+        self.em = RetroEmulator(rom_path, core=core, options=core_options)
         try:
             self.system = self.em.system
             if self.players > self.em.num_ports:

@@ -349,3 +349,30 @@ def test_pong_two_players_each_turn_their_own_paddle(core: str) -> None:
                     assert after[mine] != before[mine], f"player {player + 1}'s {button} did not turn their paddle"
     finally:
         env.close()
+
+
+def test_playback_renders_a_movie_of_the_ale_core_with_its_audio(tmp_path: Path) -> None:
+    """playback_movie plays a movie made on the ALE core on that core (its start state says so) and asks
+    the core for audio, so the rendered video has the game's sound, not silence."""
+    import subprocess
+
+    from retro.scripts import playback_movie
+
+    env = retro.make("Pong-Atari2600", scenario="retro", core="ale", record=str(tmp_path))
+    env.reset()
+    idle = np.zeros(env.action_space.n, dtype=np.int8)
+    for _ in range(400):  # the ball is served and bounces: blips
+        env.step(idle)
+    env.close()
+    (path,) = tmp_path.glob("*.bk2")
+    assert retro.emulator.core_for_state(Movie(path).get_state()) == "ale"
+    assert playback_movie.main([str(path)]) == 0
+    video = path.with_suffix(".mp4")
+    probe = subprocess.run([playback_movie.ffmpeg_exe(), "-hide_banner", "-i", str(video)],
+                           capture_output=True, text=True).stderr
+    assert "Video: h264" in probe and "160x210" in probe and "Audio: aac" in probe
+    pcm = subprocess.run([playback_movie.ffmpeg_exe(), "-loglevel", "error", "-i", str(video), "-map", "0:a:0",
+                          "-f", "s16le", "-ac", "1", "-"], capture_output=True, check=True).stdout
+    samples = np.frombuffer(pcm, dtype="<i2")
+    assert len(samples) > 31400 * 5  # the movie's 400 frames of sound
+    assert int(np.abs(samples.astype(np.int32)).max()) > 1000, "the rendered audio is silent"
