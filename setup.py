@@ -40,7 +40,7 @@ extensions = [
     extension("_core", "retro/_guard.cpp", libraries=["dl", "stdc++"]),
     # frame conversion and observation preprocessing
     # (-O3: the fixed-point loops of _resize.h vectorise only there; 8x faster than -O2 on Atari frames)
-    extension("_preprocess", depends=["retro/_resize.h"], args=["-O0", "-g"] if DEBUG else ["-O3"]),
+    extension("_preprocess", depends=["retro/_resize.h", "retro/_convert.h"], args=["-O0", "-g"] if DEBUG else ["-O3"]),
     # StepPool over the worker threads of _workers.h
     extension("_workers"),
     # MultiBinary actions to joypad masks

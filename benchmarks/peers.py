@@ -3,6 +3,9 @@
     python3 benchmarks/peers.py            # ~6-7 minutes; writes docs/benchmarks.md
     python3 benchmarks/peers.py --quick    # ~1.5 minutes; writes benchmarks/_build/benchmarks-quick.md
     python3 benchmarks/peers.py --render benchmarks/_build/peers-results.json   # rewrite the doc, no measuring
+    python3 benchmarks/peers.py --only 'retro.ale.emulator*.Pong,ale.raw.Pong' --rounds 5
+        # only the measurements whose keys match (fnmatch patterns, comma-separated; the control
+        # always runs); writes benchmarks/_build/benchmarks-only.md. --list prints every key.
 
 Set-up (idempotent, under ``benchmarks/_build/``): a virtualenv with
 stable-retro 1.0.1 (its wheel ships a top-level ``retro`` package, so it never
@@ -24,12 +27,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import fnmatch
 import json
 import os
 import platform
 import queue
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -282,6 +285,7 @@ def plan(seconds: float, resets: int) -> list[Measure]:
     for short, (game, rom, gym_id, task) in ALE_GAMES.items():
         ale_core = {"game": game, "duration": seconds, "core": "ale"}
         m.append(Measure(f"retro.ale.emulator.{short}", "retro", "emulator", ale_core))
+        m.append(Measure(f"retro.ale.emulator_novideo.{short}", "retro", "emulator", {**ale_core, "video": False}))
         m.append(Measure(f"retro.ale.env.{short}", "retro", "env_single", ale_core))
         extra = [Measure(f"ale.raw.{short}", "ale", "raw", {"game": rom, "duration": seconds}),
                  Measure(f"ale.gym.{short}", "ale", "gym", {"env_id": gym_id, "duration": seconds})]
@@ -295,6 +299,15 @@ def plan(seconds: float, resets: int) -> list[Measure]:
     for n in (1, 2):
         m.append(Measure(f"spin{n}", "retro", "spin", {"n": n, "duration": min(seconds, 1.0)}))
     return m
+
+
+def select(measures: list[Measure], only: str | None) -> list[Measure]:
+    """The measurements whose keys match one of ``only``'s comma-separated patterns, and the control."""
+    if not only:
+        return measures
+    patterns = [p.strip() for p in only.split(",") if p.strip()]
+    chosen = [m for m in measures if any(fnmatch.fnmatchcase(m.key, p) for p in patterns)]
+    return chosen + [m for m in measures if m.op == "spin" and m not in chosen] if chosen else []
 
 
 # -- the machine --------------------------------------------------------------------------
@@ -390,11 +403,15 @@ class Report:
         out = ["### Atari 2600 on retro's ALE core: against the ALE and EnvPool\n",
                "retro runs the ALE's own emulator here (`core=\"ale\"`, the game's `retro` variant, its start state "
                "made on the ALE core by its recipe), so these rows compare frontends on the same emulator. "
-               "Per frame: `RetroEmulator.step()` converts every frame to RGB; `ALEInterface.act` copies the "
-               "palette indices and converts nothing.\n",
+               "Per frame: `ALEInterface.act` converts no picture (it only copies the palette indices), so "
+               "`RetroEmulator.step()` is measured twice: converting every frame to RGB, and like for like with "
+               "video off (`video_enabled = False`: no picture converted).\n",
                "| | " + " | ".join(g) + " |", "|---|" + "---:|" * len(g)]
-        rows = [("retro ALE core `RetroEmulator.step()` (frames/s)", "retro.ale.emulator", "rate"),
-                ("ALE `ALEInterface.act`, frameskip 1 (frames/s)", "ale.raw", "rate"),
+        rows = [("retro ALE core `RetroEmulator.step()`, RGB picture every frame (frames/s)",
+                 "retro.ale.emulator", "rate"),
+                ("retro ALE core `RetroEmulator.step()`, video off: no picture, like `ALEInterface.act` (frames/s)",
+                 "retro.ale.emulator_novideo", "rate"),
+                ("ALE `ALEInterface.act`, frameskip 1, no picture (frames/s)", "ale.raw", "rate"),
                 ("retro ALE core `retro.make(game, core='ale')` env, RGB (steps/s)", "retro.ale.env", "rate"),
                 ("ALE `gymnasium.make('ALE/<Game>-v5', frameskip=1)`, RGB (steps/s)", "ale.gym", "rate")]
         for n in ALE_ENVS:
@@ -405,7 +422,9 @@ class Report:
                      (f"EnvPool, {envs}, 2 threads (env-steps/s)", f"envpool.vec{n}", "rate")]
         for label, k, _ in rows:
             out.append(f"| {label} | " + " | ".join(self.spread(f"{k}.{x}") for x in g) + " |")
-        ratios = [("*per frame: ALE core / ALEInterface.act*", "retro.ale.emulator", "ale.raw"),
+        ratios = [("*per frame, RGB every frame: ALE core / ALEInterface.act*", "retro.ale.emulator", "ale.raw"),
+                  ("*per frame, like for like (no picture): ALE core video off / ALEInterface.act*",
+                   "retro.ale.emulator_novideo", "ale.raw"),
                   ("*single env RGB: ALE core env / ALE gymnasium env*", "retro.ale.env", "ale.gym")]
         for n in ALE_ENVS:
             envs = f"{n} env{'s' * (n > 1)}"
@@ -601,10 +620,13 @@ class Report:
     def doc(self, mach: dict[str, Any], setup_notes: list[str], elapsed: float) -> str:
         a = self.args
         v = self.info
+        only = getattr(a, "only", None)
         lines = [
             "# Benchmarks: retro against its peers",
             "",
-            f"Written by `python3 benchmarks/peers.py{' --quick' if a.quick else ''}` on {mach['date']} "
+            f"Written by `python3 benchmarks/peers.py{' --quick' if a.quick else ''}"
+            f"{f' --only {only!r}' if only else ''}` "
+            f"on {mach['date']} "
             f"(retro commit {mach['commit']}"
             + (f", with uncommitted changes to {', '.join(mach['changed'])} in the work tree"
                if mach.get("changed") else "")
@@ -675,9 +697,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, help="where to write the markdown (default docs/benchmarks.md; "
                                                  "quick: benchmarks/_build/benchmarks-quick.md)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the rounds' shuffled order")
-    parser.add_argument("--only", metavar="REGEX",
-                        help="measure only the measurements whose key matches (e.g. 'vec[12]\\.Airstriker|spin'); "
-                             "the doc then goes to benchmarks/_build/benchmarks-only.md")
+    parser.add_argument("--only", metavar="PATTERNS",
+                        help="run only the measurements whose keys match these comma-separated fnmatch patterns "
+                             "(e.g. 'retro.ale.*.Pong,ale.raw.Pong'); the control always runs; the doc defaults to "
+                             "benchmarks/_build/benchmarks-only.md")
+    parser.add_argument("--list", action="store_true", help="print every measurement's key and exit")
     parser.add_argument("--render", type=Path, metavar="JSON",
                         help="measure nothing: rewrite the tables and the doc from a saved peers-results.json")
     args = parser.parse_args(argv)
@@ -685,18 +709,28 @@ def main(argv: list[str] | None = None) -> int:
         return render(args.render, args.doc)
     args.seconds = args.seconds or (0.15 if args.quick else 1.5)
     args.resets = args.resets or (20 if args.quick else 100)
-    if args.doc is None:
-        args.doc = (BUILD / "benchmarks-quick.md" if args.quick else
-                    BUILD / "benchmarks-only.md" if args.only else ROOT / "docs" / "benchmarks.md")
+    if args.list:
+        print("\n".join(m.key for m in plan(args.seconds, args.resets)))
+        return 0
+    if args.only:
+        args.doc = args.doc or BUILD / "benchmarks-only.md"
+    args.doc = args.doc or (BUILD / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md")
     t0 = time.perf_counter()
     BUILD.mkdir(parents=True, exist_ok=True)
     log = BUILD / "peers.log"
     log.write_text("")
     mach = machine()
 
+    measures = select(plan(args.seconds, args.resets), args.only)
+    if not measures:
+        print(f"--only {args.only!r} matches no measurement (see --list)", file=sys.stderr)
+        return 2
+    wanted = {m.worker.removesuffix("-memory") for m in measures}
     notes: list[str] = []
     pythons: dict[str, str] = {"retro": sys.executable}
     for name, ensure in (("ale", ensure_ale), ("stable-retro", ensure_stable_retro), ("envpool", ensure_envpool)):
+        if name not in wanted:
+            continue
         try:
             pythons[name] = ensure(log)
         except SetupError as e:
@@ -719,12 +753,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     info["cores"] = workers["retro"].call("cores", games=[g for g, _ in GAMES.values()])
 
-    measures = plan(args.seconds, args.resets)
-    if args.only:
-        measures = [m for m in measures if re.search(args.only, m.key)]
-        if not measures:
-            print(f"no measurement matches {args.only!r}", file=sys.stderr)
-            return 2
     rng = random.Random(args.seed)
     try:
         for r in range(args.rounds):
@@ -760,7 +788,7 @@ def main(argv: list[str] | None = None) -> int:
     results.write_text(json.dumps(
         {"machine": mach, "info": info, "notes": notes, "elapsed": elapsed,
          "args": {"quick": args.quick, "rounds": args.rounds, "seconds": args.seconds, "resets": args.resets,
-                  "seed": args.seed},
+                  "seed": args.seed, "only": args.only},
          "measures": [{"key": m.key, "worker": m.worker, "op": m.op, "args": m.args, "samples": m.samples,
                        "error": m.error} for m in measures]}, indent=1))
     publish(Report(measures, info, args), mach, notes, elapsed, args.doc)
@@ -786,6 +814,8 @@ def render(path: Path, doc: Path | None) -> int:
     args = argparse.Namespace(**data["args"])
     measures = [Measure(m["key"], m["worker"], m["op"], m["args"], m["samples"], m["error"])
                 for m in data["measures"]]
+    if getattr(args, "only", None):
+        doc = doc or BUILD / "benchmarks-only.md"
     doc = doc or (BUILD / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md")
     publish(Report(measures, data["info"], args), data["machine"], data["notes"], data["elapsed"], doc)
     return 0

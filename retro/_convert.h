@@ -1,7 +1,9 @@
 /*
  * One row of a libretro picture to RGB24: the conversion every frame of every
  * core goes through (retro/_preprocess.pyx's convert_frame; the benchmark's
- * bare C frontend, benchmarks/raw_core.c, uses the same code).
+ * bare C frontend, benchmarks/raw_core.c, uses the same code). Also the
+ * paletted pictures of retro's own ALE core (palette indices, see
+ * RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO in libretro_abi.h).
  *
  * Pixel formats (libretro's): XRGB8888 (32-bit words), RGB565 and 0RGB1555
  * (16-bit words, native byte order). Channels of fewer than 8 bits are
@@ -93,6 +95,55 @@ RETRO_CONVERT_OPT static inline void retro_convert_row(uint8_t *restrict dst, co
         RETRO_CONVERT_LOOP(uint16_t, retro_rgb_rgb565);
     else
         RETRO_CONVERT_LOOP(uint16_t, retro_rgb_0rgb1555);
+}
+
+/* ``n`` palette indices into RGB24 through ``rgb`` (each colour R | G << 8 | B << 16): a paletted core's picture. */
+RETRO_CONVERT_OPT static inline void retro_indexed_row(uint8_t *restrict dst, const uint8_t *restrict src, size_t n,
+                                                       const uint32_t *restrict rgb) {
+    size_t i = 0;
+    if (RETRO_CONVERT_BLOCKS) {
+        for (; i + 8 <= n; i += 8) {
+            uint64_t c[8];
+            for (int k = 0; k < 8; k++)
+                c[k] = rgb[src[i + k]];
+            retro_store_rgb8(dst + 3 * i, c);
+        }
+    }
+    for (; i < n; i++)
+        retro_store_rgb(dst + 3 * i, rgb[src[i]]);
+}
+
+/*
+ * ``retro_indexed_row`` over a whole picture into ``dst``, which already shows the indices
+ * ``shown`` (if ``valid``; else everything is converted): only the runs of 8 pixels whose
+ * indices changed are converted (consecutive frames of a game differ in few), and ``shown``
+ * is updated.
+ */
+static inline void retro_indexed_update(uint8_t *dst, const uint8_t *src, uint8_t *shown, size_t n,
+                                        const uint32_t *rgb, int valid) {
+    size_t i = 0;
+    if (!valid) {
+        retro_indexed_row(dst, src, n, rgb);
+        memcpy(shown, src, n);
+        return;
+    }
+    for (; i + 64 <= n; i += 64) {
+        uint64_t now[8], was[8], diff = 0;
+        memcpy(now, src + i, 64);
+        memcpy(was, shown + i, 64);
+        for (int k = 0; k < 8; ++k)
+            diff |= now[k] ^ was[k];
+        if (!diff)
+            continue;
+        for (int k = 0; k < 8; ++k)
+            if (now[k] != was[k])
+                retro_indexed_row(dst + 3 * (i + 8 * k), src + i + 8 * k, 8, rgb);
+        memcpy(shown + i, now, 64);
+    }
+    if (i < n) {
+        retro_indexed_row(dst + 3 * i, src + i, n - i, rgb);
+        memcpy(shown + i, src + i, n - i);
+    }
 }
 
 #endif /* RETRO_CONVERT_H */

@@ -1,6 +1,6 @@
 # The libretro frontend's C-level interface (retro/_core.pyx), for the worker
 # pool (retro/_workers.pyx) and any other Cython module that drives emulators.
-from libc.stdint cimport int16_t, uint8_t, uint16_t, uint64_t
+from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from retro._libretro cimport *
 from retro._program cimport Program
@@ -67,6 +67,10 @@ cdef struct Core:
     unsigned cap_options
     bint options_updated
     int pixel_format
+    # pictures are 8-bit palette indices (RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO);
+    # each index's colour as R | G << 8 | B << 16
+    bint paletted
+    uint32_t palette[256]
     retro_system_av_info av
     bint av_changed
     unsigned rotation
@@ -100,6 +104,10 @@ cdef struct Frontend:
     unsigned long frames_presented
     unsigned long frames_duped
     bint skip_video
+    # palette indices (a paletted core) `own_frame` shows, when `shown_valid`:
+    # only what changed is converted into it again
+    uint8_t *shown
+    bint shown_valid
     size_t last_pitch
     unsigned last_src_w
     # the frame before the last, kept for max-pooling over frame skips

@@ -19,13 +19,13 @@ worker pool in ``retro._workers``, button packing in ``retro._buttons``.
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.buffer cimport PyBUF_WRITABLE
-from libc.stdint cimport int16_t, uint8_t, uint16_t, uint64_t, uintptr_t
+from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport calloc, free, malloc, realloc, srand
 from libc.string cimport memcpy, memset, strcmp, strlen, strchr
 from posix.dlfcn cimport dlclose, dlsym
 
 from retro._libretro cimport *
-from retro._preprocess cimport ResizePlan, convert_frame, observe, observe_plan
+from retro._preprocess cimport ResizePlan, convert_frame, observe, observe_plan, retro_indexed_update
 from retro._program cimport FrameProgram, program_frame
 
 import logging
@@ -120,7 +120,14 @@ cdef inline void finish_frame(Frontend *fe) noexcept nogil:
     if fe.frame_pending:
         if fe.frame_before != NULL and fe.frame_before != fe.frame:
             memcpy(fe.frame, fe.frame_before, <size_t>fe.out_w * fe.out_h * 3)
+            fe.shown_valid = fe.shown_valid and fe.frame != fe.own_frame
         fe.frame_pending = False
+
+
+cdef bint alloc_shown(Frontend *fe) noexcept nogil:
+    fe.shown = <uint8_t *>malloc(<size_t>fe.out_w * fe.out_h)
+    fe.shown_valid = False
+    return fe.shown != NULL
 
 
 cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
@@ -143,8 +150,20 @@ cdef void video_refresh_cb(const void *data, unsigned width, unsigned height,
     fe.frame_pending = False
     fe.last_w = width
     fe.last_h = height
+    if (fe.core.paletted and width == fe.out_w and height == fe.out_h and pitch == width
+            and (fe.shown != NULL or alloc_shown(fe))):
+        # the emulator's own buffer gets only what changed since the picture it shows
+        # (a few runs of pixels a frame), and a step's target a copy of it
+        retro_indexed_update(fe.own_frame, <const uint8_t *>data, fe.shown, <size_t>width * height,
+                                   fe.core.palette, fe.shown_valid)
+        fe.shown_valid = True
+        if fe.frame != fe.own_frame:
+            memcpy(fe.frame, fe.own_frame, <size_t>width * height * 3)
+        return
+    if fe.frame == fe.own_frame:
+        fe.shown_valid = False
     convert_frame(fe.frame, fe.out_w, fe.out_h, fe.core.pixel_format, <const uint8_t *>data,
-                  width, height, pitch)
+                  width, height, pitch, fe.core.palette if fe.core.paletted else NULL)
 
 
 cdef inline void keep_prev(Frontend *fe) noexcept nogil:
@@ -353,6 +372,18 @@ cdef enum:
     EXP = RETRO_ENVIRONMENT_EXPERIMENTAL
 
 
+cdef c_bool take_palette(Core *c, const retro_paletted_video *video) noexcept nogil:
+    """retro's private extension (libretro_abi.h): pictures of palette indices, converted in one pass."""
+    cdef uint32_t p
+    if video == NULL or video.palette == NULL:
+        return False
+    for i in range(256):
+        p = video.palette[i]
+        c.palette[i] = ((p >> 16) & 0xFF) | (p & 0xFF00) | ((p & 0xFF) << 16)
+    c.paletted = True
+    return True
+
+
 cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
     cdef Frontend *fe = current()
     cdef Core *c
@@ -383,6 +414,9 @@ cdef c_bool environment_cb(unsigned cmd, void *data) noexcept nogil:
             return False
         c.pixel_format = <int>fmt
         return True
+    if base == RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO:
+        fe.shown_valid = False
+        return take_palette(c, <const retro_paletted_video *>data)
     if base == RETRO_ENVIRONMENT_GET_VARIABLE:
         var = <retro_variable *>data
         if var == NULL or var.key == NULL:
@@ -888,6 +922,7 @@ cdef class Emulator:
         cdef retro_game_info game
         cdef int rc
         memset(&game, 0, sizeof(game))
+        c.paletted = False  # until the core asks for it again
         game.path = c.rom_path
         if not self.need_fullpath:
             game.data = PyBytes_AS_STRING(self._copy.rom_data)
@@ -989,6 +1024,8 @@ cdef class Emulator:
         fe.frame = NULL
         free(fe.own_frame)
         fe.own_frame = NULL
+        free(fe.shown)
+        fe.shown = NULL
         self._frame_obj = None
         free(fe.prev)
         free(fe.audio)

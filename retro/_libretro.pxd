@@ -1,5 +1,5 @@
 # Cython view of retro's own libretro ABI declarations (retro/libretro_abi.h).
-from libc.stdint cimport int16_t, uint64_t
+from libc.stdint cimport int16_t, uint32_t, uint64_t
 
 
 cdef extern from "<stdbool.h>":
@@ -50,11 +50,15 @@ cdef extern from "libretro_abi.h" nogil:
         RETRO_ENVIRONMENT_GET_CORE_OPTIONS_VERSION
         RETRO_ENVIRONMENT_GET_INPUT_MAX_USERS
         RETRO_ENVIRONMENT_SET_VARIABLE
+        RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO
 
     enum retro_pixel_format:
         RETRO_PIXEL_FORMAT_0RGB1555
         RETRO_PIXEL_FORMAT_XRGB8888
         RETRO_PIXEL_FORMAT_RGB565
+
+    struct retro_paletted_video:
+        const uint32_t *palette
 
     enum retro_log_level:
         RETRO_LOG_DEBUG

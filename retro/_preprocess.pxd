@@ -1,10 +1,17 @@
 # Picture conversion and observation preprocessing (retro/_preprocess.pyx).
-from libc.stdint cimport uint8_t
+from libc.stdint cimport uint8_t, uint32_t
+
+
+cdef extern from "_convert.h" nogil:
+    void retro_convert_row(uint8_t *dst, const uint8_t *src, unsigned w, int pixel_format)
+    void retro_indexed_row(uint8_t *dst, const uint8_t *src, size_t n, const uint32_t *rgb)
+    void retro_indexed_update(uint8_t *dst, const uint8_t *src, uint8_t *shown, size_t n,
+                              const uint32_t *rgb, int valid)
 
 
 cdef void convert_frame(uint8_t *dst, unsigned out_w, unsigned out_h, int pixel_format,
                         const uint8_t *src, unsigned width, unsigned height,
-                        size_t pitch) noexcept nogil
+                        size_t pitch, const uint32_t *palette) noexcept nogil
 
 
 cdef extern from "_resize.h" nogil:

@@ -13,9 +13,6 @@ from libc.string cimport memset
 
 from retro._libretro cimport RETRO_PIXEL_FORMAT_RGB565, RETRO_PIXEL_FORMAT_XRGB8888
 
-cdef extern from "_convert.h" nogil:
-    void retro_convert_row(uint8_t *dst, const uint8_t *src, unsigned w, int pixel_format)
-
 import threading
 
 import numpy as np
@@ -25,9 +22,12 @@ from retro.errors import ConfigurationError
 
 cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int pixel_format,
                         const uint8_t *src, unsigned width, unsigned height,
-                        size_t pitch) noexcept nogil:
+                        size_t pitch, const uint32_t *palette) noexcept nogil:
     """Convert a ``width`` x ``height`` picture in the core's pixel format into RGB24.
 
+    With a ``palette`` (256 colours, each R | G << 8 | B << 16) the picture is
+    8-bit palette indices instead, whatever ``pixel_format`` says (retro's
+    private extension for its ALE core, see libretro_abi.h).
     ``dst_frame`` is ``out_h`` x ``out_w`` x 3. A picture a whole number of
     times as wide or as high (bsnes-mercury's 512-pixel lines, a 448-line
     interlaced SNES frame) is shown whole, each block of pixels averaged into
@@ -38,7 +38,7 @@ cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int 
     cdef unsigned ky = height // out_h if height > out_h and height % out_h == 0 else 1
     if kx > 1 or ky > 1:
         convert_frame_scaled(dst_frame, out_w, out_h, pixel_format, src, width // kx,
-                             height // ky, pitch, kx, ky)
+                             height // ky, pitch, kx, ky, palette)
         return
     cdef unsigned w = width if width < out_w else out_w
     cdef unsigned h = height if height < out_h else out_h
@@ -50,15 +50,27 @@ cdef void convert_frame(uint8_t *dst_frame, unsigned out_w, unsigned out_h, int 
             memset(dst_frame + y * row_bytes + <size_t>w * 3, 0, row_bytes - <size_t>w * 3)
         if h < out_h:
             memset(dst_frame + h * row_bytes, 0, row_bytes * (out_h - h))
+    if palette != NULL:
+        if w == out_w and pitch == w:  # one run over the whole picture
+            retro_indexed_row(dst_frame, src, <size_t>w * h, palette)
+        else:
+            for y in range(h):
+                retro_indexed_row(dst_frame + y * row_bytes, src + y * pitch, w, palette)
+        return
     for y in range(h):
         retro_convert_row(dst_frame + y * row_bytes, src + y * pitch, w, pixel_format)
 
 
 cdef inline void add_rgb(int pixel_format, const uint8_t *row, unsigned x,
-                         unsigned *r, unsigned *g, unsigned *b) noexcept nogil:
+                         unsigned *r, unsigned *g, unsigned *b, const uint32_t *palette) noexcept nogil:
     """Add pixel ``x`` of a source row, as 8-bit RGB (the same expansion as ``convert_frame``)."""
     cdef uint32_t p
-    if pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
+    if palette != NULL:
+        p = palette[row[x]]
+        r[0] += p & 0xFF
+        g[0] += (p >> 8) & 0xFF
+        b[0] += (p >> 16) & 0xFF
+    elif pixel_format == RETRO_PIXEL_FORMAT_XRGB8888:
         p = (<const uint32_t *>row)[x]
         r[0] += (p >> 16) & 0xFF
         g[0] += (p >> 8) & 0xFF
@@ -78,7 +90,7 @@ cdef inline void add_rgb(int pixel_format, const uint8_t *row, unsigned x,
 cdef void convert_frame_scaled(uint8_t *dst_frame, unsigned out_w, unsigned out_h,
                                int pixel_format, const uint8_t *src, unsigned width,
                                unsigned height, size_t pitch, unsigned kx,
-                               unsigned ky) noexcept nogil:
+                               unsigned ky, const uint32_t *palette) noexcept nogil:
     """``convert_frame`` of a picture of ``width * kx`` x ``height * ky`` pixels: each
     ``kx`` x ``ky`` block becomes one pixel, the rounded mean of the block."""
     cdef unsigned w = width if width < out_w else out_w
@@ -94,7 +106,7 @@ cdef void convert_frame_scaled(uint8_t *dst_frame, unsigned out_w, unsigned out_
             r = g = b = 0
             for j in range(ky):
                 for i in range(kx):
-                    add_rgb(pixel_format, src + (y * ky + j) * pitch, x * kx + i, &r, &g, &b)
+                    add_rgb(pixel_format, src + (y * ky + j) * pitch, x * kx + i, &r, &g, &b, palette)
             dst[0] = <uint8_t>((r + n // 2) // n)
             dst[1] = <uint8_t>((g + n // 2) // n)
             dst[2] = <uint8_t>((b + n // 2) // n)
@@ -188,7 +200,7 @@ def convert(const uint8_t[::1] data not None, unsigned width, unsigned height, s
     out = np.zeros((out_h, out_w, 3), np.uint8)
     cdef uint8_t[:, :, ::1] dst = out
     if out_h and out_w and height and width:
-        convert_frame(&dst[0, 0, 0], out_w, out_h, pixel_format, &data[0], width, height, pitch)
+        convert_frame(&dst[0, 0, 0], out_w, out_h, pixel_format, &data[0], width, height, pitch, NULL)
     return out
 
 

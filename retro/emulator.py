@@ -36,7 +36,10 @@ __all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
 #: swaps in a freshly loaded core otherwise. Cores not listed restore plainly.
 #: Nestopia reads the joypads only once told that joypads are plugged in.
 #: ``state_magic``: every state of the core starts with these bytes (retro's
-#: ALE core), so a state of another core is told apart before the core sees it.
+#: ALE core), so a state of another core is told apart before the core sees it;
+#: ``core`` names that core, so a state tells which core plays it
+#: (:func:`core_for_state`). ``audio_options``: the option values that make a
+#: core produce audio it leaves out by default (:func:`audio_options`).
 #: ``reuse_copies``: closed private copies of the core are initialised again
 #: for the next emulator instead of loading new ones (see
 #: ``retro._core.reuse_core_copies``): snes9x's and Stella's libraries
@@ -54,8 +57,32 @@ CORE_QUIRKS: dict[str, dict[str, Any]] = {
     "PicoDrive": {"restore": "reload"},
     # its states hold pointers into the process (see retro._statecmp)
     "Genesis Plus GX": {"state_host_pointers": True},
-    "ALE Stella": {"state_magic": b"RETROALE"},
+    "ALE Stella": {"state_magic": b"RETROALE", "core": "ale", "audio_options": {"ale_audio": "enabled"}},
 }
+
+
+def core_for_state(state: Any) -> str | None:
+    """The core whose states start with a magic of their own that ``state`` starts with (``"ale"``), else None."""
+    if not state:
+        return None
+    try:
+        head = bytes(memoryview(state).cast("B")[:16])
+    except (TypeError, ValueError):
+        return None
+    for quirks in CORE_QUIRKS.values():
+        magic = quirks.get("state_magic")
+        if magic and head.startswith(magic):
+            return str(quirks["core"])
+    return None
+
+
+def audio_options(core: str | None) -> dict[str, str]:
+    """Option values that make the core named ``core`` produce audio (the ALE core makes none unless
+    asked, for speed); empty for cores that always do."""
+    for quirks in CORE_QUIRKS.values():
+        if core is not None and quirks.get("core") == core:
+            return dict(quirks.get("audio_options", {}))
+    return {}
 
 #: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
 MAX_ROM_SIZE = 64 << 20

@@ -16,7 +16,7 @@ ports; bad actions raise ``InvalidActionError`` naming the action space.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Mapping
 
 import gymnasium
 import numpy as np
@@ -98,7 +98,8 @@ class RetroEnv(gymnasium.Env):
 
     ALE's arguments, on every system (see :mod:`retro.ale`): ``frameskip``
     (an int, or ``(low, high)`` drawn per step), ``repeat_action_probability``
-    (sticky actions), ``full_action_space`` (True/False: a Discrete action
+    (sticky actions), ``core_options`` (core option values, as
+    ``RetroEmulator(options=...)`` takes them), ``full_action_space`` (True/False: a Discrete action
     space named by :meth:`get_action_meanings`; None keeps Gym Retro's) and
     ``obs_type`` as ``"rgb"``, ``"grayscale"`` or ``"ram"``. ``env.ale`` is
     the part of ale-py's ``ALEInterface`` ALE-style wrappers use (``lives()``
@@ -158,12 +159,14 @@ class RetroEnv(gymnasium.Env):
         frameskip: int | tuple[int, int] = 1,
         repeat_action_probability: float = 0.0,
         full_action_space: bool | None = None,
+        core_options: Mapping[str, str] | None = None,
     ) -> None:
         self._init_args: dict[str, Any] = dict(
             game=game, state=state, scenario=scenario, info=info, use_restricted_actions=use_restricted_actions,
             record=False, players=players, inttype=inttype, obs_type=obs_type, render_mode=render_mode, api=api,
             core=core, check_rom_hash=check_rom_hash, frameskip=frameskip,
-            repeat_action_probability=repeat_action_probability, full_action_space=full_action_space)
+            repeat_action_probability=repeat_action_probability, full_action_space=full_action_space,
+            core_options=core_options)
         session_obs, self._gray = parse_obs_type(obs_type)
         self._frameskip = check_frameskip(frameskip)
         self._repeat_p = check_repeat_action_probability(repeat_action_probability)
@@ -185,7 +188,7 @@ class RetroEnv(gymnasium.Env):
         self.ram: np.ndarray | None = None
         self.viewer: Any = None
         self.session = GameSession(game, state, scenario, info, use_restricted_actions, players, inttype,
-                                   session_obs, core, check_rom_hash)
+                                   session_obs, core, check_rom_hash, core_options)
         self._obs_type = session_obs
         self._action_names: list[str] | None = None
         if full_action_space is not None:

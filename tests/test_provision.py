@@ -125,3 +125,81 @@ def test_the_ale_core_build_is_cached(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError):  # the (faked) link wrote nothing: only linking was attempted
         _ale_core.build(sdist, source["sha256"], copy, paths.cache_dir())
     assert [c for c in calls if "-c" in c] == [] and len(calls) == 1 and "-shared" in calls[0]
+
+
+def _fake_compiler(monkeypatch, fail_training: bool) -> list[list[str]]:
+    """``_ale_core._run`` writing an empty output for every compile and link, and the training run
+    failing if asked: the build's decisions without compiling anything."""
+    from retro import _ale_core
+
+    calls: list[list[str]] = []
+
+    def run(cmd: list[str], cwd: Path | None = None, timeout: float | None = None) -> None:
+        calls.append(cmd)
+        if "-o" in cmd:
+            Path(cmd[cmd.index("-o") + 1]).write_bytes(b"")
+        elif fail_training:
+            raise ProvisionError("building the ALE core failed: the training run crashed")
+        else:
+            assert cwd is not None
+            (cwd / "emucore_TIA.cxx.gcda").write_bytes(b"")  # the counts it leaves
+
+    monkeypatch.setattr(_ale_core, "_run", run)
+    return calls
+
+
+def _ale_sdist() -> tuple[Path, str]:
+    source = provision.load_manifest()["sources"]["ale-py-sdist"]
+    sdist = paths.cache_dir() / source["filename"]
+    if not sdist.is_file():
+        pytest.fail("run bash scripts/setup.sh (it downloads the ale-py sdist)")
+    return sdist, source["sha256"]
+
+
+def test_the_ale_core_build_is_profile_guided_and_falls_back_when_training_fails(tmp_path, monkeypatch):
+    """With ROMs the build compiles instrumented, trains, compiles with the profile; a failed training
+    run gives the plain build, says so, and is not retried by the next set-up."""
+    from retro import _ale_core
+
+    sdist, sha = _ale_sdist()
+    roms = _ale_core.training_roms()
+    if not roms:
+        pytest.fail("no Atari ROMs in RETRO_HOME: run bash scripts/setup.sh")
+    target = tmp_path / "cores" / "ale_libretro.so"
+    calls = _fake_compiler(monkeypatch, fail_training=False)
+    assert _ale_core.build(sdist, sha, target, tmp_path / "cache", log=lambda *a: None, roms=roms[:1]) == "built"
+    compiles = [c for c in calls if "-c" in c]
+    assert len(compiles) == 2 * len(_ale_core.EMULATOR_SOURCES) + 2  # instrumented, then with the profile
+    assert all("-fprofile-generate" in c for c in compiles[:len(compiles) // 2])
+    assert all("-fprofile-use" in c for c in compiles[len(compiles) // 2:])
+    training = [c for c in calls if "-o" not in c]
+    assert len(training) == 1 and training[0][-1] == str(roms[0])
+    assert json.loads((target.parent / "ale_libretro.so.json").read_text())["pgo"]["roms"] == {
+        roms[0].name: hashlib.sha256(roms[0].read_bytes()).hexdigest()}
+
+    failing = tmp_path / "failing" / "ale_libretro.so"
+    logged: list[str] = []
+    calls = _fake_compiler(monkeypatch, fail_training=True)
+    assert _ale_core.build(sdist, sha, failing, tmp_path / "cache2", log=logged.append, roms=roms[:1]) == "built"
+    assert any("training run could not happen" in line and "without profile-guided" in line for line in logged)
+    assert not any("-fprofile-use" in c for c in calls)
+    linked = [c for c in calls if "-shared" in c]
+    assert len(linked) == 1 and not any(f.startswith("-fprofile") for f in linked[0])
+    stamp = json.loads((failing.parent / "ale_libretro.so.json").read_text())
+    assert "training run crashed" in stamp["pgo_failed"]
+    calls.clear()
+    assert _ale_core.build(sdist, sha, failing, tmp_path / "cache2", log=logged.append, roms=roms[:1]) == "ok"
+    assert calls == []
+
+
+def test_the_ale_core_builds_plain_without_roms(tmp_path, monkeypatch):
+    from retro import _ale_core
+
+    sdist, sha = _ale_sdist()
+    calls = _fake_compiler(monkeypatch, fail_training=False)
+    logged: list[str] = []
+    target = tmp_path / "ale_libretro.so"
+    assert _ale_core.build(sdist, sha, target, tmp_path / "cache", log=logged.append, roms=[]) == "built"
+    assert any("no provisioned Atari ROM" in line for line in logged)
+    assert calls and not any(f.startswith("-fprofile") for c in calls for f in c)
+    assert json.loads((tmp_path / "ale_libretro.so.json").read_text())["pgo"] is None

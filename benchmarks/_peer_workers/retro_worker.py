@@ -112,13 +112,15 @@ def _default_state(game: str, core: str | None = None) -> bytes | None:
         env.close()
 
 
-def emulator(game: str, duration: float, core: str | None = None) -> dict:
-    """``RetroEmulator.step()``: the emulator alone, from the env's start state, a random joypad mask per frame."""
+def emulator(game: str, duration: float, core: str | None = None, video: bool = True) -> dict:
+    """``RetroEmulator.step()``: the emulator alone, from the env's start state, a random joypad mask per frame;
+    with ``video=False`` no picture is converted (``video_enabled = False``)."""
     state = _default_state(game, core)
     em = retro.RetroEmulator(retro.data.get_romfile_path(game), core=core)
     try:
         if state:
             em.set_state(state)
+        em.video_enabled = video
         masks = [int(m) for m in np.random.default_rng(0).integers(0, 1 << 12, ACTIONS)]
         step, press = em.step, em.set_button_mask
         pos = 0

@@ -18,7 +18,11 @@
 //   limits, and B is its fire button.
 //
 // Video is XRGB8888 through the ALE's standard palette, 160 wide and as high
-// as the ALE's screen (210 lines NTSC, 250 PAL). System RAM is the 2600's 128
+// as the ALE's screen (210 lines NTSC, 250 PAL). A frontend that answers
+// retro's private RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO (libretro_abi.h; only
+// retro's own does) gets the palette once and then the TIA's palette indices
+// as they are, with no conversion here: it converts them into its own picture
+// in one pass. System RAM is the 2600's 128
 // bytes (0x80-0xFF). Save states hold the emulator's own serialisation, both
 // frame buffers and the paddle positions, behind a header and a checksum.
 // Audio (the ALE's raw TIA samples, 512 per frame at 31,400 Hz, mono, sent as
@@ -98,6 +102,7 @@ struct Machine {
   std::string md5;
   bool paddles = false;
   bool audio = false;
+  bool paletted = false;  // the frontend takes palette indices
   unsigned height = 210;
   double fps = 60.0;
   int paddle[2] = {kPaddleDefault, kPaddleDefault};
@@ -238,6 +243,10 @@ void convert_picture() {
 void send_video() {
   if (!video_cb)
     return;
+  if (m->paletted) {
+    video_cb(m->osystem->console().mediaSource().currentFrameBuffer(), kWidth, m->height, kWidth);
+    return;
+  }
   int av = 3;
   // When the frontend does not want this picture, the last one is handed over unconverted.
   if (!env_cb || !env_cb(RETRO_ENVIRONMENT_GET_AUDIO_VIDEO_ENABLE, &av) || (av & 1))
@@ -381,8 +390,12 @@ EXPORT bool retro_load_game(const struct retro_game_info *game) {
     m->fps = console.getFrameRate();
     for (int i = 0; i < 256; ++i)
       m->palette[i] = m->osystem->colourPalette().getRGB(i) & 0x00FFFFFF;
-    m->pixels.assign(static_cast<size_t>(kWidth) * m->height, 0);
-    m->shown.assign(static_cast<size_t>(kWidth) * m->height, 0);
+    retro_paletted_video paletted = {m->palette};
+    m->paletted = env_cb(RETRO_ENVIRONMENT_RETRO_PALETTED_VIDEO, &paletted);
+    if (!m->paletted) {
+      m->pixels.assign(static_cast<size_t>(kWidth) * m->height, 0);
+      m->shown.assign(static_cast<size_t>(kWidth) * m->height, 0);
+    }
     m->samples.assign(2 * kSamplesPerFrame, 0);
     m->mono.assign(kSamplesPerFrame, 0);
     if (m->audio)

@@ -149,6 +149,7 @@ def playback_movie(
     """
     import retro
     from retro.data import Integrations
+    from retro.emulator import audio_options, core_for_state
     from retro.movie import Movie
 
     base = os.path.splitext(path)[0]
@@ -159,8 +160,11 @@ def playback_movie(
     movie = Movie(path)
     total = len(movie) - 1 if len(movie) else 0
     movie.step()  # the frame the recording's reset() played
+    # a movie made on the ALE core starts from that core's state: it plays there, with its audio asked for
+    core = core_for_state(movie.get_state())
     env = retro.make(game=movie.get_game(), state=retro.State.NONE, inttype=Integrations.ALL,
-                     use_restricted_actions=retro.Actions.ALL, players=movie.players)
+                     use_restricted_actions=retro.Actions.ALL, players=movie.players, core=core,
+                     core_options=audio_options(core) if audio else None)
     outputs: dict[str, Any] = {}
     tmpdir: str | None = None
     encoder: subprocess.Popen[bytes] | None = None
