@@ -112,16 +112,33 @@ def _default_state(game: str, core: str | None = None) -> bytes | None:
         env.close()
 
 
-def emulator(game: str, duration: float, core: str | None = None, video: bool = True) -> dict:
+def _minimal_masks(game: str, core: str | None) -> list[int]:
+    """The joypad masks of ALE's minimal action set for the game (what ``ALEInterface.act`` is given)."""
+    env = retro.make(game, full_action_space=False, **_core_kwargs(core))
+    try:
+        masks = env.session.action_masks
+        assert masks is not None
+        return masks
+    finally:
+        env.close()
+
+
+def emulator(game: str, duration: float, core: str | None = None, video: bool = True, minimal: bool = False) -> dict:
     """``RetroEmulator.step()``: the emulator alone, from the env's start state, a random joypad mask per frame;
-    with ``video=False`` no picture is converted (``video_enabled = False``)."""
+    with ``video=False`` no picture is converted (``video_enabled = False``); with ``minimal`` the masks are
+    random actions of ALE's minimal action set (no console switches), as the ALE's own measurement uses."""
     state = _default_state(game, core)
+    choices = _minimal_masks(game, core) if minimal else None
     em = retro.RetroEmulator(retro.data.get_romfile_path(game), core=core)
     try:
         if state:
             em.set_state(state)
         em.video_enabled = video
-        masks = [int(m) for m in np.random.default_rng(0).integers(0, 1 << 12, ACTIONS)]
+        rng = np.random.default_rng(0)
+        if choices is None:
+            masks = [int(m) for m in rng.integers(0, 1 << 12, ACTIONS)]
+        else:
+            masks = [choices[i] for i in rng.integers(0, len(choices), ACTIONS)]
         step, press = em.step, em.set_button_mask
         pos = 0
 
