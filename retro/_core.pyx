@@ -25,7 +25,8 @@ from libc.string cimport memcpy, memset, strcmp, strlen, strchr
 from posix.dlfcn cimport dlclose, dlsym
 
 from retro._libretro cimport *
-from retro._preprocess cimport ResizePlan, convert_frame, observe, observe_plan, retro_indexed_update
+from retro._preprocess cimport (ResizePlan, convert_frame, observe, observe_plan, retro_indexed_update,
+                               retro_rgb_xrgb8888)
 from retro._program cimport FrameProgram, program_frame
 
 import logging
@@ -374,12 +375,10 @@ cdef enum:
 
 cdef c_bool take_palette(Core *c, const retro_paletted_video *video) noexcept nogil:
     """retro's private extension (libretro_abi.h): pictures of palette indices, converted in one pass."""
-    cdef uint32_t p
     if video == NULL or video.palette == NULL:
         return False
     for i in range(256):
-        p = video.palette[i]
-        c.palette[i] = ((p >> 16) & 0xFF) | (p & 0xFF00) | ((p & 0xFF) << 16)
+        c.palette[i] = <uint32_t>retro_rgb_xrgb8888(video.palette[i])  # as R | G << 8 | B << 16
     c.paletted = True
     return True
 

@@ -1,8 +1,9 @@
 # Picture conversion and observation preprocessing (retro/_preprocess.pyx).
-from libc.stdint cimport uint8_t, uint32_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 
 cdef extern from "_convert.h" nogil:
+    uint64_t retro_rgb_xrgb8888(uint32_t p)
     void retro_convert_row(uint8_t *dst, const uint8_t *src, unsigned w, int pixel_format)
     void retro_indexed_row(uint8_t *dst, const uint8_t *src, size_t n, const uint32_t *rgb)
     void retro_indexed_update(uint8_t *dst, const uint8_t *src, uint8_t *shown, size_t n,
