@@ -39,6 +39,7 @@ from retro.errors import (
     UnmappedAddressError,
     UnknownSystemError,
 )
+from retro.cores import core_path
 from retro.emulator import RetroEmulator, StepPool
 from retro.enums import Actions, Observations, State
 from retro.systems import EMU_CORES, EMU_EXTENSIONS, EMU_INFO, get_system_info, system_for_rom
@@ -46,6 +47,7 @@ from retro.systems import EMU_CORES, EMU_EXTENSIONS, EMU_INFO, get_system_info, 
 from retro import data  # noqa: E402  (after the emulator: data uses it)
 from retro.env import RetroEnv, make  # noqa: E402
 from retro.movie import Movie  # noqa: E402
+from retro import retro_env  # noqa: E402,F401  (Gym Retro's module of RetroEnv)
 
 __version__ = "0.1.0"
 ROOT_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -80,9 +82,12 @@ __all__ = [
     "WorkerDiedError",
     "RemoteEnvError",
     "UnmappedAddressError",
+    "core_path",
     "get_core_path",
     "get_romfile_system",
     "get_system_info",
+    "get_fbneo_rom_name",
+    "is_fbneo_game",
     "EMU_CORES",
     "EMU_EXTENSIONS",
     "EMU_INFO",
@@ -94,31 +99,64 @@ def get_romfile_system(rom_path: str) -> str:
     return system_for_rom(rom_path)
 
 
-def get_core_path(system: str) -> str:
-    """Path of the core library that runs ``system`` on this machine."""
-    from retro.cores import core_for_system
+def get_core_path(corename: str) -> str:
+    """Path of the core library that runs system ``corename`` on this machine (Gym Retro's ``get_core_path``).
 
-    return core_for_system(system).path
+    ``corename`` is a system name (``"Genesis"``, or an alias such as
+    ``"FBNeo"``), as in Gym Retro, whose ``EMU_CORES`` it indexes; a core's
+    own name (``"fceumm"``) is taken too. The core is found as
+    ``RetroEmulator`` finds it (:mod:`retro.cores`): an unknown system raises
+    :class:`UnknownSystemError` (a ``KeyError``), a core installed nowhere
+    :class:`CoreNotFoundError`, which names the command that installs it.
+    """
+    from retro.cores import core_for_system, find_core
+    from retro.systems import SYSTEM_ALIASES, SYSTEMS
+
+    if corename not in SYSTEMS and corename not in SYSTEM_ALIASES:
+        found = find_core(corename) if isinstance(corename, str) and corename.isidentifier() else None
+        if found is not None:
+            return found.path
+    return core_for_system(corename).path
+
+
+def _metadata(game: str, inttype: "data.Integrations") -> dict[str, object]:
+    path = data.get_file_path(game, "metadata.json", inttype)
+    if not path:
+        return {}
+    try:
+        return data.read_json_object(path)
+    except IntegrationError:
+        return {}
+
+
+def get_fbneo_rom_name(game: str, inttype: "data.Integrations" = data.Integrations.DEFAULT) -> str | None:
+    """The arcade ROM set's own file name (``"mk2.zip"``) of an FBNeo game, from its ``metadata.json``.
+
+    stable-retro's ``get_fbneo_rom_name``: the ``original_rom_name`` of the
+    game's metadata, or None if it has none (or no readable metadata).
+    """
+    name = _metadata(game, inttype).get("original_rom_name")
+    return name if isinstance(name, str) else None
+
+
+def is_fbneo_game(game: str, inttype: "data.Integrations" = data.Integrations.DEFAULT) -> bool:
+    """Whether ``game``'s ``metadata.json`` says it runs on FBNeo (``"system": "FBNeo"``), as stable-retro tells."""
+    return _metadata(game, inttype).get("system") == "FBNeo"
 
 
 def _register_gymnasium_envs() -> None:
-    """Register every integration as ``retro/<Game>-<System>-v0`` with Gymnasium.
+    """Register every integration as ``retro/<Game>-<System>-v0`` with Gymnasium (ids already there are kept).
 
-    The specs go straight into Gymnasium's registry: ``gymnasium.register``
-    checks each new id against the whole registry, which for a thousand
-    games would make ``import retro`` ten times slower. Ids already there
-    are left alone.
+    The ids also go into ``RETRO_HOME``'s index, from which
+    ``retro-gymnasium.pth`` registers them in processes that import Gymnasium
+    without importing retro (spawned children), at no cost to the others.
     """
-    from gymnasium.envs.registration import EnvSpec, registry
+    import _retro_gymnasium
 
-    for game in data.list_games(data.Integrations.ALL):
-        env_id = f"retro/{game}-v0"
-        if env_id not in registry:
-            # by stable-retro's id, so a stable game is never given an experimental folder's data
-            registry[env_id] = EnvSpec(id=env_id, entry_point="retro.env:RetroEnv",
-                                       vector_entry_point="retro.vector:RetroVectorEnv",
-                                       kwargs={"game": f"{game}-v0", "api": "gymnasium",
-                                               "inttype": data.Integrations.ALL})
+    games = data.list_games(data.Integrations.ALL)
+    ale_games = data.ale_variants()
+    _retro_gymnasium.register_ids(games, ale_games)
+    _retro_gymnasium.write_index(games, ale_games)
 
 
 _register_gymnasium_envs()

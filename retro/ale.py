@@ -16,6 +16,15 @@ module builds those from what retro already has, on every system:
 - :class:`ALEView` is ``env.unwrapped.ale``: ``lives()`` reads the
   integration's ``lives`` variable, the screen getters read the emulator.
 
+Which core: an env plays on the system's default core (the stella core on
+the Atari 2600, whose save states stable-retro's library holds) unless
+``core=`` says otherwise. ``core="ale"`` is the ALE's own emulator, faster;
+with ``scenario="retro"`` it plays this project's variants of the Atari
+games (``retro.data.ale_variants()``), and Gymnasium's ``RetroALE/<Name>-v5``
+and ``RetroALE/<Name>NoFrameskip-v4`` ids are those on the ALE core with the
+ALE's v5 and NoFrameskip-v4 settings, for ``AtariPreprocessing`` and
+``make_atari_env``.
+
 Naming rule: the direction part is ALE's (``UP``, ``RIGHT``, ``LEFT``,
 ``DOWN``, ``UPRIGHT``, ``UPLEFT``, ``DOWNRIGHT``, ``DOWNLEFT``); the Atari
 joystick's button is ``FIRE``, appended with no separator (``UPRIGHTFIRE``);
@@ -45,10 +54,10 @@ if TYPE_CHECKING:
 __all__ = ["ALE_ACTIONS", "ALEView", "action_name", "action_set", "ale_minimal_action_names",
            "check_frameskip", "parse_obs_type"]
 
-#: ALE's full action set, in ALE's order (``ale_py.Action`` values 0..17).
 ALE_ACTIONS = ("NOOP", "FIRE", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT", "DOWNRIGHT", "DOWNLEFT",
                "UPFIRE", "RIGHTFIRE", "LEFTFIRE", "DOWNFIRE", "UPRIGHTFIRE", "UPLEFTFIRE", "DOWNRIGHTFIRE",
                "DOWNLEFTFIRE")
+"""ALE's full action set, in ALE's order (``ale_py.Action`` values 0..17)."""
 
 _DIRECTIONS = ("", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT", "DOWNRIGHT", "DOWNLEFT")
 _DIRECTION_BUTTONS = ("UP", "DOWN", "LEFT", "RIGHT")
@@ -176,28 +185,35 @@ class ALEView:
         self._session = session
 
     def lives(self) -> int:
+        """The integration's ``lives`` variable now, or 0 if the game has none."""
         try:
             return int(self._session.data.lookup_value("lives"))
         except KeyError:
             return 0
 
     def game_over(self, with_truncation: bool = True) -> bool:
+        """Whether the scenario says the game is done (``with_truncation`` is accepted for ALE's signature)."""
         return bool(self._session.data.is_done())
 
     def getScreenRGB(self, out: np.ndarray | None = None) -> np.ndarray:  # noqa: N802 - ALE's name
+        """The whole current picture, ``(H, W, 3)`` uint8, new or written into ``out``."""
         return self._session.em.get_screen(out)
 
     def getScreenGrayscale(self, out: np.ndarray | None = None) -> np.ndarray:  # noqa: N802 - ALE's name
+        """The whole current picture as luma, ``(H, W)`` uint8, new or written into ``out``."""
         return self._session.em.get_observation(out, gray=True)
 
     def getScreenDims(self) -> tuple[int, int]:  # noqa: N802 - ALE's name
+        """``(height, width)`` of the picture."""
         width, height = self._session.em.get_resolution()
         return height, width
 
     def getRAM(self) -> np.ndarray:  # noqa: N802 - ALE's name
+        """The game's RAM as a uint8 array (a copy)."""
         return self._session.em.get_ram()
 
     def getRAMSize(self) -> int:  # noqa: N802 - ALE's name
+        """How many bytes :meth:`getRAM` returns."""
         return int(self._session.em.get_ram().size)
 
     def getEpisodeFrameNumber(self) -> int:  # noqa: N802 - ALE's name
@@ -205,4 +221,5 @@ class ALEView:
         return max(0, int(self._session.data.scenario.frame) - 1)
 
     def getFrameNumber(self) -> int:  # noqa: N802 - ALE's name
+        """Frames this emulator has run since it was made (an unpickled copy starts its own count)."""
         return int(self._session.em.frame_count)

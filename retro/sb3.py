@@ -106,6 +106,7 @@ class VecEnv(_SB3VecEnv):
         return obs[..., np.newaxis] if self._add_channel else obs
 
     def reset(self) -> np.ndarray:
+        """Reset every env (with the seeds and options set since the last reset) and return the observations."""
         venv = self.vector_env
         seeds = self._seeds
         options = self._options
@@ -119,9 +120,15 @@ class VecEnv(_SB3VecEnv):
         return self._view(obs)
 
     def step_async(self, actions: np.ndarray) -> None:
+        """Take the actions for :meth:`step_wait`."""
         self.actions = actions
 
     def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:
+        """Step every env; finished envs are reset in the same step, as SB3 expects.
+
+        Returns ``(observations, rewards, dones, infos)``; a finished env's last observation is
+        ``infos[i]['terminal_observation']``.
+        """
         venv = self.vector_env
         obs, rewards, terminated, truncated, infos = venv.step(self.actions)
         self.actions = None
@@ -168,11 +175,13 @@ class VecEnv(_SB3VecEnv):
         return None
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        """Each chosen env's attribute ``attr_name``."""
         chosen = self._indices(indices)
         values = self.vector_env.get_attr(attr_name)
         return [values[i] for i in chosen]
 
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        """Set the attribute ``attr_name`` of each chosen env to ``value``."""
         chosen = self._indices(indices)
         envs = self._envs(chosen, "set_attr")
         if envs is None:
@@ -183,6 +192,7 @@ class VecEnv(_SB3VecEnv):
 
     def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None,
                    **method_kwargs: Any) -> list[Any]:
+        """Call each chosen env's method ``method_name``; returns the results."""
         chosen = self._indices(indices)
         envs = self._envs(chosen, "env_method")
         if envs is None:
@@ -204,6 +214,7 @@ class VecEnv(_SB3VecEnv):
         return [_is_wrapped(envs[i], wrapper_class) for i in chosen]
 
     def get_images(self) -> Sequence[np.ndarray | None]:
+        """Each env's screen (the vector env must render ``rgb_array``)."""
         if self.render_mode != "rgb_array":
             raise ConfigurationError(
                 f"get_images() needs the vector env made with render_mode='rgb_array', not {self.render_mode!r}")
@@ -211,6 +222,7 @@ class VecEnv(_SB3VecEnv):
         return list(frames) if frames is not None else [None] * self.num_envs
 
     def close(self) -> None:
+        """Close the vector env."""
         self.vector_env.close()
 
 
@@ -225,7 +237,14 @@ def _is_wrapped(env: gymnasium.Env, wrapper_class: type) -> bool:
 
 
 def make_vec_env(game: str, n_envs: int, seed: int | None = None, **kwargs: Any) -> VecEnv:
-    """``retro.sb3.VecEnv(RetroVectorEnv(game, n_envs, **kwargs))``, seeded with ``seed`` at its first reset."""
+    """``retro.sb3.VecEnv(RetroVectorEnv(game, n_envs, **kwargs))``, seeded with ``seed`` at its first reset.
+
+    The core is the system's default (stella on the Atari 2600); pass
+    ``core="ale", scenario="retro"`` for the faster ALE core. SB3's own
+    ``make_atari_env`` takes ids: ``make_atari_env("RetroALE/PongNoFrameskip-v4")``
+    runs on the ALE core, ``make_atari_env("retro/Pong-Atari2600-v0",
+    env_kwargs={"full_action_space": False})`` on stella.
+    """
     from retro.vector import RetroVectorEnv
 
     venv = VecEnv(RetroVectorEnv(game, n_envs, **kwargs))

@@ -74,12 +74,14 @@ class Preprocessing(gymnasium.Wrapper):
         self.observation_space = spaces.Box(0, 255, self._shape, np.uint8)
 
     def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset the env and return ``(observation, info)``, the observation preprocessed."""
         _, info = self.env.reset(**kwargs)
         obs = self._session.observe(np.empty(self._shape, np.uint8), gray=self._pre.grayscale,
                                     size=self._pre.resize)
         return obs, info
 
     def step(self, action: Any) -> tuple[np.ndarray, Any, bool, bool, dict[str, Any]]:
+        """One agent step: ``frameskip`` frames, rewards summed, stopping at the frame the game is done."""
         if getattr(self.env.unwrapped, "needs_reset", False):
             self.env.step(action)  # raises the env's own error
         session = self._session
@@ -89,6 +91,7 @@ class Preprocessing(gymnasium.Wrapper):
         return obs, rew, done, False, info
 
     def close(self) -> None:
+        """Close the step pool and the env."""
         self._steps.close()
         super().close()
 
@@ -99,11 +102,15 @@ class RetroVectorEnv(VectorEnv):
     Args:
         game: the game id.
         num_envs: how many environments.
-        state: one start state for all, or ``states=[...]`` one per env.
-        frameskip, max_pool, grayscale, resize: preprocessing in C
-            (``resize=(height, width)``, e.g. ``(84, 84)``).
+        state: one start state for all envs.
+        states: one start state per env (instead of ``state``).
+        frameskip: frames per agent step (rewards summed, stopping at the frame the game is done).
+        max_pool: observe the pixel-wise maximum of a step's last two frames.
+        grayscale: observe luma instead of RGB.
+        resize: ``(height, width)`` to area-resize observations to, e.g. ``(84, 84)``.
         num_threads: worker threads (default: the number of CPUs, at most num_envs).
         mode: ``"thread"`` (default) or ``"process"``.
+        use_restricted_actions: the kind of action space, as for :func:`retro.make`.
         on_worker_death: process mode: ``"raise"`` (default) raises
             ``WorkerDiedError`` when a worker process dies (its env index,
             how it died, and the last observation and info the env returned);
@@ -112,13 +119,13 @@ class RetroVectorEnv(VectorEnv):
             ``reset``) that found the dead worker, with ``truncated`` set for
             every env and ``info["worker_died"]`` marking the envs whose
             worker died.
-        record: a folder (or True for the working directory): every env records
-            every episode there, as ``<game>-<state>-env<i>-<number>.bk2``.
         max_episode_steps: an episode that reaches this many agent steps is
             truncated (``truncated`` True, next-step autoreset), as Gymnasium's
             ``TimeLimit`` does for a single env.
         render_mode: None or ``"rgb_array"`` (``render()`` returns each env's screen).
-        Other keyword arguments go to every ``RetroEnv``.
+        **kwargs: go to every ``RetroEnv``; among them ``record``, a folder (or True for
+            the working directory) where every env records every episode, as
+            ``<game>-<state>-env<i>-<number>.bk2``.
 
     ``gymnasium.make_vec("retro/<Game>-v0", num_envs, vectorization_mode="vector_entry_point")``
     makes one.
@@ -232,6 +239,11 @@ class RetroVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every env; an int seed gives env ``i`` the seed ``seed + i``.
+
+        ``options={'reset_mask': mask}`` resets only the envs the mask selects. Returns
+        ``(observations, infos)``, infos batched with their ``_key`` masks.
+        """
         if self._async is not None:
             return self._remote_reset(seed=seed, options=options)
         seeds: list[int | None]
@@ -411,6 +423,7 @@ class RetroVectorEnv(VectorEnv):
             setattr(env, name, value)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """Call each env's method ``name`` (or read the attribute, if it is not callable); returns the results."""
         if self._async is not None:
             return tuple(self._remote(self._async.call, name, *args, **kwargs))
         out = []
@@ -459,6 +472,7 @@ class RetroVectorEnv(VectorEnv):
         self._infos = state["infos"]
 
     def close_extras(self, **kwargs: Any) -> None:
+        """Close the envs and the step pool, or the worker processes."""
         if self._async is not None:
             if not getattr(self, "_async_dead", False):
                 self._async.close()
@@ -492,5 +506,11 @@ def _exit_text(code: int | None) -> str:
 
 
 def make_vec(game: str, num_envs: int, **kwargs: Any) -> RetroVectorEnv:
-    """``RetroVectorEnv(game, num_envs, **kwargs)`` with ``-v0`` ids accepted."""
+    """``RetroVectorEnv(game, num_envs, **kwargs)`` with ``-v0`` ids accepted.
+
+    The core is the system's default (the stella core on the Atari 2600, whose
+    states stable-retro's library holds); ``core="ale"`` with
+    ``scenario="retro"`` picks the faster ALE core for the Atari games that
+    have this project's variant (``retro.data.ale_variants()``).
+    """
     return RetroVectorEnv(game, num_envs, **kwargs)

@@ -281,8 +281,24 @@ def test_stella_states_are_refused_clearly() -> None:
     with retro.RetroEmulator(rom("pong")) as stella, pytest.raises(retro.StateError):
         stella.set_state(before)  # and the other way round
     # stable-retro's integration carries Stella states only, with no recipe for the ALE core
-    with pytest.raises(retro.StateError, match="no recipe"):
+    with pytest.raises(retro.StateError, match="no recipe") as refused:
         retro.make("Pong-Atari2600", core="ale")
+    # the error names the calls that work, and they do
+    message = str(refused.value)
+    calls = ["retro.make('Pong-Atari2600', scenario='retro', core='ale')",
+             "retro.make('Pong-Atari2600', state=retro.State.NONE, core='ale')"]
+    assert all(call in message for call in calls)
+    for call in calls:
+        env = eval(call, {"retro": retro})
+        try:
+            assert env.em.core.name == "ale" and env.reset().shape == (210, 160, 3)
+        finally:
+            env.close()
+    # a game with no variant of this project's is told only of power-on
+    with pytest.raises(retro.StateError) as refused:
+        retro.make("Alien-Atari2600", core="ale")
+    assert "scenario='retro'" not in str(refused.value)
+    assert "retro.make('Alien-Atari2600', state=retro.State.NONE, core='ale')" in str(refused.value)
 
 
 def test_start_states_come_from_the_recipes() -> None:

@@ -286,6 +286,31 @@ def test_sb3_ppo_trains_on_make_atari_env():
         venv.close()
 
 
+def test_make_atari_env_and_atari_preprocessing_on_the_ale_core_ids():
+    """The RetroALE/ ids are what ALE-style pipelines take by name; they play on the ALE core."""
+    from gymnasium.wrappers import AtariPreprocessing
+    from stable_baselines3.common.env_util import make_atari_env
+
+    venv = make_atari_env("RetroALE/PongNoFrameskip-v4", n_envs=2, seed=0)
+    try:
+        assert venv.observation_space.shape == (84, 84, 1) and venv.action_space.n == 6
+        assert venv.get_attr("em")[0].core.name == "ale"
+        obs = venv.reset()
+        for _ in range(50):
+            obs, rewards, dones, infos = venv.step(np.array([2, 3]))
+        assert obs.shape == (2, 84, 84, 1) and "opponent_score" in infos[0]
+    finally:
+        venv.close()
+    env = AtariPreprocessing(gymnasium.make("RetroALE/BreakoutNoFrameskip-v4"), frame_skip=4)
+    try:
+        obs, info = env.reset(seed=0)
+        assert obs.shape == (84, 84) and env.unwrapped.ale.lives() == 5
+        obs, *_ = env.step(1)
+        assert obs.shape == (84, 84)
+    finally:
+        env.close()
+
+
 def test_ale_style_env_passes_gymnasiums_env_checker_and_vector_paths_refuse_what_they_bypass():
     from gymnasium.utils.env_checker import check_env
 

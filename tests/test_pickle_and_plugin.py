@@ -165,12 +165,67 @@ def test_hook_costs_nothing_without_gymnasium_and_never_breaks_it(pth_site, tmp_
     broken = tmp_path / "broken"
     (broken / "retro").mkdir(parents=True)
     (broken / "retro" / "__init__.py").write_text("raise ImportError('not built')\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(broken), str(ROOT)]))
+    # an empty RETRO_HOME has no index of ids, so the hook imports retro to register them
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(broken), str(ROOT)]), RETRO_HOME=str(tmp_path / "home"))
     code = "import gymnasium; print('retro/Pong-Atari2600-v0' in gymnasium.registry)"
     out = subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True, text=True, env=env,
                          cwd=tmp_path, check=True)
     assert out.stdout.strip() == "False"
     assert "retro's games are not registered with Gymnasium: import retro failed: not built" in out.stderr
+
+
+def _child(code: str, **env: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, **env}, cwd="/")
+    return out.stdout.strip()
+
+
+def test_hook_registers_from_the_index_without_importing_retro(pth_site):
+    """The ids come from RETRO_HOME's index, as import retro registers them, and cost no import of retro."""
+    import _retro_gymnasium
+
+    assert retro.__name__ in sys.modules  # this process imported retro, which keeps the index
+    games, ale_games = _retro_gymnasium.read_index()
+    assert games == retro.data.list_games(retro.data.Integrations.ALL)
+    assert ale_games == retro.data.ale_variants() and "Pong-Atari2600" in ale_games
+    code = ("import sys, gymnasium\n"
+            "ids = ['retro/Pong-Atari2600-v0', 'retro/Airstriker-Genesis-v0', 'RetroALE/Pong-v5', "
+            "'RetroALE/BreakoutNoFrameskip-v4']\n"
+            "{extra}print('retro' in sys.modules, [repr(gymnasium.spec(i)) if i in gymnasium.registry else None "
+            "for i in ids])")
+    hooked = _child(code.format(extra=""))
+    assert hooked.startswith("False [") and ", None" not in hooked and "[None" not in hooked
+    imported = _child(code.format(extra="import retro\n"), RETRO_GYMNASIUM_HOOK="0")
+    assert imported.startswith("True [")
+    assert hooked.split(" ", 1)[1] == imported.split(" ", 1)[1]  # the same specs, field by field
+    off = _child("import sys, gymnasium; print('retro' in sys.modules, "
+                 "any(i.startswith('retro/') for i in gymnasium.registry))", RETRO_GYMNASIUM_HOOK="0")
+    assert off == "False False"
+
+
+def test_ale_style_ids_play_on_the_ale_core():
+    """RetroALE/<Name>-v5 behaves as ALE/<Name>-v5: frame skip 4, sticky actions, minimal actions, 108k frames."""
+    env = gymnasium.make("RetroALE/Pong-v5")
+    try:
+        assert env.spec.max_episode_steps == 27_000
+        base = env.unwrapped
+        assert (base.em.core.name, base.frameskip, base.repeat_action_probability) == ("ale", 4, 0.25)
+        assert base.get_action_meanings() == ["NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"]
+        obs, info = env.reset(seed=3)
+        assert obs.shape == (210, 160, 3) and env.action_space == gymnasium.spaces.Discrete(6)
+        frames = base.em.frame_count
+        env.step(2)
+        assert base.em.frame_count - frames == 4
+    finally:
+        env.close()
+    env = gymnasium.make("RetroALE/BreakoutNoFrameskip-v4")
+    try:
+        assert env.spec.max_episode_steps == 108_000
+        assert (env.unwrapped.frameskip, env.unwrapped.repeat_action_probability) == (1, 0.0)
+        env.reset(seed=0)
+        assert env.unwrapped.ale.lives() == 5
+    finally:
+        env.close()
 
 
 def test_sb3_subproc_vec_env_spawn_children_make_retro_envs(pth_site):

@@ -3,7 +3,8 @@
 Gym Retro's ``retro.data`` API, in pure Python:
 
 - finding integrations: :class:`Integrations`, :func:`path`,
-  :func:`get_file_path`, :func:`get_romfile_path`, :func:`list_games`,
+  :func:`get_file_path`, :func:`get_romfile_path`,
+  :func:`get_original_romfile_path`, :func:`list_games`,
   :func:`list_states`, :func:`list_scenarios` (:mod:`retro.data.integrations`);
 - ROMs: :func:`merge`, :func:`verify_hash`, :func:`get_known_hashes`,
   :func:`groom_rom`, :func:`parse_smd` (:mod:`retro.data.roms`);
@@ -13,10 +14,13 @@ Gym Retro's ``retro.data`` API, in pure Python:
   scripts (:mod:`retro.data.lua`) and :class:`Search`
   (:mod:`retro.data.search`);
 - the systems' core info, re-exported from :mod:`retro.systems`:
-  ``EMU_CORES``, ``EMU_INFO``, ``EMU_EXTENSIONS``.
+  ``EMU_CORES``, ``EMU_INFO``, ``EMU_EXTENSIONS``, :func:`init_core_info`;
+  ``EXT``, the file extension of core libraries here.
 """
 
 from __future__ import annotations
+
+import sys
 
 from retro.data.gamedata import GameData, SearchHandle, SearchListHandle, Variable, Variables
 from retro.data.integrations import (
@@ -25,8 +29,10 @@ from retro.data.integrations import (
     Integrations,
     add_custom_integration,
     add_integrations,
+    ale_variants,
     get_file_path,
     game_dirs,
+    get_original_romfile_path,
     get_romfile_path,
     library_path,
     list_games,
@@ -41,7 +47,10 @@ from retro.data.roms import check_rom, get_known_hashes, groom_rom, merge, parse
 from retro.data.scenario import Scenario
 from retro.data.search import Search
 from retro.data.types import DataType
-from retro.systems import EMU_CORES, EMU_EXTENSIONS, EMU_INFO
+from retro.systems import EMU_CORES, EMU_EXTENSIONS, EMU_INFO, init_core_info
+
+EXT = {"darwin": "dylib", "win32": "dll"}.get(sys.platform, "so")
+"""The file extension of libretro core libraries on this platform (``"so"`` on Linux): Gym Retro's ``EXT``."""
 
 __all__ = [
     "GameData",
@@ -51,12 +60,16 @@ __all__ = [
     "path",
     "get_file_path",
     "get_romfile_path",
+    "get_original_romfile_path",
+    "init_core_info",
+    "EXT",
     "game_dirs",
     "library_path",
     "read_json_object",
     "list_games",
     "list_states",
     "list_scenarios",
+    "ale_variants",
     "merge",
     "verify_hash",
     "check_rom",

@@ -42,19 +42,21 @@ from __future__ import annotations
 
 import json
 import os
-from enum import Flag
+from enum import EnumMeta, Flag
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from retro._fileutil import read_regular
 from retro.errors import GameNotFoundError, IntegrationError
-from retro.systems import EMU_EXTENSIONS
+from retro.policy import GYM_RETRO, ApiPolicy
+from retro.systems import EMU_EXTENSIONS, SYSTEM_ALIASES, canonical_system
 
 __all__ = [
     "Integrations", "DefaultIntegrations", "add_integrations", "add_custom_integration",
-    "path", "DATA_PATH", "get_file_path", "get_romfile_path", "list_games", "list_states",
+    "path", "DATA_PATH", "ale_variants", "get_file_path", "get_romfile_path", "list_games", "list_states",
     "list_scenarios", "canonical_game", "game_system", "imported_games_dir", "integration_dirs",
-    "library_path", "game_dirs", "STANDARD_FILES", "read_json_object",
+    "library_path", "game_dirs", "STANDARD_FILES", "read_json_object", "get_original_romfile_path",
+    "original_rom_name",
 ]
 
 #: The files that define an integration; for a game the library has, only its folders supply them.
@@ -72,27 +74,51 @@ def _default_data_path() -> str:
     return str(_PACKAGE_DIR.parent / "integrations")
 
 
-#: The data root of this installation (``RETRO_DATA_PATH`` aside).
 DATA_PATH = _default_data_path()
+"""The data root of this installation (``RETRO_DATA_PATH`` aside)."""
 
 
-class Integrations(Flag):
+class _IntegrationsType(EnumMeta):
+    """``Integrations``' metaclass: gives the class Gym Retro's ``CUSTOM_PATHS`` list."""
+
+    @property
+    def CUSTOM_PATHS(cls) -> list[str]:
+        """The folders of custom integrations, in search order: the list itself, so appending adds one."""
+        return _CUSTOM_PATHS
+
+    @CUSTOM_PATHS.setter
+    def CUSTOM_PATHS(cls, paths: list[str]) -> None:
+        _CUSTOM_PATHS[:] = [os.fspath(p) for p in paths]
+
+
+class Integrations(Flag, metaclass=_IntegrationsType):
     """Which kinds of integration to search (a ``Flag``: combine with ``|``).
 
     ``DEFAULT`` is the process default (see the module docs): every
     operation on it (``.paths``, ``str``, ``|``, ``&``, ``in``) uses the
-    default of the moment.
+    default of the moment. ``Integrations.CUSTOM_PATHS`` is the list of
+    custom folders (Gym Retro's class attribute), the one
+    :meth:`add_custom_path` appends to.
     """
 
     STABLE = 1
+    """stable-retro's stable integrations (``stable/``), and this project's."""
     EXPERIMENTAL_ONLY = 2
+    """Experimental integrations only."""
     CONTRIB_ONLY = 4
+    """Contributed integrations only."""
     CUSTOM_ONLY = 8
+    """The folders added with :meth:`add_custom_path` only."""
     EXPERIMENTAL = 3
+    """Stable and experimental."""
     CONTRIB = 5
+    """Stable and contributed."""
     CUSTOM = 9
+    """Stable and custom."""
     ALL = 15
+    """Every kind: stable, experimental, contributed and custom."""
     DEFAULT = _DEFAULT_BIT
+    """The process default of the moment (see :class:`DefaultIntegrations`)."""
 
     # -- the dynamic DEFAULT -------------------------------------------------------------
 
@@ -171,17 +197,40 @@ class Integrations(Flag):
         return "|".join(names)
 
     @classmethod
+    def named(cls, value: Any) -> "Integrations":
+        """``value`` as an ``Integrations``: one already, a member's name (``"ALL"``, any case), or None (``STABLE``).
+
+        Names let Gymnasium's registry (and any JSON config) carry an
+        ``inttype``; anything else is a ``ValueError`` that lists the names.
+        """
+        if value is None:
+            return cls.STABLE
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str) and value.upper() in cls.__members__:
+            return cls[value.upper()]
+        raise IntegrationError(f"inttype must be a retro.data.Integrations or one of its names "
+                               f"{sorted(cls.__members__)}, got {value!r}")
+
+    @classmethod
     def add_custom_path(cls, path: str | os.PathLike[str]) -> None:
         """Add a folder of custom integrations (absolute, or relative to the data root)."""
         _CUSTOM_PATHS.append(os.fspath(path))
 
     @classmethod
     def clear_custom_paths(cls) -> None:
+        """Forget every folder :meth:`add_custom_path` added."""
         del _CUSTOM_PATHS[:]
 
     @classmethod
     def custom_paths(cls) -> list[str]:
+        """The folders of custom integrations, in the order they are searched."""
         return list(_CUSTOM_PATHS)
+
+    @property
+    def CUSTOM_PATHS(self) -> list[str]:
+        """The folders of custom integrations (``Integrations.CUSTOM_PATHS``, read through a member)."""
+        return _CUSTOM_PATHS
 
 
 _CUSTOM_PATHS: list[str] = []
@@ -194,16 +243,20 @@ class DefaultIntegrations:
 
     @classmethod
     def add(cls, extra: Integrations) -> None:
+        """Add the kinds in ``extra`` to the process default."""
         cls.DEFAULT = Integrations(cls.DEFAULT._value_ | extra.resolve()._value_)
 
     @classmethod
     def reset(cls) -> None:
+        """Make the process default ``Integrations.STABLE`` again."""
         cls.DEFAULT = Integrations.STABLE
 
 
-def add_integrations(flags: Integrations) -> None:
-    """Add kinds of integration to the process default."""
-    DefaultIntegrations.add(flags)
+def add_integrations(integrations: Optional[Integrations] = None, *, flags: Optional[Integrations] = None) -> None:
+    """Add kinds of integration to the process default (``flags=`` is the same argument, by its former name)."""
+    if (integrations is None) == (flags is None):
+        raise TypeError("add_integrations() takes one Integrations flag: integrations=")
+    DefaultIntegrations.add(Integrations.named(integrations if integrations is not None else flags))
 
 
 def add_custom_integration(path: str | os.PathLike[str]) -> None:
@@ -245,12 +298,12 @@ def _spellings(game: str) -> tuple[str, ...]:
 
 
 def game_system(game: str) -> Optional[str]:
-    """The system named by a game id's suffix (``Airstriker-Genesis`` -> ``Genesis``)."""
+    """The system named by a game id's suffix (``Airstriker-Genesis`` -> ``Genesis``; an alias gives its system)."""
     base = canonical_game(game)
-    systems = sorted(set(EMU_EXTENSIONS.values()), key=len, reverse=True)
+    systems = sorted({*EMU_EXTENSIONS.values(), *SYSTEM_ALIASES}, key=len, reverse=True)
     for system in systems:
         if base.endswith("-" + system):
-            return system
+            return canonical_system(system)
     return None
 
 
@@ -278,10 +331,19 @@ def library_path() -> str:
 
 
 def _custom_roots(value: int) -> list[str]:
+    """The custom folders: an absolute one as is; a relative one in the game library's root, then in :func:`path`.
+
+    Gym Retro and stable-retro resolve a relative custom path in their one data
+    root, which holds ``stable/``; here that root is two, the library's and this
+    project's, searched in that order as the kinds themselves are.
+    """
     if not value & Integrations.CUSTOM_ONLY._value_:
         return []
-    root = path()
-    return [p if os.path.isabs(p) else os.path.join(root, p) for p in _CUSTOM_PATHS]
+    roots = [library_path(), path()]
+    out: list[str] = []
+    for p in _CUSTOM_PATHS:
+        out += [p] if os.path.isabs(p) else [os.path.join(root, p) for root in roots]
+    return out
 
 
 def integration_dirs(inttype: Integrations = Integrations.DEFAULT) -> list[str]:
@@ -323,11 +385,18 @@ def game_dirs(game: str, inttype: Integrations = Integrations.DEFAULT) -> list[t
     """``[(source, folder)]`` of ``game`` in search order; source is ``custom``, ``library`` or ``retro``.
 
     A game id is a name (``Pong-Atari2600``), never a path: one with a path
-    separator has no folders.
+    separator has no folders. The empty id names the integration folders
+    themselves (``get_file_path("", file)`` is ``file`` beside the games, as
+    Gym Retro's and stable-retro's ``os.path.join`` make it).
     """
+    value = inttype.resolve()._value_
+    if game == "":
+        sources = {d: "custom" for d in _custom_roots(value)}
+        library = library_path()
+        return [(sources.get(d) or ("library" if d.startswith(os.path.join(library, "")) else "retro"), d)
+                for d in integration_dirs(inttype) if os.path.isdir(d)]
     if not is_plain_name(game):
         return []
-    value = inttype.resolve()._value_
     out = [("custom", d) for base in _custom_roots(value) for name in _spellings(game)
            if os.path.isdir(d := os.path.join(base, name))]
     out += [("library", d) for d in _library_dirs(game, value)]
@@ -397,35 +466,104 @@ def get_romfile_path(game: str, inttype: Integrations = Integrations.DEFAULT) ->
     raise GameNotFoundError(f"No romfiles found for game: {game}")
 
 
-def list_games(inttype: Integrations = Integrations.DEFAULT) -> list[str]:
+def original_rom_name(game: str, inttype: Integrations = Integrations.DEFAULT) -> Optional[str]:
+    """The ``original_rom_name`` of ``game``'s ``metadata.json`` (an arcade set's file name), if a plain name."""
+    meta = get_file_path(game, "metadata.json", inttype)
+    if meta is None:
+        return None
+    try:
+        name = read_json_object(meta).get("original_rom_name")
+    except IntegrationError:
+        return None
+    return name if isinstance(name, str) and is_plain_name(name) else None
+
+
+def get_original_romfile_path(game: str, inttype: Integrations = Integrations.DEFAULT) -> str:
+    """The ROM of ``game`` under its original file name, if its metadata names one; else :func:`get_romfile_path`.
+
+    stable-retro's ``get_original_romfile_path``: FBNeo identifies an arcade
+    ROM set by its file name (``mk2.zip``), which ``metadata.json`` gives as
+    ``original_rom_name``. The file is looked for in the game's integration
+    folders, then in the imported-ROM store (where :func:`~retro.data.merge`
+    puts it beside ``rom.zip``).
+    """
+    name = original_rom_name(game, inttype)
+    if name is not None:
+        found = get_file_path(game, name, inttype)
+        if found is not None and os.path.isfile(found):
+            return found
+        for spelling in _spellings(game):
+            imported = imported_games_dir() / spelling / name
+            if imported.is_file():
+                return str(imported)
+    return get_romfile_path(game, inttype)
+
+
+def list_games(inttype: Integrations = Integrations.DEFAULT, *, policy: ApiPolicy = GYM_RETRO) -> list[str]:
     """Sorted ids of the integrations (folders with a ``rom.sha``), in Gym Retro's spelling (no ``-v0``).
 
     ROMs need not be present. Each id is listed once, whichever sources have it.
+    With ``policy=STABLE_RETRO`` (:mod:`retro.policy`), the ids are the
+    custom and library folders' names as stable-retro lists them
+    (``Pong-Atari2600-v0``), without this project's own integrations.
     """
     games = set()
+    own = {os.path.join(path(), kind) for kind, _bit in _KINDS}
     for base in integration_dirs(inttype):
-        if not os.path.isdir(base):
+        if not os.path.isdir(base) or (not policy.own_variants and base in own):
             continue
         for name in os.listdir(base):
             if os.path.isfile(os.path.join(base, name, "rom.sha")):
-                games.add(canonical_game(name))
+                games.add(name if policy.versioned_ids else canonical_game(name))
     return sorted(games)
 
 
-def list_states(game: str, inttype: Integrations = Integrations.DEFAULT) -> list[str]:
+def _listed_dirs(game: str, inttype: Integrations, policy: ApiPolicy) -> Iterator[str]:
+    """The folders whose states and scenarios ``list_states``/``list_scenarios`` list, under ``policy``.
+
+    Gym Retro's: every folder of the game (both spellings, this project's
+    variants included). stable-retro's: the custom and library folders
+    named exactly ``game``.
+    """
+    if policy.own_variants:
+        yield from _game_dirs(game, inttype)
+        return
+    for source, d in game_dirs(game, inttype):
+        if source != "retro" and os.path.basename(d) == game:
+            yield d
+
+
+def ale_variants() -> list[str]:
+    """Atari 2600 games with this project's ``retro`` variant (``scenario="retro"``), which plays on the ALE core.
+
+    Their start states carry recipes, so they are made on whichever core
+    plays them; these games get Gymnasium's ``RetroALE/<Name>-v5`` ids.
+    """
+    root = os.path.join(path(), "stable")
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    return sorted(canonical_game(n) for n in names
+                  if n.endswith("-Atari2600") and os.path.isfile(os.path.join(root, n, "retro.json")))
+
+
+def list_states(game: str, inttype: Integrations = Integrations.DEFAULT, *,
+                policy: ApiPolicy = GYM_RETRO) -> list[str]:
     """Sorted names of ``game``'s save states (without ``.state``; names starting ``_`` hidden)."""
     states = set()
-    for d in _game_dirs(game, inttype):
+    for d in _listed_dirs(game, inttype, policy):
         for f in os.listdir(d):
             if f.endswith(".state") and not f.startswith("_"):
                 states.add(f[: -len(".state")])
     return sorted(states)
 
 
-def list_scenarios(game: str, inttype: Integrations = Integrations.DEFAULT) -> list[str]:
+def list_scenarios(game: str, inttype: Integrations = Integrations.DEFAULT, *,
+                   policy: ApiPolicy = GYM_RETRO) -> list[str]:
     """Sorted names of ``game``'s scenarios: JSON files with a ``reward``, ``rewards`` or ``done`` key."""
     scens = set()
-    for d in _game_dirs(game, inttype):
+    for d in _listed_dirs(game, inttype, policy):
         for f in os.listdir(d):
             if not f.endswith(".json"):
                 continue
