@@ -1,38 +1,48 @@
-"""retro's console command: ``retro COMMAND`` (or ``python3 -m retro COMMAND``).
+"""retro's console command: ``retro COMMAND``.
 
-Errors exit with a non-zero code. Commands:
+Commands (``retro COMMAND --help`` tells more):
 
-``list``
+``list [--system SYSTEM]``
     every integrated game, whether its ROM is present, and its states;
 ``import PATH...``
-    import ROMs of known games (same as ``python3 -m retro.import``);
+    import ROMs of known games from files, folders and zips;
 ``info GAME``
     a game's system, ROM, states, scenarios and variables;
 ``cores``
     which libretro core serves each system, and where it was found;
 ``playback FILE.bk2...``
-    render movies to video (``python3 -m retro.scripts.playback_movie``);
+    render movies to video (no display needed);
 ``play GAME``
-    play a game with the keyboard (``python3 -m retro.examples.interactive``);
+    play a game with the keyboard, in a window (the ``play`` extra: ``pip install 'retro[play]'``);
 ``provision``
-    install the pinned cores, ROMs and game library (``python3 -m retro.provision``);
+    install the pinned cores, ROMs and game library, and import the ROMs;
 ``bench GAME``
-    how fast a game runs here: emulator, env and vector env (``python3 -m retro.scripts.bench``).
+    how fast a game runs here: emulator, env and vector env;
 ``studio [GAME or ROM]``
-    Retro Studio, the web app that makes integrations (:mod:`retro.studio`).
+    Retro Studio, the web app that makes integrations (the ``studio`` extra: ``pip install 'retro[studio]'``).
+
+Every command that takes a game takes it as its first argument, GAME
+(``Airstriker-Genesis``, or stable-retro's ``Airstriker-Genesis-v0``);
+``retro list`` shows them all.
+
+A command that fails prints one line on stderr, ``retro COMMAND: what went
+wrong``, and exits with status 2 for a mistake in the command line (an
+unknown game, a missing file, a bad option value) or 1 for anything else (a
+ROM not imported, a missing optional dependency or display, a
+:class:`~retro.errors.RetroError`). ``retro --debug COMMAND ...`` (or
+``RETRO_DEBUG=1`` in the environment) shows the traceback as well.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
+from retro import _cli
 from retro._fileutil import read_regular
-from retro.errors import RetroError
 
 __all__ = ["main"]
 
@@ -65,10 +75,15 @@ def _sources(game: str) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from retro import data
+    from retro.data.integrations import game_system
 
     games = data.list_games(data.Integrations.ALL)
     if args.system:
-        games = [g for g in games if g.endswith("-" + args.system)]
+        systems = {s.lower(): s for s in map(game_system, games) if s}
+        system = systems.get(args.system.lower())
+        if system is None:
+            raise _cli.CommandError(f"unknown system {args.system!r} (systems: {', '.join(sorted(systems.values()))})")
+        games = [g for g in games if game_system(g) == system]
     counts = {"present": 0, "other dump": 0, "missing": 0}
     in_library = 0
     width = max([len(g) for g in games], default=4)
@@ -85,23 +100,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if counts["other dump"]:
         print(f", {counts['other dump']} with another dump of it", end="")
     if counts["present"] < len(games):
-        print("; import the others' ROMs with `python3 -m retro import PATH`", end="")
+        print("; import the others' ROMs with `retro import PATH`", end="")
     print()
     return 0
-
-
-def _resolve_game(name: str) -> Optional[str]:
-    from retro import data
-
-    games = data.list_games(data.Integrations.ALL)
-    base = name[:-3] if name.endswith("-v0") else name
-    for g in games:
-        if g in (name, base) or g.lower() == base.lower():
-            return g
-    close = difflib.get_close_matches(base, games, n=3, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(close)}?" if close else "; `python3 -m retro list` shows them all"
-    print(f"retro: no game {name!r}{hint}", file=sys.stderr)
-    return None
 
 
 def _read_json(path: Optional[str]) -> Any:
@@ -131,9 +132,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from retro import data
     from retro.data.integrations import game_system
 
-    game = _resolve_game(args.game)
-    if game is None:
-        return 1
+    game = _cli.known_game(_cli.game_argument(args.parser, args) or "")
     inttype = data.Integrations.ALL
     folder = os.path.dirname(data.get_file_path(game, "rom.sha", inttype=inttype) or "")
     system = game_system(game)
@@ -146,7 +145,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"             {d} ({'variants' if source == 'retro' else source})")
     status = _rom_status(game, rom)
     if rom is None:
-        print("ROM:         missing: import it with `python3 -m retro import PATH`")
+        print("ROM:         missing: import it with `retro import PATH`")
     else:
         print(f"ROM:         {rom}" + ("" if status == "present" else f" ({status}: not in rom.sha)"))
     try:
@@ -205,7 +204,7 @@ def _print_done(done: Any, prefix: str, depth: int = 0) -> None:
 def cmd_import(argv: list[str]) -> int:
     from retro.scripts.import_path import main as import_main
 
-    return import_main(argv, prog="python3 -m retro import")
+    return import_main(argv, prog="retro import")
 
 
 def cmd_cores(args: argparse.Namespace) -> int:
@@ -215,8 +214,8 @@ def cmd_cores(args: argparse.Namespace) -> int:
     return 0
 
 
-def _passthrough(module: str) -> Any:
-    """A subcommand that hands all its arguments to another module's ``main``."""
+def _passthrough(module: str) -> Callable[[list[str]], int]:
+    """A command that hands all its arguments to another module's ``main`` (which reports its own errors)."""
     def run(argv: list[str]) -> int:
         import importlib
 
@@ -224,46 +223,68 @@ def _passthrough(module: str) -> Any:
     return run
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="retro", description="retro: console games as RL environments.")
+PASSTHROUGH: dict[str, Callable[[list[str]], int]] = {
+    "import": cmd_import,
+    "playback": _passthrough("retro.scripts.playback_movie"),
+    "play": _passthrough("retro.examples.interactive"),
+    "provision": _passthrough("retro.provision"),
+    "bench": _passthrough("retro.scripts.bench"),
+    "studio": _passthrough("retro.studio"),
+}
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The ``retro`` parser, and the parsers of the commands it parses itself."""
+    parser = _cli.ArgumentParser(
+        prog="retro", description="retro: console games as RL environments. "
+        "`retro COMMAND --help` tells more about a command.",
+        epilog="A command that fails prints one line and exits with 2 (a mistake in the command line) or 1.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error (as RETRO_DEBUG=1 does); before COMMAND")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("list", help="integrated games and whether their ROMs are present")
     p.add_argument("--system", help="only games of this system (e.g. Atari2600)")
     p.set_defaults(func=cmd_list)
-    # ``import`` hands all its arguments (options included) to the importer.
-    sub.add_parser("import", help="import ROMs from files, folders and zips (see `import --help`)")
+    # the passthrough commands hand all their arguments (options included) to their module
+    sub.add_parser("import", help="import ROMs from files, folders and zips")
     p = sub.add_parser("info", help="a game's system, ROM, states, scenarios and variables")
-    p.add_argument("game")
-    p.set_defaults(func=cmd_info)
+    _cli.add_game_argument(p, "a game (retro list shows them)")
+    p.set_defaults(func=cmd_info, parser=p)
     p = sub.add_parser("cores", help="which libretro core serves each system")
     p.set_defaults(func=cmd_cores)
-    sub.add_parser("playback", help="render .bk2 movies to video (see `playback --help`)")
-    sub.add_parser("play", help="play a game with the keyboard (see `play --help`)")
-    sub.add_parser("provision", help="install the pinned cores, ROMs and game library (see `provision --help`)")
-    sub.add_parser("bench", help="how fast a game runs here: emulator, env, vector env (see `bench --help`)")
-    sub.add_parser("studio", help="Retro Studio: make integrations in the browser (see `studio --help`)")
-    argv = sys.argv[1:] if argv is None else list(argv)
-    passthrough = {
-        "import": cmd_import,
-        "playback": _passthrough("retro.scripts.playback_movie"),
-        "play": _passthrough("retro.examples.interactive"),
-        "provision": _passthrough("retro.provision"),
-        "bench": _passthrough("retro.scripts.bench"),
-        "studio": _passthrough("retro.studio"),
-    }
-    if argv and argv[0] in passthrough:
-        return int(passthrough[argv[0]](argv[1:]) or 0)
-    args = parser.parse_args(argv)
+    sub.add_parser("playback", help="render .bk2 movies to video")
+    sub.add_parser("play", help="play a game with the keyboard, in a window")
+    sub.add_parser("provision", help="install the pinned cores, ROMs and game library")
+    sub.add_parser("bench", help="how fast a game runs here: emulator, env, vector env")
+    sub.add_parser("studio", help="Retro Studio: make integrations in the browser")
+    return parser, {name: choice for name, choice in sub.choices.items() if name not in PASSTHROUGH}
+
+
+def _dispatch(argv: list[str]) -> int:
+    parser, commands = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the command's own usage error, not retro's
+        commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return _cli.USAGE
+    return _cli.run(f"retro {args.command}", lambda: args.func(args))
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """``retro COMMAND ...``: the exit status of the command."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = bool(argv) and argv[0] == "--debug"
+    previous = _cli.set_debug(debug) if debug else None
     try:
-        return int(args.func(args))
-    except BrokenPipeError:
-        return 0
-    except RetroError as e:
-        print(f"retro {args.command}: {e}", file=sys.stderr)
-        return 1
+        if debug:
+            argv = argv[1:]
+        if argv and argv[0] in PASSTHROUGH:
+            return PASSTHROUGH[argv[0]](argv[1:])
+        return _cli.run("retro", lambda: _dispatch(argv))
+    finally:
+        if previous is not None:
+            _cli.set_debug(previous)
 
 
 if __name__ == "__main__":

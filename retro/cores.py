@@ -3,13 +3,14 @@
 Cores are dependencies, found at run time. Providers are searched in order,
 first match wins:
 
+0. the folder :func:`core_path` set, if one was set in this process;
 1. ``RETRO_CORE_PATH``: one or more directories (``os.pathsep``-separated);
 2. the cores directory that set-up provisions (``retro.paths.cores_dir()``);
 3. the prebuilt cores of an installed ``stable-retro`` package (its
    ``cores/*.so`` only);
 4. RetroArch's and Debian's libretro directories.
 
-``python3 -m retro.cores`` prints which core serves each system.
+``retro cores`` prints which core serves each system.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from pathlib import Path
 
 from retro import paths
 from retro.errors import CoreNotFoundError, UnknownSystemError
-from retro.systems import CORE_SUFFIX, SYSTEMS
+from retro.systems import CORE_SUFFIX, SYSTEMS, canonical_system, system_names
 
-__all__ = ["CoreLocation", "providers", "find_core", "core_for_system", "table", "PROVISION_COMMAND"]
+__all__ = ["CoreLocation", "providers", "find_core", "core_for_system", "core_path", "table", "PROVISION_COMMAND"]
 
 log = logging.getLogger(__name__)
 
-PROVISION_COMMAND = "python3 -m retro.provision"
+PROVISION_COMMAND = "retro provision"
+"""The command that installs the pinned cores (errors about missing cores name it)."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,15 @@ class CoreLocation:
     """A core library found on this machine."""
 
     name: str
+    """The core's name, as ``core=`` takes it (``'genesis_plus_gx'``)."""
     path: str
+    """The core library's path."""
     provider: str
+    """Where it was found.
+
+    One of ``core_path``, ``RETRO_CORE_PATH``, ``provisioned``, ``stable-retro``, ``retroarch``, ``debian``,
+    ``system``, or ``path`` (a core given by its path).
+    """
 
 
 def _stable_retro_cores() -> list[Path]:
@@ -55,9 +64,38 @@ def _stable_retro_cores() -> list[Path]:
     return found
 
 
+_core_path: str | None = None
+
+
+def core_path(hint: str | os.PathLike[str] | None = None) -> str:
+    """The folder of libretro cores (Gym Retro's and stable-retro's ``retro.core_path``).
+
+    As theirs, the folder is decided once: the first call with a ``hint``
+    while ``RETRO_CORE_PATH`` is unset makes ``hint`` the folder for the rest
+    of the process, searched before every other provider; later hints are
+    ignored and the decided folder returned. Until then (and when
+    ``RETRO_CORE_PATH`` is set, which wins over a hint), it is the first
+    folder of ``RETRO_CORE_PATH``, else the cores folder set-up provisions
+    (``RETRO_HOME/cores``). A core missing from the folder is still looked
+    for in the other providers.
+    """
+    global _core_path
+    if _core_path is not None:
+        return _core_path
+    env = [p for p in os.environ.get("RETRO_CORE_PATH", "").split(os.pathsep) if p]
+    if env:
+        return env[0]
+    if hint is not None and os.fspath(hint):
+        _core_path = os.path.abspath(os.fspath(hint))
+        return _core_path
+    return str(paths.cores_dir())
+
+
 def providers() -> list[tuple[str, Path]]:
     """``(provider name, directory)`` pairs in search order."""
     out: list[tuple[str, Path]] = []
+    if _core_path is not None:
+        out.append(("core_path", Path(_core_path)))
     env = os.environ.get("RETRO_CORE_PATH")
     if env:
         out += [("RETRO_CORE_PATH", Path(p)) for p in env.split(os.pathsep) if p]
@@ -106,9 +144,9 @@ def core_for_system(system: str | None, core: str | os.PathLike[str] | None = No
     if system is None:
         raise UnknownSystemError("no system given and no core given: cannot choose a core")
     try:
-        info = SYSTEMS[system]
-    except KeyError:
-        raise UnknownSystemError(f"unknown system {system!r}; known systems are {sorted(SYSTEMS)}") from None
+        info = SYSTEMS[canonical_system(system)]
+    except (KeyError, TypeError):
+        raise UnknownSystemError(f"unknown system {system!r}; known systems are {system_names()}") from None
     for i, name in enumerate(info.cores):
         found = find_core(name)
         if found is not None:

@@ -139,6 +139,7 @@ class Video:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> "Video":
+        """A video from an MP4 file."""
         with open(path, "rb") as f:
             return cls(f.read())
 
@@ -217,7 +218,7 @@ def episode(env: Any, policy: Callable[[Any], Any] | None = None, steps: int = 3
 def movie(source: Any, *, audio: bool = True) -> Video:
     """A ``.bk2`` movie (a ``retro.Movie`` or a path) rendered with its sound, as a :class:`Video`.
 
-    It is rendered by ``python3 -m retro.scripts.playback_movie``'s code into
+    It is rendered by ``retro playback``'s code into
     a temporary folder; nothing is written beside the movie.
     """
     from retro.scripts.playback_movie import playback_movie

@@ -1,4 +1,4 @@
-"""Provision libretro cores and registry-carried ROMs: ``python3 -m retro.provision``.
+"""Provision libretro cores and registry-carried ROMs: ``retro provision``.
 
 Reads ``vendor/libretro-cores/manifest.json``, downloads the pinned PyPI
 wheels with pip (``pip download``, never ``pip install``: the stable-retro
@@ -11,12 +11,14 @@ The ALE core is built here from the pinned ``ale-py`` source distribution
 (:mod:`retro._ale_core`), with g++, into ``cores/``; ROMs are provisioned
 before it, because its profile-guided build plays some of them.
 
+``retro provision`` then imports the ROMs it provisioned into the games
+folder (what ``retro import --from-packages`` does) and says what to do next.
+
 Idempotent: files already in place with the right sha256 are left alone.
 """
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import hashlib
 import json
@@ -28,13 +30,17 @@ import tempfile
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Collection
 
+from retro import _cli, paths
 from retro._fileutil import atomic_write
-from retro import paths
 from retro.errors import ProvisionError
 
-__all__ = ["manifest_path", "load_manifest", "provision", "provision_library", "fetch_sdist", "build_core", "main"]
+if TYPE_CHECKING:
+    from retro.scripts.import_path import ImportReport
+
+__all__ = ["manifest_path", "load_manifest", "provision", "provision_library", "fetch_sdist", "build_core",
+           "import_provisioned_roms", "main"]
 
 #: The file in ``RETRO_HOME/library`` that says which wheel it came from.
 LIBRARY_STAMP = "PROVENANCE.json"
@@ -199,10 +205,24 @@ def provision_library(zf: zipfile.ZipFile, source: dict[str, Any], spec: dict[st
         raise
 
 
-def provision(cores: bool = True, roms: bool = True, log: Any = print, library: bool = True) -> dict[str, Any]:
-    """Install the manifest's cores and ROMs into ``RETRO_HOME``; returns a report."""
+def provision(cores: bool = True, roms: bool = True, log: Any = print, library: bool = True,
+              sources_only: Collection[str] | None = None) -> dict[str, Any]:
+    """Install the manifest's cores and ROMs into ``RETRO_HOME``; returns a report.
+
+    ``sources_only`` names the manifest's sources to take things from (e.g.
+    ``["stable-retro"]``: its cores, library and Airstriker ROM, without the
+    Atari ROMs or the ALE core); None takes every source. Debian's cores are
+    checked whatever it says.
+    """
     manifest = load_manifest()
     sources = manifest["sources"]
+    unknown = sorted(set(sources_only or ()) - set(sources))
+    if unknown:
+        raise ProvisionError(f"unknown source(s) {unknown}; the manifest's sources are {sorted(sources)}")
+
+    def wanted(entry: dict[str, Any]) -> bool:
+        return sources_only is None or entry["source"] in sources_only or entry["source"] == "debian"
+
     cache = paths.cache_dir()
     report: dict[str, Any] = {"cores": {}, "roms": 0, "debian": {}}
     wheels: dict[str, zipfile.ZipFile] = {}
@@ -215,7 +235,7 @@ def provision(cores: bool = True, roms: bool = True, log: Any = print, library: 
     try:
         # ROMs first: building the ALE core plays some of them (its profile-guided build)
         if roms:
-            for entry in manifest["roms"]:
+            for entry in filter(wanted, manifest["roms"]):
                 zf = wheel(entry["source"])
                 if "member" in entry:
                     members = [(entry["member"], entry["target"], entry.get("sha256"))]
@@ -228,7 +248,7 @@ def provision(cores: bool = True, roms: bool = True, log: Any = print, library: 
                     _extract(zf, member, paths.roms_dir() / target, sha)
                     report["roms"] += 1
         if cores:
-            for core in manifest["cores"]:
+            for core in filter(wanted, manifest["cores"]):
                 if core["source"] == "debian":
                     path = Path(core["file"])
                     if not path.is_file():
@@ -245,7 +265,7 @@ def provision(cores: bool = True, roms: bool = True, log: Any = print, library: 
                 target = paths.cores_dir() / f"{core['name']}_libretro.so"
                 wrote = _extract(wheel(core["source"]), core["member"], target, core["sha256"])
                 report["cores"][core["name"]] = "installed" if wrote else "ok"
-        if library and "library" in manifest:
+        if library and "library" in manifest and wanted(manifest["library"]):
             spec = manifest["library"]
             report["library"] = provision_library(wheel(spec["source"]), sources[spec["source"]], spec, log)
     finally:
@@ -254,23 +274,40 @@ def provision(cores: bool = True, roms: bool = True, log: Any = print, library: 
     return report
 
 
+def import_provisioned_roms() -> "ImportReport":
+    """Import the ROMs provisioned into ``RETRO_HOME/roms`` (and an installed ale-py's) into the games folder.
+
+    What ``retro import --from-packages`` does; returns its
+    :class:`~retro.scripts.import_path.ImportReport`.
+    """
+    from retro.scripts.import_path import import_paths, package_rom_dirs
+
+    return import_paths(package_rom_dirs(), log=lambda line: None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python3 -m retro.provision",
-        description="Install retro's pinned libretro cores and registry-carried ROMs into RETRO_HOME.")
-    parser.add_argument("--cores-only", action="store_true", help="only the cores")
-    parser.add_argument("--roms-only", action="store_true", help="only the ROMs")
+    """``retro provision``: its exit status (errors are one line on stderr)."""
+    return _cli.run("retro provision", lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = _cli.ArgumentParser(
+        prog="retro provision",
+        description="Install retro's pinned libretro cores, the ROMs that registry packages carry and "
+                    "stable-retro's game library into RETRO_HOME, then import the ROMs.")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--cores-only", action="store_true", help="only the cores")
+    only.add_argument("--roms-only", action="store_true", help="only the ROMs (provisioned and imported)")
     parser.add_argument("--no-library", action="store_true", help="not stable-retro's game library")
-    parser.add_argument("--quiet", "-q", action="store_true")
+    parser.add_argument("--source", action="append", metavar="NAME",
+                        help="only what this source of the manifest gives (repeatable), e.g. --source stable-retro: "
+                             "its cores, game library and Airstriker ROM, without the Atari ROMs or the ALE core")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     args = parser.parse_args(argv)
     log = (lambda *a: None) if args.quiet else print
-    try:
-        only = args.roms_only or args.cores_only
-        report = provision(cores=not args.roms_only, roms=not args.cores_only, log=log,
-                           library=not (only or args.no_library))
-    except ProvisionError as e:
-        print(f"retro.provision: {e}", file=sys.stderr)
-        return 1
+    limited = args.roms_only or args.cores_only
+    report = provision(cores=not args.roms_only, roms=not args.cores_only, log=log,
+                       library=not (limited or args.no_library), sources_only=args.source)
     log(f"RETRO_HOME: {paths.retro_home()}")
     for name, status in sorted(report["cores"].items()):
         log(f"  core {name:<22} {status}")
@@ -279,7 +316,18 @@ def main(argv: list[str] | None = None) -> int:
     log(f"  ROMs: {report['roms']} in {paths.roms_dir()}")
     if "library" in report:
         log(f"  game library: {sum(report['library'].values())} integration folders in {paths.library_dir()}")
-    return 0
+    if args.cores_only:
+        return 0
+    imported = import_provisioned_roms()
+    for result in imported.results:
+        if result.outcome == "conflict":
+            log(f"  {result.line()}")
+        elif result.outcome == "failed":
+            print(f"retro provision: {result.line()}", file=sys.stderr)
+    games = len(imported.games)
+    log(f"imported: ROMs of {games} game{'s' if games != 1 else ''} in {paths.retro_home() / 'games'} "
+        f"({len(imported.imported_games)} new); next: `retro list` shows them, `retro play GAME` plays one")
+    return _cli.FAILURE if imported.counts["failed"] else 0
 
 
 if __name__ == "__main__":

@@ -23,7 +23,38 @@ def test_bench_table_and_errors(capsys):
     assert main(["bench", "Pong-Atari2600", "--seconds", "0.02", "--rounds", "1", "--num-envs", "1"]) == 0
     out = capsys.readouterr().out
     assert "frames/s" in out and "RetroVectorEnv, 1 env (threads)" in out
-    assert main(["bench", "Pong-Atari260", "--seconds", "0.02"]) == 1
+    assert main(["bench", "Pong-Atari260", "--seconds", "0.02"]) == 2
     assert "did you mean Pong-Atari2600" in capsys.readouterr().err
     assert main(["bench", "Pong-Atari2600", "--num-envs", "two"]) == 2
     assert "--num-envs" in capsys.readouterr().err
+    assert main(["bench", "--game", "Pong-Atari2600", "--seconds", "0.02", "--rounds", "1", "--num-envs", "1"]) == 0
+    assert capsys.readouterr().out.startswith("Pong-Atari2600: median of 1 round(s)")
+
+
+def test_bench_core_reaches_every_env(monkeypatch, capsys):
+    """``--core`` (and ``--scenario``) are passed to the env and the vector env that bench builds."""
+    import retro
+    import retro.vector
+
+    made: list[tuple[str, str]] = []
+    make, vector = retro.make, retro.vector.RetroVectorEnv
+
+    def spy_make(*args, **kwargs):
+        env = make(*args, **kwargs)
+        made.append(("env", env.em.core.name))
+        return env
+
+    def spy_vector(*args, **kwargs):
+        made.append(("vector", kwargs["core"] + "/" + kwargs["scenario"]))
+        return vector(*args, **kwargs)
+
+    monkeypatch.setattr(retro, "make", spy_make)
+    monkeypatch.setattr(retro.vector, "RetroVectorEnv", spy_vector)
+    assert main(["bench", "Pong-Atari2600", "--core", "ale", "--scenario", "retro", "--seconds", "0.02",
+                 "--rounds", "1", "--num-envs", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["core"] == "ale" and len(report["rows"]) == 3
+    assert made == [("env", "ale"), ("vector", "ale/retro")]
+    assert main(["bench", "Pong-Atari2600", "--core", "no_such_core", "--seconds", "0.02"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("retro bench: libretro core 'no_such_core'") and err.count("\n") == 1

@@ -1,4 +1,4 @@
-"""``python3 -m retro.import``: finding ROMs of known games in folders and zips.
+"""``retro import``: finding ROMs of known games in folders and zips.
 
 Every test imports into a temporary ``RETRO_HOME``; the ROMs come from the
 ale-py files set-up provisioned, the known hashes from the shipped
@@ -285,9 +285,9 @@ def test_missing_paths_are_reported_and_the_rest_imported(home: Path, tmp_path: 
     (tmp_path / "roms").mkdir()
     (tmp_path / "roms" / "pong.a26").write_bytes(pong)
     args = [str(tmp_path / "empty"), str(tmp_path / "no-such-folder"), str(tmp_path / "roms")]
-    assert ip.main(args) == 1  # an error: one path does not exist
+    assert ip.main(args) == 2  # a mistake in the command line: one path does not exist
     captured = capsys.readouterr()
-    assert "no-such-folder does not exist" in captured.err
+    assert captured.err == f"retro import: no such file or folder: {tmp_path / 'no-such-folder'}\n"
     assert captured.out.strip().splitlines()[-1].startswith("Imported 1 game")
     assert (store(home) / "Pong-Atari2600" / "rom.a26").is_file()  # the other paths were still imported
     assert ip.main([str(tmp_path / "empty")]) == 0  # an empty folder is not an error
@@ -313,7 +313,7 @@ def test_command_line(command: list[str], home: Path, roms_folder: Path) -> None
         "(3 unknown, 1 near match, 1 too big, 2 unreadable, 1 bad zip)"
 
 
-# -- python3 -m retro ------------------------------------------------------------------------
+# -- retro COMMAND --------------------------------------------------------------------------
 
 def test_console_list_and_info(home: Path, tmp_path: Path, pong: bytes, capsys: pytest.CaptureFixture[str]) -> None:
     from retro.__main__ import main
@@ -342,7 +342,7 @@ def test_console_list_and_info(home: Path, tmp_path: Path, pong: bytes, capsys: 
     assert "reward P2: score1 reward=1.0" in out
     assert "done (any): score1 op=greater-than reference=20" in out
 
-    assert main(["info", "Ponk-Atari2600"]) == 1
+    assert main(["info", "Ponk-Atari2600"]) == 2
     assert "did you mean Pong-Atari2600" in capsys.readouterr().err
 
 
@@ -361,9 +361,9 @@ def test_console_command_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFi
 
     from retro.__main__ import main
 
-    assert main(["import", str(tmp_path / "no-such-folder")]) == 1
-    assert "does not exist" in capsys.readouterr().err
-    assert main(["info", "Ponk-Atari2600"]) == 1
+    assert main(["import", str(tmp_path / "no-such-folder")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["info", "Ponk-Atari2600"]) == 2
     assert "did you mean Pong-Atari2600" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["playback", "--help"])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
+import retro
 from retro import cores, paths, provision
 from retro.errors import ProvisionError
 from retro.systems import SYSTEMS
@@ -103,7 +105,21 @@ def test_provision_main_reports(capsys):
     assert provision.main([]) == 0
     out = capsys.readouterr().out
     assert "genesis_plus_gx" in out and "ROMs:" in out
+    # it imports the ROMs it provisioned, and says so (and what to do next) in its last line
+    last = out.splitlines()[-1]
+    assert re.fullmatch(r"imported: ROMs of \d+ games in .+ \(\d+ new\); next: `retro list` shows them, "
+                        r"`retro play GAME` plays one", last), last
+    assert int(last.split()[3]) >= 2  # Airstriker's and the Atari 2600 games' at least
+    assert retro.data.get_romfile_path("Airstriker-Genesis", retro.data.Integrations.ALL)
     json.dumps(provision.load_manifest())
+
+
+def test_provision_quiet_and_bad_arguments(capsys):
+    assert provision.main(["--roms-only", "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert provision.main(["--cores-only", "--roms-only"]) == 2
+    assert capsys.readouterr().err == ("retro provision: argument --roms-only: not allowed with argument "
+                                       "--cores-only; see retro provision --help\n")
 
 
 def test_the_ale_core_build_is_cached(tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 """Builds retro's ALE core: the ALE's Atari 2600 emulator behind our libretro shim.
 
-Set-up (``python3 -m retro.provision``) downloads the pinned ``ale-py``
+Set-up (``retro provision``) downloads the pinned ``ale-py``
 source distribution (sha256 in ``vendor/libretro-cores/manifest.json``) and
 calls :func:`build`: it unpacks only the emulator's sources (``src/ale/emucore``
 and the few ``src/ale/common`` files they need; none of the ALE's Python

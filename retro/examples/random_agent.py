@@ -1,4 +1,8 @@
-"""A random agent with options: ``python3 -m retro.examples.random_agent --game Pong-Atari2600``."""
+"""A random agent with options: ``python3 -m retro.examples.random_agent --game Pong-Atari2600``.
+
+It plays one episode (``--episodes N`` for more; an episode ends by itself or
+after ``--max-steps`` steps), printing each reward and each episode's total.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quiet", "-q", action="count", default=0, help="less output")
     parser.add_argument("--obs-type", "-o", default="image", choices=["image", "ram"], help="the observation type")
     parser.add_argument("--players", "-p", type=int, default=1, help="number of players/agents")
-    parser.add_argument("--episodes", type=int, default=0, help="stop after this many episodes (0: forever)")
-    parser.add_argument("--max-steps", type=int, default=0, help="end an episode after this many steps (0: never)")
+    parser.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1; 0: forever)")
+    parser.add_argument("--max-steps", type=int, default=10_000,
+                        help="end an episode after this many steps (default 10000; 0: never)")
     args = parser.parse_args(argv)
 
     obs_type = retro.Observations.IMAGE if args.obs_type == "image" else retro.Observations.RAM
@@ -45,9 +50,13 @@ def main(argv: list[str] | None = None) -> None:
                         print("t=%i p=%i got reward: %g, current reward: %g" % (t, i, r, totrew[i]))
                 if done or (args.max_steps and t >= args.max_steps):
                     if verbosity >= 0:
-                        print("done! total reward: time=%i, reward=%r" % (t, totrew))
+                        shown = "%g" % totrew[0] if args.players == 1 else ", ".join("%g" % r for r in totrew)
+                        print("done! total reward: time=%i, reward=%s" % (t, shown)
+                              + ("" if done else " (stopped: --max-steps reached)"))
                     break
             episodes += 1
+    except KeyboardInterrupt:  # Ctrl-C stops it
+        pass
     finally:
         env.close()
 

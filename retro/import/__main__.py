@@ -1,4 +1,4 @@
-"""Entry point of ``python3 -m retro.import``."""
+"""Runs ``retro import`` (:func:`retro.scripts.import_path.main`) when this package is run as a module."""
 
 import sys
 

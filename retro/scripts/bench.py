@@ -1,4 +1,4 @@
-"""How fast a game runs here: ``retro bench GAME`` (or ``python3 -m retro.scripts.bench GAME``).
+"""How fast a game runs here: ``retro bench GAME``.
 
 Measures, for ``--seconds`` each after a short warm-up and over
 ``--rounds`` interleaved rounds (the table shows the median and the range):
@@ -7,6 +7,10 @@ Measures, for ``--seconds`` each after a short warm-up and over
 - ``env``: ``retro.make(GAME).step()`` with random actions, resetting when an episode ends;
 - ``vector``: ``RetroVectorEnv(GAME, N)`` with random actions, for each N in ``--num-envs``,
   with ``--frameskip`` and the Atari preprocessing flags if given.
+
+``--core NAME`` runs the game on another core than its system's default
+(``retro bench Pong-Atari2600 --core ale``); ``--state`` and ``--scenario``
+choose the start state and scenario (a name in the game's folder, or a file).
 
 Numbers depend on what else the machine runs: measure on a quiet machine.
 """
@@ -21,6 +25,8 @@ import time
 from typing import Any, Callable
 
 import numpy as np
+
+from retro import _cli
 
 __all__ = ["main", "measure"]
 
@@ -42,13 +48,18 @@ def _rate(run: Callable[[], int], seconds: float) -> float:
 
 def measure(game: str, *, state: Any = None, seconds: float = 2.0, rounds: int = 3,
             num_envs: tuple[int, ...] = (1, 2), frameskip: int = 1, atari: bool = False,
-            mode: str = "thread", seed: int = 0) -> list[dict[str, Any]]:
-    """The measurements as rows: ``name``, ``unit``, per-round ``rates`` and their ``median``."""
+            mode: str = "thread", seed: int = 0, core: str | None = None,
+            scenario: str | None = None) -> list[dict[str, Any]]:
+    """The measurements as rows: ``name``, ``unit``, per-round ``rates`` and their ``median``.
+
+    ``core`` (a core name or path) and ``scenario`` are passed to every env built.
+    """
     import retro
     from retro.vector import RetroVectorEnv
 
     state = retro.State.DEFAULT if state is None else state
-    env = retro.make(game, state, inttype=retro.data.Integrations.ALL)
+    options: dict[str, Any] = dict(inttype=retro.data.Integrations.ALL, core=core, scenario=scenario)
+    env = retro.make(game, state, **options)
     rng = np.random.default_rng(seed)
     shape = tuple(env.action_space.shape or ())
     actions = rng.integers(0, 2, (512, *shape)).astype(np.int8)
@@ -75,7 +86,7 @@ def measure(game: str, *, state: Any = None, seconds: float = 2.0, rounds: int =
         pre.update(max_pool=True, grayscale=True, resize=(84, 84))
     vectors = []
     for n in num_envs:
-        venv = RetroVectorEnv(game, n, state=state, mode=mode, inttype=retro.data.Integrations.ALL, **pre)
+        venv = RetroVectorEnv(game, n, state=state, mode=mode, **options, **pre)
         venv.reset(seed=seed)
         batch = rng.integers(0, 2, (16, n, *shape)).astype(np.int8)
 
@@ -118,43 +129,47 @@ def measure(game: str, *, state: Any = None, seconds: float = 2.0, rounds: int =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="retro bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("game", help="a game whose ROM is imported (`retro list` shows them)")
+    """``retro bench``: its exit status (errors are one line on stderr)."""
+    return _cli.run("retro bench", lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = _cli.ArgumentParser(prog="retro bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    _cli.add_game_argument(parser, "a game whose ROM is imported (retro list shows them)")
+    parser.add_argument("--core", default=None,
+                        help="a core name (e.g. ale for Atari 2600) or path, instead of the system's default")
     parser.add_argument("--state", default=None, help="start state (default: the game's)")
+    parser.add_argument("--scenario", default=None, help="scenario (default: the game's)")
     parser.add_argument("--seconds", type=float, default=2.0, help="measuring time per run (default 2)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    parser.add_argument("--rounds", type=_cli.positive_int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--num-envs", default="1,2", help="vector env sizes, comma-separated (default 1,2)")
-    parser.add_argument("--frameskip", type=int, default=1, help="frames per vector env step (default 1)")
+    parser.add_argument("--frameskip", type=_cli.positive_int, default=1,
+                        help="frames per vector env step (default 1)")
     parser.add_argument("--atari", action="store_true", help="vector env with max-pooling, grayscale, 84x84")
     parser.add_argument("--mode", choices=("thread", "process"), default="thread", help="vector env mode")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
     args = parser.parse_args(argv)
-
-    from retro.errors import RetroError
-
     try:
         sizes = tuple(int(n) for n in args.num_envs.split(",") if n.strip())
         if not sizes or min(sizes) < 1:
             raise ValueError(args.num_envs)
     except ValueError:
-        print(f"retro bench: --num-envs takes positive ints separated by commas, got {args.num_envs!r}",
-              file=sys.stderr)
-        return 2
-    if args.seconds <= 0 or args.rounds < 1 or args.frameskip < 1:
-        print("retro bench: --seconds must be > 0, --rounds and --frameskip >= 1", file=sys.stderr)
-        return 2
-    try:
-        rows = measure(args.game, state=args.state, seconds=args.seconds, rounds=args.rounds, num_envs=sizes,
-                       frameskip=args.frameskip, atari=args.atari, mode=args.mode)
-    except RetroError as e:
-        print(f"retro bench: {e}", file=sys.stderr)
-        return 1
+        parser.error(f"argument --num-envs: takes positive whole numbers separated by commas, "
+                     f"got {args.num_envs!r}")
+    if not args.seconds > 0:
+        parser.error(f"argument --seconds: must be more than 0, got {args.seconds:g}")
+    game = _cli.known_game(_cli.game_argument(parser, args) or "", need_rom=True)
+    rows = measure(game, state=args.state, seconds=args.seconds, rounds=args.rounds, num_envs=sizes,
+                   frameskip=args.frameskip, atari=args.atari, mode=args.mode, core=args.core,
+                   scenario=args.scenario)
     if args.json:
-        print(json.dumps({"game": args.game, "rounds": args.rounds, "seconds": args.seconds, "rows": rows}))
+        print(json.dumps({"game": game, "core": args.core, "rounds": args.rounds, "seconds": args.seconds,
+                          "rows": rows}))
         return 0
     width = max(len(row["name"]) for row in rows)
-    print(f"{args.game}: median of {args.rounds} round(s) of {args.seconds:g} s each (min-max)")
+    on = f" on the {args.core} core" if args.core else ""
+    print(f"{game}{on}: median of {args.rounds} round(s) of {args.seconds:g} s each (min-max)")
     for row in rows:
         lo, hi = min(row["rates"]), max(row["rates"])
         extra = f"  ({row['frames_per_second']:,.0f} frames/s)" if "frames_per_second" in row else ""

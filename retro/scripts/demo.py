@@ -5,7 +5,7 @@
 1. A random agent plays one episode of the game through ``retro.make(...,
    record=OUT)``, which records it as a ``.bk2`` movie.
 2. The movie is replayed and rendered to an ``.mp4`` with sound
-   (``retro.scripts.playback_movie``).
+   (what ``retro playback`` does).
 3. It prints where the files are and how fast each part ran, with a short
    speed comparison: one env, the raw emulator, and a 2-env vector env.
 """

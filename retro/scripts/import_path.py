@@ -1,4 +1,4 @@
-"""Import ROMs: ``python3 -m retro.import [PATH...]`` (or ``python3 -m retro import``).
+"""Import ROMs: ``retro import [PATH...]``.
 
 Walks each path (default ``.``): folders recursively, ``.zip`` files and zips
 inside zips. Every file is identified by SHA-1 against the ``rom.sha`` of
@@ -38,7 +38,8 @@ times the archive's own size; the members past that are reported ``too
 big`` and not read.
 
 A summary line follows. The exit status is 0 even when files were skipped;
-it is 1 only if a ROM could not be written.
+it is 1 if a ROM could not be written, and 2 if a path does not exist (the
+paths that do are imported all the same).
 
 ``--from-packages`` imports the ROMs that set-up provisioned from registry
 packages (``$RETRO_HOME/roms``: the Atari 2600 ROMs of ``ale-py``, Airstriker
@@ -47,7 +48,6 @@ from ``stable-retro``) and those of an installed ``ale-py``.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import lzma
 import os
@@ -65,6 +65,7 @@ from pathlib import Path
 from functools import partial
 from typing import IO, BinaryIO, Callable, Iterable, Optional, cast
 
+from retro import _cli
 from retro._fileutil import atomic_write
 
 __all__ = ["ImportReport", "FileResult", "import_paths", "package_rom_dirs", "main", "MAX_ROM_SIZE"]
@@ -446,8 +447,13 @@ def import_paths(paths: Iterable[str | os.PathLike[str]], log: Callable[[str], N
     return importer.report
 
 
-def main(argv: Optional[list[str]] = None, prog: str = "python3 -m retro.import") -> int:
-    parser = argparse.ArgumentParser(
+def main(argv: Optional[list[str]] = None, prog: str = "retro import") -> int:
+    """``retro import``: its exit status (errors are one line on stderr)."""
+    return _cli.run(prog, lambda: _main(argv, prog))
+
+
+def _main(argv: Optional[list[str]], prog: str) -> int:
+    parser = _cli.ArgumentParser(
         prog=prog,
         description="Import ROMs of known games, identified by SHA-1, from folders and zips "
                     "into $RETRO_HOME/games.")
@@ -464,30 +470,29 @@ def main(argv: Optional[list[str]] = None, prog: str = "python3 -m retro.import"
         if not found:
             from retro import paths as rpaths
 
-            print(f"no package ROMs found in {rpaths.roms_dir()}: run `python3 -m retro.provision` first",
+            print(f"{prog}: no package ROMs found in {rpaths.roms_dir()}: `retro provision` provisions them",
                   file=sys.stderr)
         paths += [str(d) for d in found]
     elif not paths:
         paths = ["."]
 
     missing = [p for p in paths if not os.path.lexists(p)]
-    for p in missing:
-        print(f"import: {p} does not exist", file=sys.stderr)
     paths = [p for p in paths if p not in missing]
-    if missing and not paths:
-        return 1
+    if missing:
+        what = f"no such file or folder: {', '.join(missing)}"
+        if not paths:
+            raise _cli.CommandError(what)
+        print(f"{prog}: {what}", file=sys.stderr)
 
     def log(line: str) -> None:
         if not args.quiet or line.startswith(("imported", "conflict", "failed")):
             print(line, flush=True)
 
-    try:
-        report = import_paths(paths, log=log, dry_run=args.dry_run)
-    except OSError as e:
-        print(f"import: {e}", file=sys.stderr)
-        return 1
+    report = import_paths(paths, log=log, dry_run=args.dry_run)
     print(report.summary())
-    return 1 if report.counts["failed"] or missing else 0
+    if missing:
+        return _cli.USAGE
+    return _cli.FAILURE if report.counts["failed"] else 0
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ imports this package. :func:`main` is ``retro studio``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
+
+from retro import _cli
 
 __all__ = ["main", "default_root"]
 
@@ -44,37 +45,36 @@ def _open_target(target: str | None, root: str, name: str | None) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    """``retro studio``: its exit status (errors are one line on stderr)."""
+    return _cli.run("retro studio", lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = _cli.ArgumentParser(
         prog="retro studio", description="Retro Studio: play, search RAM, define variables and rewards, "
-        "save states and record movies in the browser.")
-    parser.add_argument("game", nargs="?", help="a game id (Airstriker-Genesis) or a ROM file")
+        "save states and record movies in the browser. Needs the studio extra: pip install 'retro[studio]'.")
+    _cli.add_game_argument(parser, "a game id (Airstriker-Genesis) or a ROM file", optional=True)
     parser.add_argument("--state", help="the state to start from (default: the game's default state)")
-    parser.add_argument("--port", type=int, default=8765, help="port to listen on (0: any free port)")
+    parser.add_argument("--port", type=_cli.port, default=8765, help="port to listen on (0: any free port)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--integrations", default=None,
                         help="custom integrations folder the studio writes to (default RETRO_HOME/custom)")
     parser.add_argument("--name", help="name of the new integration made from a ROM no integration knows")
     args = parser.parse_args(argv)
-    try:
-        from retro.studio import server
-    except ImportError as e:
-        print(f"retro studio needs the studio extra: pip install 'retro[studio]' ({e})", file=sys.stderr)
-        return 1
+    target = _cli.game_argument(parser, args, optional=True)
+    _cli.require("aiohttp", "studio")
     from retro import data
-    from retro.errors import GameNotFoundError, RetroError
+    from retro.studio import server
 
     root = os.path.realpath(args.integrations or default_root())
     os.makedirs(root, exist_ok=True)
     data.add_custom_integration(root)
-    try:
-        game = _open_target(args.game, root, args.name)
-        if game is not None and not data.get_file_path(game, "rom.sha", data.Integrations.ALL):
-            raise GameNotFoundError(
-                f"no game {game!r}; `retro list` shows the games, or pass a ROM file")
-    except (RetroError, OSError) as e:
-        print(f"retro studio: {e}", file=sys.stderr)
-        return 1
+    if target is not None and not os.path.isfile(target):
+        if os.sep in target or os.path.splitext(target)[1].lower() in data.EMU_EXTENSIONS:
+            raise _cli.CommandError(f"no such ROM file: {target}")
+        target = _cli.known_game(target, need_rom=True)
+    game = _open_target(target, root, args.name)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"retro studio: listening on {args.host}: anyone who can reach it and has the URL's token "
               f"can read and write {root}", file=sys.stderr)
@@ -87,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     except OSError as e:
-        print(f"retro studio: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
-        return 1
+        raise _cli.CommandError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}", _cli.FAILURE) from e
     return 0
 
 
