@@ -36,6 +36,7 @@ class ComboGroups:
 
     @cached_property
     def masks(self) -> tuple[int, ...]:
+        """Each group's mask: the OR of its combos' button masks."""
         out = []
         for group in self.groups:
             m = 0
@@ -46,16 +47,19 @@ class ComboGroups:
 
     @property
     def sizes(self) -> tuple[int, ...]:
+        """How many combos each group holds (a MULTI_DISCRETE space's sizes)."""
         return tuple(len(g) for g in self.groups)
 
     @property
     def discrete_size(self) -> int:
+        """How many DISCRETE actions there are: the product of the group sizes."""
         n = 1
         for s in self.sizes:
             n *= s
         return n
 
     def as_lists(self) -> list[list[int]]:
+        """The groups as lists of combo masks (Gym Retro's ``valid_actions`` layout)."""
         return [list(g) for g in self.groups]
 
     def filter(self, action: int) -> int:

@@ -30,10 +30,12 @@ def retro_home() -> Path:
 
 
 def cores_dir() -> Path:
+    """Where set-up provisions libretro cores: ``RETRO_HOME/cores``."""
     return retro_home() / "cores"
 
 
 def roms_dir() -> Path:
+    """Where set-up extracts the ROMs registry packages carry: ``RETRO_HOME/roms``."""
     return retro_home() / "roms"
 
 
@@ -43,12 +45,15 @@ def library_dir() -> Path:
 
 
 def system_dir() -> Path:
+    """BIOS files handed to cores: ``RETRO_HOME/system``."""
     return retro_home() / "system"
 
 
 def saves_dir() -> Path:
+    """Battery saves cores write: ``RETRO_HOME/saves``."""
     return retro_home() / "saves"
 
 
 def cache_dir() -> Path:
+    """Downloaded packages and build objects: ``RETRO_HOME/cache``."""
     return retro_home() / "cache"

@@ -57,8 +57,8 @@ from retro.errors import ConfigurationError, InvalidActionError, ResetNeededErro
 __all__ = ["parallel_env", "env", "raw_env", "ParallelRetroEnv", "games", "player_states", "choose_scenario",
            "AGENT_NAMES"]
 
-#: Agent names by player, as PettingZoo's Atari envs name them.
 AGENT_NAMES = ("first_0", "second_0", "third_0", "fourth_0", "fifth_0", "sixth_0", "seventh_0", "eighth_0")
+"""Agent names by player, as PettingZoo's Atari envs name them."""
 
 _OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
 
@@ -162,7 +162,7 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
         scenario: the scenario (default: chosen as the module docs say).
         state: the start state (default: the scenario's state for ``players`` players).
         use_restricted_actions: each agent's action space kind (default ``retro.Actions.DISCRETE``).
-        Other keyword arguments go to :func:`retro.make`.
+        **kwargs: other arguments of :func:`retro.make` (``record``, ``core``, ``inttype``, ...).
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 60, "is_parallelizable": True}
@@ -223,9 +223,11 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
     # -- spaces -------------------------------------------------------------------------------------
 
     def observation_space(self, agent: str) -> spaces.Space[Any]:
+        """``agent``'s observation space."""
         return self.observation_spaces[agent]
 
     def action_space(self, agent: str) -> spaces.Space[Any]:
+        """``agent``'s action space: its player's share of the game's joint action."""
         return self.action_spaces[agent]
 
     # -- playing ------------------------------------------------------------------------------------
@@ -236,6 +238,7 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
 
     def reset(self, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        """Start an episode: ``(observations, infos)`` by agent; every possible agent plays again."""
         obs, info = self._stepper.reset(seed=seed, options=options)
         self.agents = self.possible_agents[:]
         self.frame = 0
@@ -272,6 +275,11 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
 
     def step(self, actions: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, float], dict[str, bool],
                                                      dict[str, bool], dict[str, dict[str, Any]]]:
+        """One step with an action per agent (an agent left out presses nothing).
+
+        Returns ``(observations, rewards, terminations, truncations, infos)`` by agent; when the game is done
+        or ``max_cycles`` steps have passed, every agent leaves ``agents``.
+        """
         if not self.agents:
             raise ResetNeededError("every agent is done: call reset() before step()")
         obs, reward, terminated, _truncated, info = self._stepper.step(self._joint_action(actions))
@@ -288,6 +296,7 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
         return observations, out_rewards, terminations, truncations, infos
 
     def render(self) -> np.ndarray | None:
+        """The screen with ``render_mode='rgb_array'``; shows it with ``'human'``."""
         if self.render_mode is None:
             raise ConfigurationError('render() needs render_mode="rgb_array" or "human" when the env is made')
         image = self.env.render()
@@ -298,6 +307,7 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
         return self.env.em.get_screen()
 
     def close(self) -> None:
+        """Close the game."""
         self._stepper.close()
 
 

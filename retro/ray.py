@@ -116,6 +116,7 @@ class RLlibEnv(gymnasium.Wrapper):
         return RemoteEnvError(f"{self.label} failed in {what}: {type(e).__name__}: {e}", node=_node_address())
 
     def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start an episode: the first frame repeated to fill the stack; a failure is a ``RemoteEnvError``."""
         try:
             obs, info = self.env.reset(**kwargs)
         except RemoteEnvError:
@@ -125,6 +126,7 @@ class RLlibEnv(gymnasium.Wrapper):
         return self._push(obs, fill=True), info
 
     def step(self, action: Any) -> tuple[np.ndarray, Any, bool, bool, dict[str, Any]]:
+        """One agent step (``frameskip`` frames); a failure is a ``RemoteEnvError`` naming the env."""
         try:
             obs, rew, terminated, truncated, info = self.env.step(action)
         except RemoteEnvError:
@@ -310,10 +312,12 @@ class RayVectorEnv(VectorEnv):
         nodes: the nodes to use, by address or Ray node id (default: every alive node with the CPUs).
         num_cpus_per_actor: the CPUs each actor reserves (and, by default, its step threads).
         timeout: seconds to wait for the actors to start and for any call to answer (None: forever).
-        Other keyword arguments (``state``/``states``, ``frameskip``, ``max_pool``, ``grayscale``,
-        ``resize``, ``max_episode_steps``, ``record``, any ``RetroEnv`` argument) go to every
-        ``RetroVectorEnv``; ``states`` has one entry per env, and ``record=FOLDER`` records on each
-        actor's node into ``FOLDER/envs<a>-<b>`` (movies numbered by the env's place in its group).
+        state: one start state for every env.
+        states: one start state per env.
+        **kwargs: the other arguments of ``RetroVectorEnv`` (``frameskip``, ``max_pool``,
+            ``grayscale``, ``resize``, ``max_episode_steps``, ``record``, any ``RetroEnv``
+            argument) go to every group; ``record=FOLDER`` records on each actor's node into
+            ``FOLDER/envs<a>-<b>`` (movies numbered by the env's place in its group).
 
     Connect to the cluster first (``ray.init(address=...)``); without that, ``ray.init()`` starts
     a local one. An env that fails, or an actor that dies, raises :class:`retro.RemoteEnvError`
@@ -457,6 +461,10 @@ class RayVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset the envs on every node: an int seed gives env ``i`` the seed ``seed + i``.
+
+        ``options={'reset_mask': mask}`` resets only the envs the mask selects.
+        """
         if seed is None:
             seeds: list[int | None] = [None] * self.num_envs
         elif isinstance(seed, (int, np.integer)):
@@ -477,6 +485,7 @@ class RayVectorEnv(VectorEnv):
         return obs, _merge_infos([(r[1], len(envs)) for r, envs in zip(results, self.actor_envs)])
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """One step of every env, one call per node; returns the batch in env order."""
         if len(actions) != self.num_envs:
             raise ConfigurationError(f"step needs {self.num_envs} actions, got {len(actions)}")
         calls = [actor.step.remote(part) for actor, part in zip(self._actors, self._split(actions))]
@@ -527,6 +536,7 @@ class RayVectorEnv(VectorEnv):
         self._actors = []
 
     def close_extras(self, **kwargs: Any) -> None:
+        """End the actors (Gymnasium's ``close()`` calls this)."""
         if not self._actors:
             return
         ray = _ray()

@@ -90,6 +90,7 @@ class Overlay:
         return out
 
     def spec(self) -> list[Any]:
+        """The overlay as ``systems/*.json`` writes it: ``[backing, presented, width]``."""
         return [self.backing, self.presented, self.width]
 
     def __repr__(self) -> str:

@@ -437,6 +437,7 @@ class Scenario:
 
     @classmethod
     def from_json(cls, doc: Any, path: Optional[str] = None) -> "Scenario":
+        """A scenario from a parsed ``scenario.json``; ``path`` names it in errors and locates its scripts."""
         where = path or "<scenario>"
         doc = _obj(doc, where)
         scen = cls()
@@ -475,6 +476,7 @@ class Scenario:
         return scen
 
     def to_json(self) -> dict[str, Any]:
+        """The scenario as ``scenario.json`` holds it (what :meth:`from_json` reads back)."""
         doc: dict[str, Any] = {}
         players = [r.to_json() for r in self.rewards]
         while players and not players[-1]:
@@ -501,6 +503,7 @@ class Scenario:
         return doc
 
     def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_json` to ``path``, indented."""
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.to_json(), f, indent=2)
             f.write("\n")
@@ -509,6 +512,7 @@ class Scenario:
 
     @property
     def base_dir(self) -> str:
+        """The folder the scenario's scripts are found in (its file's, else the working directory)."""
         return os.path.dirname(os.path.abspath(self.path)) if self.path else os.getcwd()
 
     def script_paths(self) -> list[tuple[str, str]]:
@@ -516,6 +520,7 @@ class Scenario:
         return [(os.path.join(self.base_dir, p), scope) for p, scope in self.scripts]
 
     def script_refs(self) -> list[tuple[str, str]]:
+        """``(scope, function)`` of each Lua function the rewards and done call."""
         refs = [r.script for r in self.rewards if r.script]
         if self.done_script:
             refs.append(self.done_script)
@@ -607,6 +612,7 @@ class Scenario:
         return self.frame // 4
 
     def crop(self, player: int = 0) -> tuple[int, int, int, int]:
+        """Player ``player``'s crop of the screen, ``(x, y, width, height)`` (zeros: the whole screen)."""
         _check_player(player)
         return self.crops[player]
 

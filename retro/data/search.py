@@ -276,6 +276,7 @@ class Search:
 
     @property
     def started(self) -> bool:
+        """Whether a search step has run (before one, every address is a candidate)."""
         return self._started
 
     # -- persistence -----------------------------------------------------------------
@@ -295,6 +296,7 @@ class Search:
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> "Search":
+        """A search from what :meth:`to_json` wrote."""
         search = cls(doc.get("types"))
         index = {t.type: i for i, t in enumerate(search._all)}
         search._active = [index[t] for t in doc.get("active", [])]

@@ -210,6 +210,7 @@ class DataType:
         return _decode(data, self.order, "u")
 
     def raw_to_bytes(self, raw: int) -> bytes:
+        """The ``width`` stored bytes of a raw integer (the inverse of :meth:`raw_from_bytes`)."""
         out = bytearray(self.width)
         for k, pos in enumerate(self.order):
             out[pos] = (raw >> (8 * k)) & 255
