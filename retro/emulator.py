@@ -24,7 +24,9 @@ from retro._statecmp import host_pointer_spans
 from retro._workers import StepPool
 from retro.cores import CoreLocation, core_for_system
 from retro.errors import ContentLoadError, RomNotFoundError, StateError, UnknownSystemError
-from retro.systems import SYSTEMS, SystemInfo, system_for_rom
+from retro.policy import GYM_RETRO, ApiPolicy
+from retro.systems import SYSTEMS, SystemInfo, canonical_system, load_core_info as _load_core_info, \
+    system_for_rom, system_names
 
 __all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
 
@@ -200,6 +202,14 @@ class RetroEmulator(Emulator):
             before this emulator restores it (see :meth:`check_state`);
             default on unless ``RETRO_STATE_PROBE=0``. Turn it off only for
             trusted states.
+        first_frame: play the game's first frame, with no buttons held, once
+            it is loaded (default), as Gym Retro's and stable-retro's
+            ``RetroEmulator`` do: a new emulator shows that frame, and
+            ``step()`` plays the second one, so frame for frame it shows
+            what theirs shows. False leaves the game at power-on with no
+            frame played (``frame_count`` 0), where save-state recipes count
+            their frames from. ``power_cycle()`` loads the game again and
+            plays nothing.
 
     Methods follow Gym Retro's ``RetroEmulator``: ``step``, ``set_button_mask``,
     ``get_state``, ``set_state``, ``get_screen``, ``get_screen_rate``,
@@ -207,6 +217,9 @@ class RetroEmulator(Emulator):
     ``clear_cheats``; plus ``step(n)``, ``memory``, ``get_ram``, ``screen``,
     ``close`` and use as a context manager.
     """
+
+    #: Which API's conventions this emulator follows where Gym Retro's and stable-retro's differ (:mod:`retro.policy`).
+    policy: ApiPolicy = GYM_RETRO
 
     def __init__(
         self,
@@ -217,6 +230,7 @@ class RetroEmulator(Emulator):
         options: Mapping[str, str] | None = None,
         private_copy: bool = True,
         state_probe: bool | None = None,
+        first_frame: bool = True,
     ) -> None:
         rom = os.path.expanduser(os.fspath(rom_path))
         if system is None:
@@ -225,8 +239,10 @@ class RetroEmulator(Emulator):
             except UnknownSystemError:
                 if core is None:
                     raise
-        elif system not in SYSTEMS:
-            raise UnknownSystemError(f"unknown system {system!r}; known systems are {sorted(SYSTEMS)}")
+        else:
+            system = canonical_system(system)
+            if system not in SYSTEMS:
+                raise UnknownSystemError(f"unknown system {system!r}; known systems are {system_names()}")
         _check_rom(rom, system)
         location = core_for_system(system, core)
         info = SYSTEMS.get(system) if system else None
@@ -258,6 +274,8 @@ class RetroEmulator(Emulator):
         self._core = CoreDescription(location, self.library_name, self.library_version)
         self._restore: RestorePolicy = choose_restore_policy(self, self._quirks)
         self._restore.install(self)
+        if first_frame:
+            self.step()
 
     def _use_restore_policy(self, policy: RestorePolicy) -> None:
         """Restore with ``policy`` from now on."""
@@ -300,12 +318,19 @@ class RetroEmulator(Emulator):
         The result is what restoring it on a freshly loaded core gives.
         Raises ``StateError`` if the state has the wrong size for this core and
         game or the core would refuse it, leaving the emulator as it was.
-        Returns True for compatibility.
+        Returns True for compatibility; under stable-retro's API
+        (``self.policy``, :data:`retro.policy.STABLE_RETRO`) a refused state
+        returns False instead of raising.
         """
         if isinstance(state, str):
             raise TypeError("set_state() takes bytes, not str")
-        view = self._checked_view(state)
-        self._restore.restore(self, view)
+        try:
+            view = self._checked_view(state)
+            self._restore.restore(self, view)
+        except StateError:
+            if self.policy.state_errors_raise:
+                raise
+            return False  # stable-retro's answer (retro.policy.STABLE_RETRO)
         return True
 
     def check_state(self, state: Any) -> None:
@@ -400,6 +425,46 @@ class RetroEmulator(Emulator):
             for port in range(min(self.num_ports, 2)):
                 self.set_controller_port_device(port, 1)
 
+    def get_screen(self, out: np.ndarray | None = None, *, apply_rotation: bool = False) -> np.ndarray:
+        """The last frame as an ``(height, width, 3)`` uint8 RGB array (a copy, or written into ``out``).
+
+        With ``apply_rotation``, the frame is turned as the core asked
+        (:meth:`get_rotation` quarter turns counter-clockwise, libretro's
+        convention), as stable-retro's env shows it; ``out`` must then have
+        the turned shape. Cores that ask for no rotation give the frame as is.
+        """
+        if not apply_rotation:
+            return super().get_screen(out)
+        turns = self.get_rotation()
+        if not turns:
+            return super().get_screen(out)
+        turned = np.rot90(super().get_screen(), turns)
+        if out is None:
+            return np.ascontiguousarray(turned)
+        if out.shape != turned.shape or out.dtype != np.uint8:
+            raise ValueError(f"out must be a uint8 array of shape {turned.shape} (the turned frame), "
+                             f"got {out.dtype} {out.shape}")
+        np.copyto(out, turned)
+        return out
+
+    def get_rotation(self) -> int:
+        """How the core asked for the picture to be turned, in quarter turns counter-clockwise (0-3).
+
+        stable-retro's ``RetroEmulator.get_rotation``: what the core said
+        with ``RETRO_ENVIRONMENT_SET_ROTATION`` (0 unless it said so).
+        """
+        return int(self.rotation)
+
+    @staticmethod
+    def load_core_info(text: str) -> bool:
+        """Register the systems of a core-info JSON document (Gym Retro's static ``load_core_info``); True.
+
+        The same as :func:`retro.systems.load_core_info`: the systems become
+        known to ``retro.get_system_info``, ``EMU_INFO``, ``EMU_CORES``,
+        ``EMU_EXTENSIONS`` and new emulators.
+        """
+        return _load_core_info(text)
+
     @property
     def system(self) -> str | None:
         """The system name (``"Genesis"``), or None for a core given by path alone."""
@@ -407,6 +472,7 @@ class RetroEmulator(Emulator):
 
     @property
     def system_info(self) -> SystemInfo | None:
+        """What retro knows about the system (None for a core given by path alone)."""
         return self._info
 
     @property
@@ -420,6 +486,7 @@ class RetroEmulator(Emulator):
 
     @property
     def rambase(self) -> int:
+        """The address of the first byte of system RAM (Gym Retro's ``rambase``; 0 if unknown)."""
         return self._info.rambase if self._info else 0
 
     def memory_blocks(self) -> dict[int, np.ndarray]:

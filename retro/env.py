@@ -7,8 +7,11 @@ With ``api="gymnasium"`` (and through Gymnasium's registry,
 ``reset(seed=, options=)`` returns ``(obs, info)`` and ``step()`` returns
 ``(obs, reward, terminated, truncated, info)``.
 
-What Gym Retro got wrong is fixed, not copied: ``State.NONE`` really
-power-cycles the game on reset; MULTI_DISCRETE works with several players;
+What Gym Retro got wrong is fixed, not copied: with ``State.NONE`` the
+first episode starts from power-on exactly as stable-retro's does, and
+every later reset really power-cycles the game, so each episode starts as
+the first (``power_cycle_on_reset=False`` keeps Gym Retro's and
+stable-retro's reset, which lets the game run on); MULTI_DISCRETE works with several players;
 ``record=None`` does not record; ``players`` is checked against the core's
 ports; bad actions raise ``InvalidActionError`` naming the action space.
 """
@@ -27,21 +30,48 @@ from retro.ale import (ALEView, action_name, action_set, ale_minimal_action_name
                        check_repeat_action_probability, parse_obs_type)
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, ResetNeededError
+from retro.policy import GYM_RETRO, ApiPolicy
 from retro.session import GameSession, read_state_file, resolve_game
 
 __all__ = ["RetroEnv", "make", "resolve_game", "read_state_file"]
 
 _APIS = ("classic", "gymnasium")
+_UNSET: Any = object()  # an argument not given
 _RENDER_MODES = (None, "human", "rgb_array")
 
 
-def make(game: str, state: State | str | None = State.DEFAULT, inttype: Any = None, **kwargs: Any) -> "RetroEnv":
+def make(game: str, state: State | str | None = State.DEFAULT, inttype: Any = None, *,
+         env_class: type["RetroEnv"] | None = None, **kwargs: Any) -> "RetroEnv":
     """Create a ``RetroEnv`` for ``game`` (Gym Retro's ``retro.make``).
 
-    Raises ``GameNotFoundError`` (a ``FileNotFoundError``) saying whether the
-    game is unknown or only its ROM is missing, with how to import it, and
-    ``RomMismatchError`` if the ROM is not the dump the integration was made
-    for (``check_rom_hash=False`` skips that check).
+    Args:
+        game: the game id, ``<Game>-<System>`` (``"Airstriker-Genesis"``), or
+            stable-retro's spelling with ``-v0``; ``retro list`` shows them.
+        state: the start state: ``State.DEFAULT`` (the game's default),
+            ``State.NONE`` (power on), or a state's name or path.
+        inttype: which integrations are searched (``retro.data.Integrations``;
+            default: the process default, stable ones).
+        env_class: the class to make (a :class:`RetroEnv`, the default, or
+            ``stable_retro.RetroEnv``, which ``stable_retro.make`` passes).
+        **kwargs: the other arguments of :class:`RetroEnv`: ``scenario``,
+            ``record``, ``players``, ``use_restricted_actions``, ``obs_type``,
+            ``api="gymnasium"``, ``core="ale"``, ``frameskip``, ...
+
+    Returns:
+        The environment, speaking Gym Retro's classic API unless ``api="gymnasium"``.
+
+    Raises:
+        GameNotFoundError: (a ``FileNotFoundError``) the game is unknown (with
+            "did you mean") or only its ROM is missing (with how to import it).
+        RomMismatchError: the ROM is not the dump the integration was made for
+            (``check_rom_hash=False`` skips that check).
+
+    Example:
+        ```python
+        env = retro.make("Airstriker-Genesis", record=".")
+        obs = env.reset()
+        obs, rew, done, info = env.step(env.action_space.sample())
+        ```
     """
     inttype = retro_data.Integrations.DEFAULT if inttype is None else inttype
     name = resolve_game(game, inttype)
@@ -56,8 +86,17 @@ def make(game: str, state: State | str | None = State.DEFAULT, inttype: Any = No
                 f"`retro list` shows the games there are") from e
         raise GameNotFoundError(
             f"Game not found: {game}. Did you make sure to import the ROM? "
-            f"Run `python3 -m retro.import PATH` on a folder or zip holding it") from e
-    return RetroEnv(name, state, inttype=inttype, **kwargs)
+            f"Run `retro import PATH` on a folder or zip holding it") from e
+    return (env_class or RetroEnv)(name, state, inttype=inttype, **kwargs)
+
+
+def as_classic(result: tuple[Any, ...]) -> tuple[Any, Any, bool, Any]:
+    """``(obs, reward, done, info)`` of a step result of either API (Gymnasium's 5-tuple or the classic 4-tuple)."""
+    if len(result) == 5:
+        obs, rew, terminated, truncated, info = result
+        return obs, rew, bool(terminated or truncated), info
+    obs, rew, done, info = result
+    return obs, rew, bool(done), info
 
 
 def similar_games(game: str, n: int = 3) -> list[str]:
@@ -69,7 +108,9 @@ def similar_games(game: str, n: int = 3) -> list[str]:
     by_lower = {g.lower(): g for g in games}
     if base.lower() in by_lower:
         return [by_lower[base.lower()]]
-    return difflib.get_close_matches(base, games, n=n, cutoff=0.6)
+    # a game named without its system ("Pong"): the games of that name on every system
+    named = [g for g in games if g.rsplit("-", 1)[0].lower() == base.lower()]
+    return named[:n] or difflib.get_close_matches(base, games, n=n, cutoff=0.6)
 
 
 def _delegate(name: str, doc: str, settable: bool = False) -> Any:
@@ -95,6 +136,15 @@ class RetroEnv(gymnasium.Env):
     ``"gymnasium"``), ``core`` (a core name or path, for an alternate core)
     and ``check_rom_hash`` (default True: refuse a ROM whose SHA-1 the
     integration's ``rom.sha`` does not list).
+
+    From power-on (``State.NONE``, or a game without a default state) the
+    first ``reset()`` gives stable-retro's first observation: the emulator
+    has played its first frame and the frame the env plays when it is made,
+    and ``reset()`` plays one more. Later resets power the game on again and
+    play the same frames, so every episode starts as the first
+    (``power_cycle_on_reset``, default True); ``power_cycle_on_reset=False``
+    resets as Gym Retro and stable-retro do, releasing the buttons and
+    playing one frame while the game runs on.
 
     ALE's arguments, on every system (see :mod:`retro.ale`): ``frameskip``
     (an int, or ``(low, high)`` drawn per step), ``repeat_action_probability``
@@ -125,6 +175,10 @@ class RetroEnv(gymnasium.Env):
         "video.frames_per_second": 60.0,
     }
 
+    #: Gym Retro's or stable-retro's conventions where they differ (:mod:`retro.policy`): defaults of ``api``,
+    #: ``render_mode``, ``multi_rewards`` and ``power_cycle_on_reset``, and how the emulator answers a bad state.
+    policy: ApiPolicy = GYM_RETRO
+
     em = _delegate("em", "The emulator (``retro.RetroEmulator``).")
     data = _delegate("data", "The game's variables and scenario (``retro.data.GameData``).")
     gamename = _delegate("gamename", "The game id.")
@@ -140,6 +194,9 @@ class RetroEnv(gymnasium.Env):
     movie = _delegate("movie", "The movie being recorded, or None.", settable=True)
     movie_path = _delegate("movie_path", "Where episodes are recorded, or None.", settable=True)
     movie_id = _delegate("movie_id", "The number of the next auto-recorded movie.", settable=True)
+    power_cycle_on_reset = _delegate(
+        "power_cycle_on_reset", "Whether a reset after the first, from power-on, power-cycles the game "
+        "(True, the default) or lets it run on as stable-retro's does (settable).", settable=True)
 
     def __init__(
         self,
@@ -153,20 +210,21 @@ class RetroEnv(gymnasium.Env):
         inttype: Any = None,
         obs_type: Observations | str = Observations.IMAGE,
         render_mode: str | None = None,
-        api: str = "classic",
+        api: str | None = None,
         core: str | None = None,
         check_rom_hash: bool = True,
         frameskip: int | tuple[int, int] = 1,
         repeat_action_probability: float = 0.0,
         full_action_space: bool | None = None,
         core_options: Mapping[str, str] | None = None,
+        power_cycle_on_reset: bool | None = None,
     ) -> None:
         self._init_args: dict[str, Any] = dict(
             game=game, state=state, scenario=scenario, info=info, use_restricted_actions=use_restricted_actions,
             record=False, players=players, inttype=inttype, obs_type=obs_type, render_mode=render_mode, api=api,
             core=core, check_rom_hash=check_rom_hash, frameskip=frameskip,
             repeat_action_probability=repeat_action_probability, full_action_space=full_action_space,
-            core_options=core_options)
+            core_options=core_options, power_cycle_on_reset=power_cycle_on_reset)
         session_obs, self._gray = parse_obs_type(obs_type)
         self._frameskip = check_frameskip(frameskip)
         self._repeat_p = check_repeat_action_probability(repeat_action_probability)
@@ -174,21 +232,28 @@ class RetroEnv(gymnasium.Env):
             raise ConfigurationError(
                 f"full_action_space gives ALE's Discrete action set; it cannot be combined with "
                 f"use_restricted_actions={use_restricted_actions!r}")
+        policy = self.policy
+        api = policy.api if api is None else api
+        power_cycle_on_reset = policy.power_cycle_on_reset if power_cycle_on_reset is None else power_cycle_on_reset
         if api not in _APIS:
             raise ConfigurationError(f"api must be one of {_APIS}, got {api!r}")
         if render_mode not in _RENDER_MODES:
             raise ConfigurationError(f"render_mode must be one of {_RENDER_MODES}, got {render_mode!r}")
+        self._headless = False
         if render_mode == "human":
-            from retro.rendering import check_display
+            from retro.rendering import warn_no_display
 
-            check_display()
+            self._headless = warn_no_display()  # no display: one warning, then play on showing nothing
         self.api = api
         self.render_mode = render_mode
+        #: With several players: True gives a reward per player (a list), False player 1's (stable-retro's default).
+        self.multi_rewards = policy.multi_rewards
         self.img: np.ndarray | None = None
         self.ram: np.ndarray | None = None
         self.viewer: Any = None
         self.session = GameSession(game, state, scenario, info, use_restricted_actions, players, inttype,
-                                   session_obs, core, check_rom_hash, core_options)
+                                   session_obs, core, check_rom_hash, core_options, power_cycle_on_reset)
+        self.session.em.policy = policy  # a refused state: StateError, or stable-retro's False
         self._obs_type = session_obs
         self._action_names: list[str] | None = None
         if full_action_space is not None:
@@ -262,6 +327,13 @@ class RetroEnv(gymnasium.Env):
         return self._needs_reset
 
     def step(self, a: Any) -> tuple[Any, ...]:
+        """Play one step (``frameskip`` frames) with action ``a``.
+
+        Returns ``(obs, reward, done, info)`` with the classic API, ``(obs, reward, terminated,
+        truncated, info)`` with ``api="gymnasium"``; ``reward`` is a list with several players.
+        Raises ``ResetNeededError`` before the first :meth:`reset` and ``InvalidActionError`` for
+        an action outside the action space.
+        """
         if self._needs_reset:
             raise ResetNeededError("Please call env.reset() before env.step()")
         session = self.session
@@ -279,6 +351,8 @@ class RetroEnv(gymnasium.Env):
             self.img = obs
         if self.render_mode == "human":
             self.render()
+        if not self.multi_rewards and self.players > 1:
+            rew = rew[0]
         if self.api == "classic":
             return obs, rew, done, info
         return obs, rew, done, False, info
@@ -316,7 +390,16 @@ class RetroEnv(gymnasium.Env):
         self._np_random_seed = seed if seed is not None else -1
         self._sticky_rng = np.random.default_rng(int(sticky_seed))
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        """Start an episode from the start state (from power-on with ``State.NONE``).
+
+        From power-on the first reset plays on from the frames the new env
+        played (stable-retro's first episode); later ones power-cycle the game
+        first unless ``power_cycle_on_reset`` is False (see the class).
+
+        Returns the observation with the classic API, ``(obs, info)`` with ``api="gymnasium"``.
+        ``seed`` seeds ``np_random`` and the sticky-action RNG, as ale-py does.
+        """
         if seed is not None:
             self._seed_rngs(seed)
         self.session.restart()
@@ -330,17 +413,27 @@ class RetroEnv(gymnasium.Env):
             self.render()
         if self.api == "classic":
             return obs
-        return obs, self.data.lookup_all()
+        return obs, self.data.lookup_all() if self.policy.reset_info else {}
 
     def compute_step(self) -> tuple[float | list[float], bool, dict[str, Any]]:
         """``(reward, done, info)`` of the frame just played."""
-        return self.session.outcome()
+        rew, done, info = self.session.outcome()
+        if not self.multi_rewards and self.players > 1:
+            rew = rew[0]
+        return rew, done, info
 
     # -- observations, memory, states ------------------------------------------------
 
-    def get_screen(self, player: int = 0) -> np.ndarray:
-        """The screen cropped by the scenario's crop for ``player`` (a copy)."""
-        return self.session.screen(player)
+    def get_screen(self, player: int = 0, apply_rotation: bool = False) -> np.ndarray:
+        """The screen cropped by the scenario's crop for ``player`` (a copy).
+
+        ``apply_rotation`` turns it as the core says its picture is turned
+        (:meth:`retro.RetroEmulator.get_rotation`, quarter turns counter-clockwise;
+        0 for every core provisioned here), as stable-retro does.
+        """
+        screen = self.session.screen(player)
+        turns = self.em.get_rotation() % 4 if apply_rotation else 0
+        return np.ascontiguousarray(np.rot90(screen, turns)) if turns else screen
 
     def get_ram(self) -> np.ndarray:
         """All RAM blocks concatenated in address order (raw bytes, a copy)."""
@@ -350,9 +443,10 @@ class RetroEnv(gymnasium.Env):
         """Load a ``.state`` (the core's state, gzipped or raw) to start from at the next reset."""
         self.session.load_state(statename, inttype)
 
-    def set_value(self, name: str, value: Any) -> None:
-        """Write a variable of ``data.json`` (or set a custom one)."""
-        self.data.set_value(name, value)
+    def set_value(self, name: str, val: Any = _UNSET, *, value: Any = _UNSET) -> None:
+        """Write a variable of ``data.json`` (or set a custom one): ``set_value(name, val)`` (``value=`` too)."""
+        given = {k: v for k, v in (("val", val), ("value", value)) if v is not _UNSET}
+        self.data.set_value(name, **given)
 
     # -- recording ---------------------------------------------------------------------
 
@@ -371,10 +465,13 @@ class RetroEnv(gymnasium.Env):
     # -- rendering and lifecycle ------------------------------------------------------
 
     def render(self) -> Any:
+        """The current screen with ``render_mode="rgb_array"``; with ``"human"``, shows it in a window."""
         img = self.img if self.img is not None else self.get_screen()
         if self.render_mode == "rgb_array":
             return img
         if self.render_mode == "human":
+            if self._headless:
+                return None
             if self.viewer is None:
                 from retro.rendering import SimpleImageViewer
 
@@ -432,6 +529,7 @@ class RetroEnv(gymnasium.Env):
         self.restore(state["snapshot"])
 
     def close(self) -> None:
+        """Stop recording, close any window and release the emulator."""
         if getattr(self, "viewer", None) is not None:
             self.viewer.close()
             self.viewer = None

@@ -11,7 +11,8 @@ input log has no ``LogKey:`` and its columns are matched by character.
 BizHawk writes ``LogKey:#Reset|Power|#P1 Up|...`` and positional columns,
 may omit ``Core.bin`` (a power-on movie) and may zstd-compress it. Both are
 read; Gym Retro's dialect is written by default (so stable-retro plays our
-movies) and BizHawk's on request (``dialect="bizhawk"``). Console switches
+movies; a power-on movie gets an empty ``Core.bin``, without which
+stable-retro cannot open it) and BizHawk's on request (``dialect="bizhawk"``). Console switches
 (reset, power, and the Atari 2600's RESET) are recorded in the log's first
 field rather than dropped.
 
@@ -36,13 +37,15 @@ import numpy as np
 from retro._bk2 import parse_frames, write_frames
 from retro._fileutil import atomic_writer, read_regular
 from retro.errors import MovieFormatError
-from retro.systems import SYSTEMS, SystemInfo
+from retro.systems import SYSTEMS, SystemInfo, canonical_system
 
 __all__ = ["Movie", "PLATFORMS", "CONSOLE_RESET", "CONSOLE_POWER"]
 
 #: Console switch bits of a frame's first field.
 CONSOLE_RESET = 0
+"""Console switch bit of a frame's first field: the console's reset."""
 CONSOLE_POWER = 1
+"""Console switch bit of a frame's first field: power."""
 CONSOLE_SELECT = 2  # BizHawk's Atari 2600 console Select
 CONSOLE_DIFF_LEFT = 3
 CONSOLE_DIFF_RIGHT = 4
@@ -54,12 +57,12 @@ CONSOLE_BUTTONS = {
     "Sms": {"PAUSE": CONSOLE_PAUSE},
 }
 
-#: Header ``Platform`` values and retro's system names.
 PLATFORMS = {
     "GEN": "Genesis", "SNES": "Snes", "NES": "Nes", "A26": "Atari2600",
     "SMS": "Sms", "GG": "GameGear", "GB": "GameBoy", "GBC": "GbColor", "GBA": "GbAdvance",
     "PCE": "PCEngine", "32X": "32x",
 }
+"""A ``.bk2`` header's ``Platform`` values and retro's system names."""
 _GYM_PLATFORM = {"Genesis": "GEN", "Snes": "SNES", "Nes": "NES", "Atari2600": "A26"}
 _BIZHAWK_PLATFORM = {v: k for k, v in PLATFORMS.items()}
 
@@ -282,7 +285,7 @@ class Movie:
             if key and key not in self._header:
                 self._header[key] = value
         platform = self._header.get("Platform", "")
-        system = PLATFORMS.get(platform, platform)
+        system = canonical_system(PLATFORMS.get(platform, platform))
         if system not in SYSTEMS:
             raise MovieFormatError(
                 f"{self.path}: unsupported Platform {platform!r} (retro plays {sorted(SYSTEMS)})")
@@ -446,6 +449,7 @@ class Movie:
 
     @property
     def header(self) -> dict[str, str]:
+        """The movie's ``Header.txt`` fields (a copy)."""
         return dict(self._header)
 
     def __len__(self) -> int:
@@ -459,6 +463,7 @@ class Movie:
         return self._frames
 
     def get_game(self) -> str:
+        """The game the movie plays (its ``GameName``; ``"?"`` if it names none)."""
         return self._game
 
     def get_state(self) -> bytes:
@@ -466,6 +471,7 @@ class Movie:
         return self._state
 
     def set_state(self, state: bytes) -> None:
+        """Recording: the save state the movie starts from (empty: power-on)."""
         self._state = bytes(state)
 
     def configure(self, game_name: str, emulator: Any) -> None:
@@ -525,6 +531,7 @@ class Movie:
         return int(self._frames[self._index, 0]) if 0 <= self._index < len(self._frames) else 0
 
     def set_console(self, bits: int) -> None:
+        """Recording: the console switch bits of this frame (:data:`CONSOLE_RESET`, ...)."""
         self._keys[0] = bits
 
     def append_frame(self, masks: list[int], console: int = 0) -> None:
@@ -579,10 +586,9 @@ class Movie:
             ("MovieVersion", "Retro"), ("Author", "?"), ("emuVersion", "?"),
             ("Platform", _GYM_PLATFORM.get(info.name, info.name)), ("GameName", self._game),
             ("SHA1", self._sha1), ("Core", "?"), ("rerecordCount", "1")])
-        members = [("Input Log.txt", log), ("Header.txt", header.encode())]
-        if self._state:
-            members.append(("Core.bin", _encode_state(self._state)))
-        return members
+        # always a Core.bin, empty for a power-on movie: Gym Retro's and stable-retro's readers refuse a
+        # movie without one (though their writers leave it out then), so this keeps ours playable there
+        return [("Input Log.txt", log), ("Header.txt", header.encode()), ("Core.bin", _encode_state(self._state))]
 
     def _bizhawk_members(self, info: SystemInfo, frames: np.ndarray) -> list[tuple[str, bytes]]:
         console, buttons = BIZHAWK_LAYOUTS[info.name]

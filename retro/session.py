@@ -48,6 +48,7 @@ __all__ = ["GameSession", "Preprocess", "play_together", "read_state_file", "res
 
 #: Largest save state read from a file (after decompression).
 MAX_STATE_FILE_BYTES = 64 << 20
+"""Largest save state read from a file, after decompression (64 MiB)."""
 
 Outcome = tuple[Any, bool, dict[str, Any]]
 
@@ -106,11 +107,22 @@ class Preprocess:
 
     @property
     def pools(self) -> bool:
+        """Whether observations max-pool two frames (``max_pool`` with a frame skip above 1)."""
         return self.max_pool and self.frameskip > 1
 
 
 class GameSession:
-    """One game being played. Arguments as :class:`retro.RetroEnv`'s (without the API and rendering ones)."""
+    """One game being played. Arguments as :class:`retro.RetroEnv`'s (without the API and rendering ones).
+
+    From power-on (``State.NONE``, or a game without a default state) the
+    first episode is stable-retro's: the new emulator plays its first frame,
+    construction plays one more, and :meth:`restart` plays the reset frame
+    from there. ``power_cycle_on_reset`` (default True) says what a later
+    restart from power-on does: switch the console off and on and play the
+    same frames again (:meth:`power_on`), so every episode starts as the
+    first one; False keeps the game running, as Gym Retro and stable-retro
+    do (their reset only releases the buttons and plays one frame).
+    """
 
     def __init__(
         self,
@@ -125,8 +137,9 @@ class GameSession:
         core: str | None = None,
         check_rom_hash: bool = True,
         core_options: Mapping[str, str] | None = None,
+        power_cycle_on_reset: bool = True,
     ) -> None:
-        inttype = retro_data.Integrations.STABLE if inttype is None else inttype
+        inttype = retro_data.Integrations.named(inttype)
         if not isinstance(use_restricted_actions, Actions):
             raise ConfigurationError(
                 f"use_restricted_actions must be a retro.Actions, got {use_restricted_actions!r}")
@@ -144,6 +157,8 @@ class GameSession:
         self.movie_id = 0
         self.movie_path: str | None = None
         self._power_on_reset = False
+        self.power_cycle_on_reset = bool(power_cycle_on_reset)
+        self._at_power_on = True  # as construction leaves it: the first restart starts from here
         self._routes: list[tuple[int, int, int, int]] = []
         self._held: list[int] = [0] * self.players
         self._movie_label: str | None = None
@@ -156,6 +171,8 @@ class GameSession:
             raise GameNotFoundError(f"unknown scenario {scenario!r} for {self.gamename}; its scenarios are {known}")
         variant = retro_data.read_json_object(scenario_path) if scenario_path else {}
         meta_path = retro_data.get_file_path(self.gamename, "metadata.json", inttype)
+        if meta_path and not os.path.exists(meta_path):  # a path to no file: no metadata, as Gym Retro reads it
+            meta_path = None
         self.metadata: dict[str, Any] = dict(retro_data.read_json_object(meta_path) if meta_path else {})
         for key in ("input_routes", "default_state", "default_player_state"):
             if key in variant:
@@ -170,7 +187,7 @@ class GameSession:
             folders = [d for _source, d in retro_data.game_dirs(self.gamename, inttype)]
             raise IntegrationError(
                 f"{self.gamename} has no data.json or scenario.json in {folders}; if it is a game of "
-                f"stable-retro's library, `python3 -m retro.provision` provisions the library")
+                f"stable-retro's library, `retro provision` provisions the library")
         if check_rom_hash:
             beside = os.path.join(os.path.dirname(scenario_path), "rom.sha") if scenario_path else None
             sha_path = beside if beside and os.path.isfile(beside) else retro_data.get_file_path(
@@ -190,7 +207,7 @@ class GameSession:
             if self.initial_state:
                 self._check_state(self.initial_state, self._state_path)
             self.data.configure(self.em)
-            self.em.step()
+            self.em.step()  # the frame stable-retro's env plays when it is made
             self.data.load(info_path, scenario_path)
             self._build_actions(use_restricted_actions)
             self._load_routes()
@@ -529,12 +546,19 @@ class GameSession:
         return np.array(view[y:y1, x:x1])
 
     def restart(self) -> None:
-        """Start an episode: the start state (or a power cycle), buttons released, one frame played."""
+        """Start an episode: the start state (or power-on), buttons released, one frame played.
+
+        Without a start state, the first restart plays on from where
+        construction left the game (stable-retro's first episode); a later
+        one powers the game on again (:meth:`power_on`) unless
+        ``power_cycle_on_reset`` is False.
+        """
         em = self.em
         if self.initial_state:
             em.set_state(self.initial_state)
-        elif self._power_on_reset:
-            em.power_cycle()
+        elif self._power_on_reset and self.power_cycle_on_reset and not self._at_power_on:
+            self.power_on()
+        self._at_power_on = False
         self.press([0] * self.players)
         shown = em.frames_presented
         em.step()
@@ -546,6 +570,20 @@ class GameSession:
             self._record(self._held)
         self.data.reset()
         self.data.update_ram()
+
+    def power_on(self) -> None:
+        """Switch the console off and on, and play what a new session plays before its first restart.
+
+        That is the first frame a new ``RetroEmulator`` plays and the frame
+        construction plays, with no buttons held, so the next
+        :meth:`restart` starts the episode exactly as the first one from
+        power-on started (these frames are not recorded).
+        """
+        em = self.em
+        em.power_cycle()
+        self.press([0] * self.players)
+        em.step(2)
+        self._at_power_on = True
 
     # -- states -----------------------------------------------------------------
 
@@ -588,8 +626,20 @@ class GameSession:
         recipe = recipes(Path(path).parent).get(name)
         if recipe is None:
             raise StateError(f"{self.gamename}'s state {name!r} ({path}) {em.foreign_state_reason()}; "
-                             f"it has no recipe")
+                             f"it has no recipe.{self._state_advice(em.core.name)}")
         self.initial_state = state_from_recipe(em.rom_path, em.core.path, *recipe)
+
+    def _state_advice(self, core: str) -> str:
+        """The arguments that play this game on ``core`` instead (a sentence, or nothing)."""
+        game = self.gamename
+        if "retro" in retro_data.list_scenarios(game, self.inttype) and self.statename \
+                and not self.statename.startswith("retro."):
+            return (f" To play {game} on this core, use its variant, whose start states are made on either core: "
+                    f"retro.make({game!r}, scenario='retro', core={core!r}) (its own variables, and rewards "
+                    f"and done as the ALE scores them); or keep the library's scenario from power-on: "
+                    f"retro.make({game!r}, state=retro.State.NONE, core={core!r})")
+        return (f" To play {game} on this core from power-on: "
+                f"retro.make({game!r}, state=retro.State.NONE, core={core!r})")
 
     def snapshot(self) -> dict[str, Any]:
         """Everything needed to continue this game identically in a session built with the same arguments.
@@ -600,13 +650,15 @@ class GameSession:
         from the snapshot does not record until told to.
         """
         return {"emulator": self.em.get_state(), "initial_state": self.initial_state, "statename": self.statename,
-                "power_on_reset": self._power_on_reset, "data": self.data.episode_state(), "held": list(self._held)}
+                "power_on_reset": self._power_on_reset, "at_power_on": self._at_power_on,
+                "data": self.data.episode_state(), "held": list(self._held)}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Continue from what :meth:`snapshot` returned (of a session of the same game, core and arguments)."""
         self.initial_state = snapshot["initial_state"]
         self.statename = snapshot["statename"]
         self._power_on_reset = snapshot["power_on_reset"]
+        self._at_power_on = bool(snapshot.get("at_power_on", False))
         if not self.em.set_state(snapshot["emulator"]):
             raise StateError(f"{self.gamename}: the core refused the saved emulator state")
         self.press(list(snapshot["held"]))
@@ -673,6 +725,7 @@ class GameSession:
         self.movie_id += 1
 
     def close(self) -> None:
+        """Stop recording and close the emulator."""
         if getattr(self, "movie", None) is not None:
             self.stop_record()
         em = getattr(self, "em", None)

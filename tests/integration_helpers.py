@@ -48,6 +48,9 @@ TEST_ROM_VARIABLES: dict[str, dict[str, tuple[int, str]]] = {
                  "held": (0xF80004, "|u1")},
     "GbAdvance": {"frame": (0x3000000, "<u2"), "pad": (0x3000002, "|u1"), "pad2": (0x3000003, "|u1"),
                   "held": (0x3000004, "|u1")},
+    # offsets from the 68000's $FF0000, as a Genesis integration gives them: the 32x's types read
+    # the byte-swapped words of retro's RAM block as the 68000 does (tests/roms/README.md)
+    "32x": {"frame": (0, ">u2"), "pad": (2, "|u1"), "pad2": (3, "|u1"), "held": (4, "|u1")},
 }
 
 

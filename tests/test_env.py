@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import runpy
 import sys
 import warnings
@@ -379,30 +380,74 @@ def test_render_modes(monkeypatch):
     assert env.viewer is None
 
 
-def test_human_rendering_without_a_display_is_a_clear_error(monkeypatch):
+def test_human_rendering_without_a_display_warns_once_and_plays_on(monkeypatch):
+    import retro.rendering
+
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(retro.ConfigurationError, match="needs a display"):
-        retro.make("Airstriker-Genesis", render_mode="human")
+    monkeypatch.setattr(retro.rendering, "_warned", False)
+    with pytest.warns(RuntimeWarning, match='render_mode="human" shows nothing: there is no display') as seen:
+        env = retro.make("Airstriker-Genesis", render_mode="human")
+        again = retro.make("Airstriker-Genesis", render_mode="human")  # once per process
+    assert len(seen) == 1
+    try:
+        env.reset()
+        obs, *_ = env.step(env.action_space.sample())
+        assert obs.shape == (224, 320, 3) and env.render() is None and env.viewer is None
+    finally:
+        env.close()
+        again.close()
     monkeypatch.setenv("DISPLAY", ":99")
     retro.make("Airstriker-Genesis", render_mode="human").close()  # the window opens on the first frame
 
 
+def test_check_env_passes_headless_without_flags(monkeypatch):
+    """Gymnasium's check_env makes the env again in every render mode, "human" included."""
+    import gymnasium
+    from gymnasium.utils.env_checker import check_env
+
+    import retro.rendering
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(retro.rendering, "_warned", False)
+    env = gymnasium.make("retro/Pong-Atari2600-v0")
+    try:
+        with pytest.warns(RuntimeWarning, match="shows nothing"):
+            check_env(env.unwrapped)  # as Gymnasium recommends
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            check_env(env)  # as made, wrappers and all: only Gymnasium's own advice to unwrap it
+        assert [str(w.message) for w in seen if "different from the unwrapped version" not in str(w.message)] == []
+    finally:
+        env.close()
+
+
 # -- examples ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("module,args", [
-    ("retro.examples.trivial_random_agent", ["--steps", "200"]),
-    ("retro.examples.trivial_random_agent_multiplayer", ["--steps", "200"]),
-    ("retro.examples.random_agent", ["--game", "Pong-Atari2600", "--episodes", "1", "--max-steps", "200", "-q"]),
-    ("retro.examples.discretizer", []),
-    ("retro.examples.interactive", ["--frames", "60"]),
+@pytest.mark.parametrize("module,args,last", [
+    ("retro.examples.trivial_random_agent", [], r"episode 1: \d+ steps, total reward -?[\d.]+"),
+    ("retro.examples.trivial_random_agent", ["--steps", "200"],
+     r"episode 1: 200 steps, total reward -?[\d.]+ \(stopped: --steps reached\)"),
+    ("retro.examples.trivial_random_agent_multiplayer", ["--steps", "200"],
+     r"episode 1: 200 steps, total rewards: player 1 -?[\d.]+, player 2 -?[\d.]+ \(stopped: --steps reached\)"),
+    ("retro.examples.random_agent", ["--game", "Pong-Atari2600", "--max-steps", "200", "-q"],
+     r"done! total reward: time=200, reward=-?[\d.]+ \(stopped: --max-steps reached\)"),
+    ("retro.examples.discretizer", [], r"played 100 steps of random AirstrikerDiscretizer actions, total reward -?[\d.]+"),
+    ("retro.examples.interactive", ["--frames", "60"], r"played 60 frames of Airstriker-Genesis"),
 ])
-def test_examples_run(module, args, monkeypatch, capsys, tmp_path):
+def test_examples_run(module, args, last, monkeypatch, capsys, tmp_path):
+    """Each example ends by itself and says what it did in its last line."""
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", [module, *args])
-    runpy.run_module(module, run_name="__main__")
+    monkeypatch.delitem(sys.modules, module, raising=False)  # run as a script, even where another test imported it
+    try:
+        runpy.run_module(module, run_name="__main__")
+    except SystemExit as e:  # the ones behind a console command exit with its status
+        assert e.code == 0
     out = capsys.readouterr().out
+    assert re.fullmatch(last, out.splitlines()[-1]), out
     if module.endswith("discretizer"):
         assert "Discrete(126)" in out and "Discrete(7)" in out
 

@@ -250,6 +250,11 @@ def playable_games() -> list[str]:
 
 @pytest.fixture(scope="module")
 def stable_retro_python() -> str:
+    return ensure_stable_retro()
+
+
+def ensure_stable_retro() -> str:
+    """The Python of stable-retro's own virtualenv, made (and the library's ROMs imported) if need be."""
     sys.path.insert(0, str(ROOT))
     try:
         from benchmarks import peers

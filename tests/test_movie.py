@@ -117,7 +117,8 @@ def test_gym_dialect_is_what_gym_retro_writes(tmp_path):
             m.set_key(b, True)
         m.step()
     with zipfile.ZipFile(tmp_path / "g.bk2") as zf:
-        assert zf.namelist() == ["Input Log.txt", "Header.txt"]  # no state: no Core.bin
+        # no state: an empty Core.bin (Gym Retro writes none, but its reader refuses a movie without one)
+        assert zf.namelist() == ["Input Log.txt", "Header.txt", "Core.bin"] and zf.read("Core.bin") == b""
         log = zf.read("Input Log.txt").decode()
         header = zf.read("Header.txt").decode().splitlines()
     assert log == ("[Input]\nP1 Z|P1 X|P1 Y|P1 C|P1 Right|P1 Left|P1 Down|P1 Up|P1 Start|P1 Mode|P1 A|P1 B|\n"

@@ -44,8 +44,9 @@ def rom(relative: str) -> Path:
 
 def plain(rom_path: Path) -> RetroEmulator:
     """An emulator that restores by ``retro_unserialize`` alone, as the reference on a fresh
-    core or to show what goes wrong on a used one."""
-    em = RetroEmulator(rom_path)
+    core or to show what goes wrong on a used one. It plays no first frame: a fresh core is
+    one that has played nothing (as the core stable-retro reloads before every Stella restore)."""
+    em = RetroEmulator(rom_path, first_frame=False)
     em._use_restore_policy(PlainRestore())
     return em
 

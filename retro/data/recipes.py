@@ -134,7 +134,7 @@ def state_from_recipe(rom: str, core: str, presses: Sequence[Press], frames: int
     key = (rom, core, tuple(str(p) for p in presses), frames)
     state = _MADE.get(key)
     if state is None:
-        with RetroEmulator(rom, core=core) as em:
+        with RetroEmulator(rom, core=core, first_frame=False) as em:  # frames count from power-on
             run_recipe(em, presses, frames)
             state = _MADE[key] = em.get_state()
     return state

@@ -19,7 +19,7 @@ or libretro's joypad names (``START``, ``B``, ``A``, ...). Examples::
         --press SELECT@30:5 --press RESET@60:5 --frames 120
     python3 -m retro.scripts.make_state Pong-Atari2600 --all
 
-The ROM is the imported one (``python3 -m retro.import``) unless ``--rom``
+The ROM is the imported one (``retro import``) unless ``--rom``
 names a file; the folder is the game's integration folder unless ``--dir``
 names one.
 """
@@ -100,7 +100,7 @@ def find_rom(game: str) -> Path:
             return Path(rdata.get_romfile_path(game, inttype=rdata.Integrations.ALL))
         except Exception as e:  # noqa: BLE001
             raise GameNotFoundError(
-                f"no ROM for {game}: {e}. Import it with `python3 -m retro.import PATH` or pass --rom") from e
+                f"no ROM for {game}: {e}. Import it with `retro import PATH` or pass --rom") from e
     from retro import paths
 
     system = _system_of(game)
@@ -108,7 +108,7 @@ def find_rom(game: str) -> Path:
         candidate = paths.retro_home() / "games" / game / f"rom.{ext}"
         if candidate.is_file():
             return candidate
-    raise GameNotFoundError(f"no ROM for {game}: import it with `python3 -m retro.import PATH` or pass --rom")
+    raise GameNotFoundError(f"no ROM for {game}: import it with `retro import PATH` or pass --rom")
 
 
 def make_state(rom: str | os.PathLike[str], presses: Sequence[Press], frames: int,
@@ -124,7 +124,7 @@ def make_state(rom: str | os.PathLike[str], presses: Sequence[Press], frames: in
     last = max([p.end for p in presses], default=0)
     if frames < last:
         raise ValueError(f"--frames {frames} ends before the last press does (frame {last})")
-    with RetroEmulator(rom, system=system) as em:
+    with RetroEmulator(rom, system=system, first_frame=False) as em:  # frames count from power-on
         run_recipe(em, presses, frames)
         state = em.get_state()
         em.set_state(state)

@@ -494,7 +494,7 @@ class StudioGame:
         s.initial_state = pb["state"] or None
         try:
             if not pb["state"]:
-                s.em.power_cycle()
+                s.power_on()  # where a power-on recording's first episode started
             s.restart()  # the movie's frame 0
         finally:
             s.initial_state = chosen
