@@ -53,8 +53,17 @@ class RomNotFoundError(RetroError, FileNotFoundError):
     """A ROM file does not exist."""
 
 
-class UnknownSystemError(RetroError, ValueError):
-    """A ROM's system could not be told from its file name."""
+class UnknownSystemError(RetroError, ValueError, KeyError):
+    """A system name is unknown, or a ROM's system could not be told from its file name.
+
+    Also a ``KeyError``, what Gym Retro's and stable-retro's
+    ``get_system_info`` raise for an unknown system, and a ``ValueError``,
+    what retro raised before; its message reads as a sentence (not quoted, as
+    a plain ``KeyError``'s is).
+    """
+
+    def __str__(self) -> str:
+        return Exception.__str__(self)
 
 
 class StateError(RetroError, ValueError):

@@ -6,8 +6,14 @@ core-info layout: ``{"<System>": {"lib", "ext", "rambase", "buttons",
 id ``i`` (``null`` for an unused id). retro adds ``alternates`` (other cores
 that run the system), ``screen`` (a fixed picture size, ``null`` for "as the
 core says"), ``options`` (core option values retro sets), ``ramsize`` (the
-size of the system's work RAM, where the core's system-RAM buffer is larger)
-and ``bk2_platform`` (the ``Platform`` written in ``.bk2`` headers).
+size of the system's work RAM, where the core's system-RAM buffer is larger),
+``bk2_platform`` (the ``Platform`` written in ``.bk2`` headers) and
+``aliases`` (other names of the same system: ``FBNeo``, stable-retro's name of
+``Arcade``). ``keybinds[i]`` is stable-retro's keyboard key for button ``i``.
+
+An alias names the same system everywhere a system name is taken
+(:func:`get_system_info`, ``RetroEmulator(system=...)``, the cores), and has
+its own entry in ``EMU_INFO`` and ``EMU_CORES``, as stable-retro lists it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ __all__ = [
     "get_system_info",
     "system_for_rom",
     "load_core_info",
+    "init_core_info",
+    "canonical_system",
+    "system_names",
+    "SYSTEM_ALIASES",
 ]
 
 SYSTEMS_DIR = Path(__file__).parent / "systems"
@@ -52,6 +62,8 @@ class SystemInfo:
     screen: tuple[int | None, int | None] | None = None
     options: dict[str, str] = field(default_factory=dict)
     bk2_platform: str = ""
+    keybinds: tuple[str | None, ...] = ()
+    aliases: tuple[str, ...] = ()
 
     @property
     def cores(self) -> tuple[str, ...]:
@@ -60,6 +72,7 @@ class SystemInfo:
 
     @property
     def num_buttons(self) -> int:
+        """How many joypad ids the system's button list has."""
         return len(self.buttons)
 
     def button_index(self, name: str) -> int:
@@ -89,23 +102,41 @@ def _parse(name: str, raw: dict[str, Any], source: str) -> SystemInfo:
             screen=(screen[0], screen[1]) if screen else None,
             options=dict(raw.get("options", {})),
             bk2_platform=str(raw.get("bk2_platform", name)),
+            keybinds=tuple(raw.get("keybinds") or ()),
+            aliases=tuple(str(a) for a in raw.get("aliases") or ()),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise IntegrationError(f"{source}: system {name!r} is malformed: {e!r}") from e
 
 
-#: System name -> raw core-info dict, as Gym Retro's ``retro.data.EMU_INFO``.
 EMU_INFO: dict[str, dict[str, Any]] = {}
-#: System name -> core library file name, as Gym Retro's ``EMU_CORES``.
+"""System name -> raw core-info dict, as Gym Retro's ``retro.data.EMU_INFO``."""
 EMU_CORES: dict[str, str] = {}
-#: ``'.ext'`` -> system name, as Gym Retro's ``EMU_EXTENSIONS``.
+"""System name -> core library file name, as Gym Retro's ``EMU_CORES``."""
 EMU_EXTENSIONS: dict[str, str] = {}
-#: System name -> :class:`SystemInfo`.
+"""``'.ext'`` -> system name, as Gym Retro's ``EMU_EXTENSIONS``."""
 SYSTEMS: dict[str, SystemInfo] = {}
+"""System name -> :class:`SystemInfo` (each system once, under its own name; aliases are in :data:`SYSTEM_ALIASES`)."""
+SYSTEM_ALIASES: dict[str, str] = {}
+"""Other name of a system -> its name (``"FBNeo"`` -> ``"Arcade"``)."""
 
 
-def load_core_info(text: str, source: str = "<core info>") -> None:
-    """Register the systems of one core-info JSON document."""
+def canonical_system(name: str) -> str:
+    """The system's own name for ``name``: an alias's system, else ``name`` unchanged."""
+    return SYSTEM_ALIASES.get(name, name)
+
+
+def system_names() -> list[str]:
+    """Every name a system is known by: the systems' own names and their aliases, sorted."""
+    return sorted({*SYSTEMS, *SYSTEM_ALIASES})
+
+
+def load_core_info(text: str, source: str = "<core info>") -> bool:
+    """Register the systems of one core-info JSON document (Gym Retro's ``load_core_info``); True.
+
+    A system already known is replaced; a system of the document whose name
+    is an alias (``FBNeo``) replaces the system it names.
+    """
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
@@ -113,29 +144,50 @@ def load_core_info(text: str, source: str = "<core info>") -> None:
     if not isinstance(doc, dict):
         raise IntegrationError(f"{source}: expected an object of systems")
     for name, raw in doc.items():
+        if not isinstance(raw, dict):
+            raise IntegrationError(f"{source}: system {name!r} is malformed: expected an object")
+        name = canonical_system(name)
         info = _parse(name, raw, source)
         SYSTEMS[name] = info
-        EMU_INFO[name] = raw
-        EMU_CORES[name] = info.lib + CORE_SUFFIX
+        for alias in info.aliases:
+            if alias in SYSTEMS and alias != name:
+                raise IntegrationError(f"{source}: alias {alias!r} of {name} is already a system of its own")
+            SYSTEM_ALIASES[alias] = name
+        for key in (name, *[a for a, n in SYSTEM_ALIASES.items() if n == name]):
+            EMU_INFO[key] = raw
+            EMU_CORES[key] = info.lib + CORE_SUFFIX
         for ext in info.ext:
             EMU_EXTENSIONS["." + ext] = name
+    return True
+
+
+def init_core_info(path: str | os.PathLike[str]) -> None:
+    """Register the systems of every core-info ``*.json`` file in folder ``path`` (Gym Retro's ``init_core_info``).
+
+    Files are read in name order; a later file's system replaces an earlier one of the same name.
+    """
+    for file in sorted(Path(os.fspath(path)).glob("*.json")):
+        load_core_info(file.read_text(encoding="utf-8"), str(file))
 
 
 def _load_builtin() -> None:
-    for path in sorted(SYSTEMS_DIR.glob("*.json")):
-        load_core_info(path.read_text(), str(path))
+    init_core_info(SYSTEMS_DIR)
 
 
 _load_builtin()
 
 
 def get_system_info(system: str) -> dict[str, Any]:
-    """The core-info dict of a system (Gym Retro's ``retro.get_system_info``)."""
+    """The core-info dict of a system or alias (Gym Retro's ``retro.get_system_info``).
+
+    An unknown name raises :class:`~retro.errors.UnknownSystemError`, which is
+    a ``KeyError`` (what Gym Retro and stable-retro raise) and a ``ValueError``.
+    """
     try:
         return EMU_INFO[system]
-    except KeyError:
+    except (KeyError, TypeError):
         raise UnknownSystemError(
-            f"unknown system {system!r}; known systems are {sorted(EMU_INFO)}") from None
+            f"unknown system {system!r}; known systems are {system_names()}") from None
 
 
 def system_for_rom(rom_path: str | os.PathLike[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import os
 
@@ -18,7 +19,7 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-SETUP_HINT = "run `bash scripts/setup.sh` (it provisions cores and ROMs from package registries)"
+SETUP_HINT = "run `bash scripts/setup.sh --test` (it provisions cores and ROMs from package registries)"
 
 
 def _provisioned(relative: str) -> Path:
@@ -45,3 +46,16 @@ def test_roms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """This repository's homebrew test ROMs (all of ``tests/roms``), assembled for this session."""
     out = tmp_path_factory.mktemp("roms")
     return {name: build_rom(name, out) for name in TARGETS}
+
+
+@pytest.fixture
+def integration_settings() -> Iterator[None]:
+    """Custom integration paths and the default integration kinds put back as they were after the test."""
+    from retro.data import DefaultIntegrations, Integrations
+
+    custom, default = Integrations.custom_paths(), DefaultIntegrations.DEFAULT
+    yield
+    Integrations.clear_custom_paths()
+    for p in custom:
+        Integrations.add_custom_path(p)
+    DefaultIntegrations.DEFAULT = default

@@ -68,6 +68,7 @@ class Variable:
     mask: Optional[int] = None
 
     def to_json(self) -> dict[str, Any]:
+        """This variable as ``data.json`` holds it: ``{'address', 'type'[, 'mask']}``."""
         out: dict[str, Any] = {"address": self.address, "type": self.type.type}
         if self.mask is not None:
             out["mask"] = self.mask
@@ -75,6 +76,7 @@ class Variable:
 
     @classmethod
     def from_json(cls, raw: Any, where: str) -> "Variable":
+        """A variable from its ``data.json`` object; ``IntegrationError`` naming ``where`` if it is malformed."""
         if not isinstance(raw, Mapping):
             raise IntegrationError(f"{where}: a variable is an object with 'address' and 'type'")
         for key in ("address", "type"):
@@ -97,6 +99,7 @@ class Variable:
 
 
 _EMPTY_TABLE = ValueTable((), ())
+_UNSET: Any = object()  # an argument not given
 
 
 class GameData:
@@ -221,21 +224,25 @@ class GameData:
     # -- loading and saving -------------------------------------------------------------------------
 
     def load(self, data: Optional[str | os.PathLike[str]] = None,
+             scen: Optional[str | os.PathLike[str]] = None, *,
              scenario: Optional[str | os.PathLike[str]] = None) -> bool:
         """Load variables and/or a scenario; True on success, :class:`IntegrationError` otherwise.
 
-        Lua state is discarded; a scenario's scripts run as it loads.
+        ``data`` is a ``data.json``, ``scen`` a scenario file (Gym Retro's
+        name; ``scenario=`` is the same). Lua state is discarded; a
+        scenario's scripts run as it loads.
         """
+        scenario = _one_of("load", "scen", scen, "scenario", scenario)
         self._lua = None
         if data is not None:
             self._vars = _load_variables(os.fspath(data))
             self.data_path = os.fspath(data)
         if scenario is not None:
-            scen = Scenario.load(scenario)
-            scen.frame = self._scenario.frame
-            scen.reward = self._scenario.reward
-            scen.total_reward = self._scenario.total_reward
-            self._scenario = scen
+            loaded = Scenario.load(scenario)
+            loaded.frame = self._scenario.frame
+            loaded.reward = self._scenario.reward
+            loaded.total_reward = self._scenario.total_reward
+            self._scenario = loaded
             self.scenario_path = os.fspath(scenario)
             self._action_cache = None
             self._check_actions()
@@ -244,8 +251,10 @@ class GameData:
         return True
 
     def save(self, data: Optional[str | os.PathLike[str]] = None,
+             scen: Optional[str | os.PathLike[str]] = None, *,
              scenario: Optional[str | os.PathLike[str]] = None) -> bool:
-        """Write variables and/or the scenario as JSON (2-space indent); True on success."""
+        """Write variables to ``data`` and/or the scenario to ``scen`` (``scenario=`` is the same) as JSON; True."""
+        scenario = _one_of("save", "scen", scen, "scenario", scenario)
         if data is not None:
             doc = {"info": {name: var.to_json() for name, var in sorted(self._vars.items())}}
             with open(data, "w", encoding="utf-8") as f:
@@ -315,6 +324,7 @@ class GameData:
 
     @property
     def buttons(self) -> tuple[Optional[str], ...]:
+        """The system's button names by joypad id (None for an unused id); empty before :meth:`configure`."""
         return self._buttons
 
     # -- per frame ------------------------------------------------------------------------------------
@@ -448,6 +458,7 @@ class GameData:
         return self._scenario.total_reward[player]
 
     def is_done(self) -> bool:
+        """Whether the scenario's done condition held at the last :meth:`update_ram`."""
         return self._scenario.is_done
 
     def outcome(self, players: int = 1) -> tuple[float | list[float], bool, dict[str, int]]:
@@ -480,8 +491,14 @@ class GameData:
             raise UnmappedAddressError(NO_MAPPING)
         return self._all_table.value(i)
 
-    def set_value(self, name: str, value: Any) -> None:
-        """Write a variable into emulated memory, or set a custom variable (until :meth:`reset`)."""
+    def set_value(self, name: str, val: Any = _UNSET, *, value: Any = _UNSET) -> None:
+        """Write ``val`` into variable ``name`` in emulated memory, or set a custom variable (until :meth:`reset`).
+
+        ``val`` is stable-retro's name of the value; ``value=`` is the same.
+        """
+        if (val is _UNSET) == (value is _UNSET):
+            raise TypeError("set_value() takes a name and one value (val=)")
+        value = val if val is not _UNSET else value
         if name in self._custom or name not in self._vars:
             self._custom[name] = value
             return
@@ -526,10 +543,12 @@ class GameData:
         self._invalidate()
 
     def remove_variable(self, name: str) -> None:
+        """Remove the variable ``name``, if there is one."""
         if self._vars.pop(name, None) is not None:
             self._invalidate()
 
     def list_variables(self) -> dict[str, dict[str, Any]]:
+        """Every variable as ``{name: {'address', 'type'[, 'mask']}}``, as ``data.json`` holds them."""
         return {name: var.to_json() for name, var in self._vars.items()}
 
     @property
@@ -599,20 +618,24 @@ class GameData:
         self._search_old[name] = self._memory.snapshot()
 
     def get_search(self, name: str) -> Search:
+        """The search called ``name`` (``KeyError`` if there is none)."""
         try:
             return self._searches[name]
         except KeyError:
             raise KeyError(f"no search called {name!r}") from None
 
     def remove_search(self, name: str) -> None:
+        """Forget the search called ``name``, if there is one."""
         self._searches.pop(name, None)
         self._search_old.pop(name, None)
 
     def list_searches(self) -> dict[str, Search]:
+        """Every search, by name."""
         return dict(self._searches)
 
     @property
     def searches(self) -> "SearchListHandle":
+        """The searches by name (Gym Retro's ``data.searches``)."""
         return SearchListHandle(self)
 
     def save_searches(self, path: str | os.PathLike[str]) -> None:
@@ -650,6 +673,20 @@ class GameData:
     def __repr__(self) -> str:
         return (f"<GameData {len(self._vars)} variables, "
                 f"data={self.data_path!r}, scenario={self.scenario_path!r}>")
+
+
+def _one_of(method: str, name: str, given: Any, alias: str, alias_given: Any) -> Any:
+    """The value of an argument that has two keyword names (stable-retro's and retro's former one)."""
+    if given is not None and alias_given is not None:
+        raise TypeError(f"{method}() got both {name}= and {alias}=, which are the same argument")
+    return given if given is not None else alias_given
+
+
+def _required(method: str, name: str, given: Any, alias: str, alias_given: Any) -> Any:
+    value = _one_of(method, name, given, alias, alias_given)
+    if value is None:
+        raise TypeError(f"{method}() needs the file: {name}=")
+    return value
 
 
 def _as_int(value: Any) -> int:
@@ -731,9 +768,14 @@ class SearchHandle:
         self._name = name
 
     def search(self, value: int) -> None:
+        """Keep the candidates that show ``value`` now (:meth:`GameData.search`)."""
         self._data.search(self._name, value)
 
     def delta(self, op: str, ref: int) -> None:
+        """Keep the candidates whose change since the last step passes ``op`` against ``ref``.
+
+        See :meth:`GameData.delta_search`.
+        """
         self._data.delta_search(self._name, op, ref)
 
     def __getattr__(self, attr: str) -> Any:
@@ -763,8 +805,15 @@ class SearchListHandle:
     def __len__(self) -> int:
         return len(self._data.list_searches())
 
-    def load(self, path: str | os.PathLike[str]) -> None:
-        self._data.load_searches(path)
+    def load(self, name: Optional[str | os.PathLike[str]] = None, *,
+             path: Optional[str | os.PathLike[str]] = None) -> None:
+        """Read searches from the JSON file ``name`` (a path; ``path=`` is the same) that :meth:`save` wrote."""
+        self._data.load_searches(_required("load", "name", name, "path", path))
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        self._data.save_searches(path)
+    def save(self, name: Optional[str | os.PathLike[str]] = None, *,
+             path: Optional[str | os.PathLike[str]] = None) -> None:
+        """Write every search to the JSON file ``name`` (a path; ``path=`` is the same).
+
+        See :meth:`GameData.save_searches`.
+        """
+        self._data.save_searches(_required("save", "name", name, "path", path))

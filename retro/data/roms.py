@@ -20,7 +20,7 @@ from typing import BinaryIO, Optional
 
 from retro._fileutil import atomic_write, read_regular
 from retro.data.integrations import (Integrations, canonical_game, game_system, get_file_path,
-                                     get_romfile_path, imported_games_dir, integration_dirs)
+                                     get_romfile_path, imported_games_dir, integration_dirs, original_rom_name)
 from retro.errors import IntegrationError, RomMismatchError
 from retro.systems import EMU_EXTENSIONS
 
@@ -51,13 +51,20 @@ def parse_smd(header: bytes, body: bytes) -> bytes:
     return bytes(out)
 
 
-def groom_rom(rom: str | os.PathLike[str], fileobj: Optional[BinaryIO] = None) -> tuple[bytes, str]:
+def groom_rom(rom: str | os.PathLike[str], r: Optional[BinaryIO] = None, *,
+              fileobj: Optional[BinaryIO] = None) -> tuple[bytes, str]:
     """Read a ROM and return ``(bytes to store, SHA-1 hex the integrations know it by)``.
 
-    ``.smd`` dumps are de-interleaved; ``.nes`` files are hashed without
-    their 16-byte header but stored whole; anything larger than
+    ``rom`` is the file's name (its extension tells how to read it); ``r``
+    (Gym Retro's and stable-retro's name; ``fileobj=`` is the same) is the
+    file opened for reading in binary, else ``rom`` is opened. ``.smd``
+    dumps are de-interleaved; ``.nes`` files are hashed without their
+    16-byte header but stored whole; anything larger than
     :data:`MAX_ROM_SIZE` raises ``ValueError('ROM is too big')``.
     """
+    if r is not None and fileobj is not None:
+        raise TypeError("groom_rom() takes the open file once: r= (or fileobj=)")
+    fileobj = r if r is not None else fileobj
     name = os.fspath(rom)
     close = fileobj is None
     f: BinaryIO = open(name, "rb") if fileobj is None else fileobj
@@ -108,11 +115,16 @@ def rom_sha1(path: str) -> str:
 
 
 def check_rom(game: str, rom_path: str, sha_path: str | None) -> None:
-    """Raise ``RomMismatchError`` unless the ROM's SHA-1 is listed in ``sha_path`` (a ``rom.sha``)."""
+    """Raise ``RomMismatchError`` unless the ROM's SHA-1 is listed in ``sha_path`` (a ``rom.sha``).
+
+    No file (None, or a path where nothing is) lists no hashes: nothing is checked.
+    """
     if sha_path is None:
         return
     try:
         expected = _read_shas(sha_path)
+    except FileNotFoundError:
+        return
     except OSError as e:
         raise IntegrationError(f"cannot read {sha_path}: {e.strerror or e}") from e
     got = rom_sha1(rom_path)
@@ -120,7 +132,7 @@ def check_rom(game: str, rom_path: str, sha_path: str | None) -> None:
         raise RomMismatchError(
             f"the ROM of {game} ({rom_path}) has SHA-1 {got}, but its integration ({sha_path}) was made "
             f"for {', '.join(expected) or 'no ROM'}: variables, rewards and states may be wrong for this "
-            f"dump. Import the matching ROM with `python3 -m retro.import PATH`, or pass "
+            f"dump. Import the matching ROM with `retro import PATH`, or pass "
             f"check_rom_hash=False if you know this dump plays the same")
 
 
@@ -155,8 +167,10 @@ def get_known_hashes() -> dict[str, tuple[str, str, str]]:
 def merge(*files: str | os.PathLike[str], quiet: bool = True) -> int:
     """Import the ROM files whose hash an integration knows; returns how many.
 
-    Each goes to ``$RETRO_HOME/games/<Game>-<System>/rom.<ext>``. A different
-    file already there is left alone (and reported unless ``quiet``).
+    Each goes to ``$RETRO_HOME/games/<Game>-<System>/rom.<ext>``, and, for a
+    game whose ``metadata.json`` has an ``original_rom_name`` (an FBNeo set),
+    under that name beside it too. A different file already there is left
+    alone (and reported unless ``quiet``).
     Unreadable or oversized files are skipped.
     """
     known = get_known_hashes()
@@ -179,6 +193,12 @@ def merge(*files: str | os.PathLike[str], quiet: bool = True) -> int:
             if not quiet:
                 print("Importing", game)
             atomic_write(target, data)
+        original = original_rom_name(game, Integrations.ALL)
+        if original is not None and original != target.name and not (target.parent / original).exists():
+            # FBNeo identifies an arcade set by its file name: keep a copy under that name too
+            atomic_write(target.parent / original, data)
+            if not quiet:
+                print(f"  Also saved as {original}, the name its core knows the set by")
         imported += 1
     if not quiet:
         print(f"Imported {imported} games")

@@ -2,7 +2,7 @@
 
 ``python3 -m retro.examples.discretizer`` prints Airstriker's ``Actions.DISCRETE``
 space (126 actions: every combination of the combo groups) and the 7 actions
-of ``AirstrikerDiscretizer``.
+of ``AirstrikerDiscretizer``, then plays 100 random steps with them.
 """
 
 from __future__ import annotations
@@ -44,6 +44,14 @@ class AirstrikerDiscretizer(Discretizer):
         super().__init__(env, combos=[[], ["LEFT"], ["RIGHT"], ["UP"], ["DOWN"], ["LEFT", "B"], ["RIGHT", "B"]])
 
 
+class SonicDiscretizer(Discretizer):
+    """Sonic's useful moves (Gym Retro's example): left, right, left/right with down, down, down+B, B."""
+
+    def __init__(self, env: gymnasium.Env) -> None:
+        super().__init__(env, combos=[["LEFT"], ["RIGHT"], ["LEFT", "DOWN"], ["RIGHT", "DOWN"], ["DOWN"],
+                                      ["DOWN", "B"], ["B"]])
+
+
 def main() -> None:
     env = retro.make(game="Airstriker-Genesis", use_restricted_actions=retro.Actions.DISCRETE)
     print("retro.Actions.DISCRETE action_space", env.action_space)
@@ -52,10 +60,12 @@ def main() -> None:
     wrapped = AirstrikerDiscretizer(retro.make(game="Airstriker-Genesis"))
     print("AirstrikerDiscretizer action_space", wrapped.action_space)
     wrapped.reset()
+    total_reward = 0.0
     for _ in range(100):
-        wrapped.step(wrapped.action_space.sample())
+        step = wrapped.step(wrapped.action_space.sample())  # (obs, reward, done, info)
+        total_reward += float(step[1])
+    print(f"played 100 steps of random AirstrikerDiscretizer actions, total reward {total_reward:g}")
     wrapped.close()
-
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,4 @@
-"""Render movies to video: ``python3 -m retro.scripts.playback_movie FILE.bk2...``.
+"""Render movies to video: ``retro playback FILE.bk2...``.
 
 Gym Retro's flags and outputs: a video beside each movie (``.mp4``, or
 ``.mkv`` for ``-L png``/``-L ffv1``) with its audio, ``-i`` a ``.json`` list
@@ -21,10 +21,12 @@ import tempfile
 import time
 import wave
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable
+from typing import Any, Callable, overload
 
 import numpy as np
 
+from retro import _cli
+from retro.env import as_classic
 from retro.errors import OutputExistsError, RetroError
 
 LOSSLESS = ("mp4", "mp4rgb", "png", "ffv1")
@@ -52,6 +54,16 @@ def _video_args(lossless: str | None) -> tuple[list[str], str]:
     if lossless == "png":
         return ["-c:v", "png"], ".mkv"
     return ["-c:v", "ffv1", "-pix_fmt", "bgr0"], ".mkv"
+
+
+def _show(cmd: list[str], viewer: str) -> None:
+    """Pipe ffmpeg's output (``cmd``, to which the pipe's format is added) into ``viewer``, until both end."""
+    out = subprocess.Popen(cmd + ["-f", "nut", "pipe:1"], stdout=subprocess.PIPE)
+    view = subprocess.Popen([viewer, "-"], stdin=out.stdout)
+    assert out.stdout is not None
+    out.stdout.close()
+    view.wait()
+    out.wait()
 
 
 def _audio_args(lossless: str | None) -> list[str]:
@@ -123,7 +135,7 @@ def _put(tmp: str, target: str, overwrite: bool) -> None:
     os.unlink(tmp)
 
 
-def playback_movie(
+def _playback_file(
     path: str,
     *,
     video: bool = True,
@@ -272,12 +284,7 @@ def playback_movie(
             else:
                 cmd += ["-an"]
             if viewer:
-                out = subprocess.Popen(cmd + vargs + ["-f", "nut", "pipe:1"], stdout=subprocess.PIPE)
-                view = subprocess.Popen([viewer, "-"], stdin=out.stdout)
-                assert out.stdout is not None
-                out.stdout.close()
-                view.wait()
-                out.wait()
+                _show(cmd + vargs, viewer)
             else:
                 target = base + ext
                 tmp_target = os.path.join(tmpdir, "out" + ext)
@@ -313,15 +320,231 @@ def playback_movie(
 
 def _play(args: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     path, kwargs = args
-    return playback_movie(path, **kwargs)
+    return _playback_file(path, **kwargs)
+
+
+_FILE_OPTIONS = ("video", "audio", "info_dict", "npy_actions", "ending", "progress", "overwrite", "on_progress")
+
+
+@overload
+def playback_movie(emulator: str | os.PathLike[str], movie: None = None, monitor_csv: Any = None,
+                   video_file: None = None, info_file: None = None, npy_file: None = None,
+                   viewer: str | None = None, video_delay: int = 0, lossless: str | None = None,
+                   record_audio: bool = True, *, video: bool = True, audio: bool = True, info_dict: bool = False,
+                   npy_actions: bool = False, ending: int | None = None, progress: bool | None = None,
+                   overwrite: bool = False, on_progress: Callable[[int, int], None] | None = None,
+                   ) -> dict[str, Any]: ...
+
+
+@overload
+def playback_movie(emulator: Any, movie: Any, monitor_csv: Any = None, video_file: str | None = None,
+                   info_file: str | None = None, npy_file: str | None = None, viewer: str | None = None,
+                   video_delay: int = 0, lossless: str | None = None, record_audio: bool = True) -> None: ...
+
+
+def playback_movie(emulator: Any, movie: Any = None, monitor_csv: Any = None, video_file: str | None = None,
+                   info_file: str | None = None, npy_file: str | None = None, viewer: str | None = None,
+                   video_delay: int = 0, lossless: str | None = None, record_audio: bool = True,
+                   **options: Any) -> dict[str, Any] | None:
+    """Play a movie: Gym Retro's and stable-retro's call, or retro's call on a movie file.
+
+    **Their call** (``emulator`` an env, as :func:`load_movie` makes it):
+    ``playback_movie(emulator, movie, monitor_csv=None, video_file=None,
+    info_file=None, npy_file=None, viewer=None, video_delay=0,
+    lossless=None, record_audio=True)`` plays the rest of ``movie`` on
+    ``emulator`` and writes what is asked: ``video_file`` (ffmpeg, with audio
+    unless ``record_audio`` is false; ``lossless`` one of ``"mp4"``,
+    ``"mp4rgb"``, ``"png"``, ``"ffv1"``), or the video piped to the
+    ``viewer`` program; ``info_file`` a JSON list of each step's info;
+    ``npy_file`` a ``.npz`` of the actions (and of the info with
+    ``info_file``); rows ``{r..., l, t}`` of each episode to the
+    ``monitor_csv`` writer (a ``csv.DictWriter``, or a ``csv.writer``). A
+    positive ``video_delay`` leaves that many first frames out of the video;
+    a negative one plays ``-video_delay`` frames in all, with no buttons held
+    after the movie's end. Returns None.
+
+    **retro's call** (``emulator`` the path of a ``.bk2``/``.fm2`` file):
+    ``playback_movie(path, *, video=True, audio=True, info_dict=False,
+    npy_actions=False, lossless=None, ending=None, viewer=None,
+    monitor_csv=None, progress=None, overwrite=False, on_progress=None)``
+    writes the outputs beside the movie (as ``retro playback`` does) and
+    returns a summary dict (see ``retro playback``).
+    """
+    if isinstance(emulator, (str, os.PathLike)):
+        extra = {"movie": movie, "video_file": video_file, "info_file": info_file, "npy_file": npy_file}
+        wrong = [k for k, v in extra.items() if v is not None]
+        wrong += ["video_delay"] if video_delay else []
+        wrong += ["record_audio"] if record_audio is not True else []
+        wrong += [k for k in options if k not in _FILE_OPTIONS]
+        if wrong:
+            raise TypeError(f"playback_movie(path, ...) takes {', '.join(_FILE_OPTIONS)}, lossless, viewer and "
+                            f"monitor_csv; not {', '.join(wrong)} (those go with an env and a Movie)")
+        return _playback_file(os.fspath(emulator), viewer=viewer, lossless=lossless, monitor_csv=monitor_csv,
+                              **options)
+    if options:
+        raise TypeError(f"playback_movie(emulator, movie, ...) got unexpected keyword arguments: "
+                        f"{', '.join(sorted(options))}")
+    if movie is None:
+        raise TypeError("playback_movie() needs the movie: playback_movie(emulator, movie, ...), "
+                        "or a movie file's path")
+    if lossless is not None and lossless not in LOSSLESS:
+        raise ValueError(f"lossless must be one of {LOSSLESS} or None, got {lossless!r}")
+    _playback_env(emulator, movie, monitor_csv, video_file, info_file, npy_file, viewer, video_delay, lossless,
+                  record_audio)
+    return None
+
+
+def load_movie(movie_file: str | os.PathLike[str]) -> tuple[Any, Any, int]:
+    """Gym Retro's and stable-retro's ``load_movie``: ``(env, movie, duration)`` ready for :func:`playback_movie`.
+
+    The env plays the movie's game from the movie's start state (every
+    integration kind searched, all buttons of every player); the movie has
+    taken its first frame (the one the recording's ``reset()`` played), and
+    ``duration`` is how many frames are left to play.
+    """
+    import retro
+    from retro.data import Integrations
+    from retro.emulator import audio_options, core_for_state
+    from retro.movie import Movie
+
+    path = os.fspath(movie_file)
+    movie = Movie(path)
+    duration = len(movie) - 1
+    movie.step()
+    core = core_for_state(movie.get_state())
+    env = retro.make(game=movie.get_game(), state=retro.State.NONE, inttype=Integrations.ALL,
+                     use_restricted_actions=retro.Actions.ALL, players=movie.players, core=core,
+                     core_options=audio_options(core) or None)
+    try:
+        env.initial_state = movie.get_state() or None
+        env.reset()
+    except BaseException:
+        env.close()
+        raise
+    return env, movie, duration
+
+
+def _playback_env(emulator: Any, movie: Any, monitor_csv: Any, video_file: str | None, info_file: str | None,
+                  npy_file: str | None, viewer: str | None, video_delay: int, lossless: str | None,
+                  record_audio: bool) -> None:
+    """:func:`playback_movie` with an env and a movie (Gym Retro's call)."""
+    em = emulator.em
+    nb = int(emulator.num_buttons)
+    players = int(movie.players)
+    reward_fields = ["r"] if players == 1 else [f"r{p}" for p in range(players)]
+    info_steps: list[Any] = []
+    actions: list[list[bool]] = []
+    video = bool(video_file or viewer)
+    tmpdir = _temp_folder() if video else None
+    encoder: subprocess.Popen[bytes] | None = None
+    sound: list[np.ndarray] = []
+    try:
+        if video:
+            assert tmpdir is not None
+            h, w = em.get_screen().shape[:2]
+            encoder = subprocess.Popen(
+                [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                 "-s", f"{w}x{h}", "-r", repr(em.get_screen_rate()), "-i", "pipe:0",
+                 "-c:v", "rawvideo", "-f", "nut", os.path.join(tmpdir, "video.nut")],
+                stdin=subprocess.PIPE)
+        frames = 0
+        score = np.zeros(players)
+        was_done = False
+
+        def episode_row() -> None:
+            values = [float(x) for x in score]
+            if isinstance(monitor_csv, csv.DictWriter):
+                monitor_csv.writerow({**dict(zip(reward_fields, values)), "l": frames, "t": frames / 60.0})
+            else:
+                monitor_csv.writerow([*values, frames, frames / 60.0])
+
+        while True:
+            if movie.step():
+                keys = [bool(movie.get_key(i, p)) for p in range(players) for i in range(nb)]
+                if npy_file:
+                    actions.append(keys)
+                switches = movie.get_console() if hasattr(movie, "get_console") else 0
+                session = getattr(emulator, "session", None)
+                if switches and session is not None:
+                    session.console(switches)  # power and reset, before the frame
+            elif video_delay < 0 and frames < -video_delay:
+                keys = [False] * (nb * players)
+            else:
+                break
+            _obs, reward, done, info = as_classic(emulator.step(np.array(keys, dtype=np.uint8)))
+            if info_file:
+                info_steps.append({k: int(v) if isinstance(v, (bool, np.integer)) else v for k, v in info.items()})
+            score += np.atleast_1d(np.asarray(reward, dtype=float))[:players]
+            frames += 1
+            if encoder is not None and frames > video_delay:
+                assert encoder.stdin is not None
+                encoder.stdin.write(em.get_screen().tobytes())
+                if record_audio:
+                    sound.append(em.get_audio())
+            if done and not was_done:
+                if monitor_csv is not None:
+                    episode_row()
+                frames = 0
+                score[:] = 0
+            was_done = done
+        if monitor_csv is not None and frames:
+            episode_row()
+        if npy_file:
+            arrays: dict[str, Any] = {"actions": np.array(actions, dtype=bool).reshape(-1, nb * players)}
+            if info_file:
+                arrays["info"] = np.array(info_steps, dtype=object)
+            try:
+                np.savez_compressed(npy_file, **arrays)
+            except OSError:
+                pass
+        elif info_file:
+            try:
+                with open(info_file, "w") as f:
+                    json.dump(info_steps, f)
+            except OSError:
+                pass
+        if encoder is not None:
+            assert encoder.stdin is not None and tmpdir is not None
+            encoder.stdin.close()
+            if encoder.wait() != 0:
+                raise RetroError("ffmpeg failed while encoding the movie's video")
+            cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-i", os.path.join(tmpdir, "video.nut")]
+            if record_audio and sound:
+                wav = os.path.join(tmpdir, "audio.wav")
+                with wave.open(wav, "wb") as wf:
+                    wf.setnchannels(2)
+                    wf.setsampwidth(2)
+                    wf.setframerate(int(round(em.get_audio_rate())))
+                    wf.writeframes(np.concatenate(sound).astype("<i2").tobytes())
+                cmd += ["-i", wav] + _audio_args(lossless)
+            else:
+                cmd += ["-an"]
+            vargs, _ext = _video_args(lossless)
+            if viewer:
+                _show(cmd + vargs, viewer)
+            elif video_file:
+                fmt = ["-f", "matroska"] if lossless in ("png", "ffv1") else ["-f", "mp4"]
+                if subprocess.run(cmd + vargs + fmt + [video_file]).returncode != 0:
+                    raise RetroError(f"ffmpeg failed while writing {video_file}")
+    finally:
+        if encoder is not None and encoder.poll() is None:
+            encoder.kill()
+            encoder.wait()
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m retro.scripts.playback_movie", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("movies", nargs="+", help=".bk2 or .fm2 files")
+    """``retro playback``: its exit status (errors are one line on stderr)."""
+    return _cli.run("retro playback", lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = _cli.ArgumentParser(prog="retro playback", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("movies", nargs="+", metavar="FILE.bk2", help=".bk2 or .fm2 files")
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--jobs", "-j", type=int, default=1, help="movies rendered at once")
+    group.add_argument("--jobs", "-j", type=_cli.positive_int, default=1, help="movies rendered at once")
     group.add_argument("--csv-out", "-c", help="write a monitor CSV of episode rewards and lengths")
     parser.add_argument("--ending", "-e", type=int,
                         help="N<0: only the last |N| frames go to the video; N>=0: play N no-op frames after the end")
@@ -333,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lossless", "-L", choices=LOSSLESS)
     parser.add_argument("--force", "-f", action="store_true", help="replace output files that already exist")
     args = parser.parse_args(argv)
+    missing = [m for m in args.movies if not os.path.isfile(m)]
+    if missing:
+        raise _cli.CommandError(f"no such movie file: {', '.join(missing)}")
     kwargs = dict(video=not args.no_video, audio=not args.no_audio, info_dict=args.info_dict,
                   npy_actions=args.npy_actions, lossless=args.lossless, ending=args.ending, viewer=args.viewer,
                   overwrite=args.force)
@@ -341,27 +567,23 @@ def main(argv: list[str] | None = None) -> int:
     from retro import data
 
     data.add_integrations(data.Integrations.ALL)
-    try:
-        if args.csv_out and os.path.lexists(args.csv_out) and not args.force:
-            raise OutputExistsError(f"{args.csv_out} exists; pass --force to replace it")
-        if args.csv_out:
-            with open(args.csv_out, "w", newline="") as f:
-                f.write('#{"t_start": 0.0, "gym_version": "retro", "env_id": "%s"}\n' % ",".join(args.movies))
-                writer = csv.writer(f)
-                for path in args.movies:
-                    players = _players(path)
-                    writer.writerow((["r"] if players == 1 else [f"r{p}" for p in range(players)]) + ["l", "t"])
-                    report(playback_movie(path, monitor_csv=writer, **kwargs), path)
-        elif args.jobs > 1:
-            with ProcessPoolExecutor(args.jobs) as pool:
-                for path, result in zip(args.movies, pool.map(_play, [(m, kwargs) for m in args.movies])):
-                    report(result, path)
-        else:
+    if args.csv_out and os.path.lexists(args.csv_out) and not args.force:
+        raise OutputExistsError(f"{args.csv_out} exists; pass --force to replace it")
+    if args.csv_out:
+        with open(args.csv_out, "w", newline="") as f:
+            f.write('#{"t_start": 0.0, "gym_version": "retro", "env_id": "%s"}\n' % ",".join(args.movies))
+            writer = csv.writer(f)
             for path in args.movies:
-                report(playback_movie(path, **kwargs), path)
-    except (RetroError, OSError) as e:
-        print(f"playback_movie: {e}", file=sys.stderr)
-        return 1
+                players = _players(path)
+                writer.writerow((["r"] if players == 1 else [f"r{p}" for p in range(players)]) + ["l", "t"])
+                report(_playback_file(path, monitor_csv=writer, **kwargs), path)
+    elif args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            for path, result in zip(args.movies, pool.map(_play, [(m, kwargs) for m in args.movies])):
+                report(result, path)
+    else:
+        for path in args.movies:
+            report(_playback_file(path, **kwargs), path)
     return 0
 
 

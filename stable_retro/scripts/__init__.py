@@ -1,0 +1,1 @@
+"""``stable_retro.scripts``: the same scripts as :mod:`retro.scripts`."""
