@@ -21,7 +21,8 @@ Differences from Gym Retro, on purpose:
 
 - Bad input raises :class:`~retro.errors.IntegrationError` naming the file
   and key (malformed JSON, a variable without ``address`` or ``type``, an
-  unknown type, op, measurement or condition) instead of ``load``
+  unknown type, op, measurement or condition, an ``address`` or ``mask``
+  beyond 64 bits: see :mod:`retro.data.numbers`) instead of ``load``
   returning False or skipping the entry. ``load``/``save`` still return
   True on success.
 - :meth:`reset` clears the previous snapshot, so the first frame after a
@@ -47,6 +48,7 @@ from retro.actions import ComboGroups, combo_groups
 from retro.data.integrations import Integrations, get_file_path
 from retro.data.lua import LuaContext, LuaScriptError
 from retro.data.memory import NO_MAPPING, Memory, ValueSpec, Writer
+from retro.data.numbers import ADDRESS, MASK, number
 from retro.data.ops import get_op
 from retro.data.scenario import Scenario, _check_player
 from retro.data.search import Search
@@ -82,17 +84,14 @@ class Variable:
         for key in ("address", "type"):
             if key not in raw:
                 raise IntegrationError(f"{where}: missing '{key}'")
-        address = raw["address"]
-        if isinstance(address, bool) or not isinstance(address, int) or address < 0:
-            raise IntegrationError(f"{where}.address: must be a non-negative integer, not {address!r}")
+        address = number(raw["address"], ADDRESS, f"{where}.address")
         try:
             dtype = parse_type(raw["type"])
         except IntegrationError as e:
             raise IntegrationError(f"{where}.type: {e}") from None
         mask = raw.get("mask")
         if mask is not None:
-            if isinstance(mask, bool) or not isinstance(mask, int):
-                raise IntegrationError(f"{where}.mask: must be an integer, not {mask!r}")
+            mask = number(mask, MASK, f"{where}.mask")
             if mask == ALL_ONES:
                 mask = None
         return cls(address, dtype, mask)

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from retro._fileutil import read_regular
+from retro.data.numbers import check_input_routes
 from retro.errors import GameNotFoundError, IntegrationError
 from retro.policy import GYM_RETRO, ApiPolicy
 from retro.systems import EMU_EXTENSIONS, SYSTEM_ALIASES, canonical_system
@@ -308,7 +309,10 @@ def game_system(game: str) -> Optional[str]:
 
 
 def read_json_object(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """An integration's JSON file that must hold an object (``IntegrationError`` otherwise)."""
+    """An integration's JSON file that must hold an object (``IntegrationError`` otherwise).
+
+    The numbers of ``input_routes`` are checked here (:mod:`retro.data.numbers`).
+    """
     try:
         doc = json.loads(read_regular(path))
     except OSError as e:
@@ -317,6 +321,8 @@ def read_json_object(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise IntegrationError(f"{os.fspath(path)}: not valid JSON: {e}") from e
     if not isinstance(doc, dict):
         raise IntegrationError(f"{os.fspath(path)}: expected a JSON object, got {type(doc).__name__}")
+    if "input_routes" in doc:  # the numbers of metadata.json and scenario variants the session reads
+        check_input_routes(doc["input_routes"], f"{os.fspath(path)}: input_routes")
     return doc
 
 

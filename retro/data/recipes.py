@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from retro.data.integrations import read_json_object
+from retro.data.numbers import FRAMES, number
 from retro.emulator import RetroEmulator
 from retro.errors import IntegrationError
 from retro.systems import SYSTEMS
@@ -118,11 +119,17 @@ def read_metadata(folder: Path) -> dict[str, Any]:
 def recipes(folder: Path) -> dict[str, tuple[list[Press], int]]:
     """The recorded recipes of a folder's states: ``{state: (presses, frames)}``."""
     out: dict[str, tuple[list[Press], int]] = {}
-    for name, r in read_metadata(folder).get(RECIPES_KEY, {}).items():
+    where = folder / "metadata.json"
+    recorded = read_metadata(folder).get(RECIPES_KEY, {})
+    if not isinstance(recorded, dict):
+        raise IntegrationError(f"{where}: {RECIPES_KEY} must be an object of recipes by state name")
+    for name, r in recorded.items():
         try:
-            out[name] = ([parse_press(s) for s in r["press"]], int(r["frames"]))
+            presses = [parse_press(s) for s in r["press"]]
+            frames = r["frames"]
         except (KeyError, TypeError, ValueError) as e:
-            raise IntegrationError(f"{folder / 'metadata.json'}: bad recipe for state {name!r}: {e}") from e
+            raise IntegrationError(f"{where}: bad recipe for state {name!r}: {e}") from e
+        out[name] = (presses, number(frames, FRAMES, f"{where}: {RECIPES_KEY}.{name}.frames"))
     return out
 
 

@@ -42,7 +42,11 @@ Choices where Gym Retro is buggy (§12.7-8 of the behaviour notes):
   snapshot on reset).
 - Stricter: an unknown ``op``, ``measurement`` or ``condition``, or a
   malformed value, raises :class:`~retro.errors.IntegrationError` naming the
-  file and the key, where Gym Retro silently used a default.
+  file and the key, where Gym Retro silently used a default. Numbers are
+  checked by :func:`retro.data.numbers.number`: a crop is 0 to 65536
+  pixels, a reference an integer within 64 bits (floats truncate), a reward
+  or penalty a finite number; ``NaN``, ``Infinity`` and numbers out of
+  range are errors.
 
 Rewards are Python floats (Gym Retro sums in float32).
 """
@@ -55,6 +59,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from retro.data.numbers import CROP, REFERENCE, REWARD, number
 from retro.data.ops import OPS, Op, get_op
 from retro._fileutil import read_regular
 from retro.errors import IntegrationError
@@ -180,18 +185,6 @@ def parse_script_ref(ref: Any, where: str) -> tuple[str, str]:
 
 # -- reading JSON -------------------------------------------------------------------
 
-def _int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise IntegrationError(f"{where} must be a number, not {value!r}")
-    return int(value)
-
-
-def _float(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise IntegrationError(f"{where} must be a number, not {value!r}")
-    return float(value)
-
-
 def _obj(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise IntegrationError(f"{where} must be an object, not {type(value).__name__}")
@@ -218,9 +211,9 @@ def _reward_spec(raw: Any, where: str) -> RewardSpec:
     return RewardSpec(
         measurement=_measurement(spec, "delta", where),
         op=_op(spec, where),
-        reference=_int(spec.get("reference", 0), f"{where}.reference"),
-        reward=_float(spec.get("reward", 0.0), f"{where}.reward"),
-        penalty=_float(spec.get("penalty", 0.0), f"{where}.penalty"),
+        reference=number(spec.get("reference", 0), REFERENCE, f"{where}.reference"),
+        reward=number(spec.get("reward", 0.0), REWARD, f"{where}.reward"),
+        penalty=number(spec.get("penalty", 0.0), REWARD, f"{where}.penalty"),
     )
 
 
@@ -229,7 +222,7 @@ def _done_spec(raw: Any, where: str) -> DoneSpec:
     return DoneSpec(
         measurement=_measurement(spec, "absolute", where),
         op=_op(spec, where),
-        reference=_int(spec.get("reference", 0), f"{where}.reference"),
+        reference=number(spec.get("reference", 0), REFERENCE, f"{where}.reference"),
     )
 
 
@@ -266,10 +259,8 @@ def _player_reward(raw: Any, where: str, into: PlayerReward) -> None:
 def _crop(raw: Any, where: str) -> tuple[int, int, int, int]:
     if not isinstance(raw, (list, tuple)) or len(raw) != 4:
         raise IntegrationError(f"{where} must be [x, y, width, height], not {raw!r}")
-    values = tuple(_int(v, f"{where}[{i}]") for i, v in enumerate(raw))
-    if any(v < 0 for v in values):
-        raise IntegrationError(f"{where} must not be negative: {raw!r}")
-    return values  # type: ignore[return-value]
+    x, y, w, h = (number(v, CROP, f"{where}[{i}]") for i, v in enumerate(raw))
+    return x, y, w, h
 
 
 def _actions(raw: Any, where: str) -> list[list[list[str]]]:
