@@ -8,13 +8,14 @@ import hashlib
 import http.client
 import json
 import os
+import queue
 import re
-import select
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -46,13 +47,24 @@ class Server:
             [sys.executable, "-m", "retro", "studio", *args, "--port", "0", "--integrations", str(root)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=str(root.parent))
         assert self.proc.stdout is not None
-        lines = []
+        lines: list[str] = []
+        # a thread reads the lines: select() on the pipe misses a line already read into the file's buffer
+        # together with the one before it (as "new integration ..." and the URL often arrive)
+        received: queue.Queue[str] = queue.Queue()
+        stdout = self.proc.stdout
+
+        def read() -> None:  # to the end: the server's later lines never fill the pipe either
+            for text in iter(stdout.readline, ""):
+                received.put(text)
+            received.put("")
+
+        threading.Thread(target=read, daemon=True).start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 1)
-            if not ready:
+            try:
+                line = received.get(timeout=1)
+            except queue.Empty:
                 continue
-            line = self.proc.stdout.readline()
             if not line:
                 break
             lines.append(line)
@@ -629,3 +641,341 @@ def test_a_scripted_atari_game_opens_with_its_lua(tmp_path: Path) -> None:
         Integrations.clear_custom_paths()
         for path in before:
             Integrations.add_custom_path(path)
+
+
+# -- hostile sockets and requests (no browser: an in-process server on 127.0.0.1 and raw WebSocket clients) ---
+
+
+class LiveStudio:
+    """``make_app`` served on 127.0.0.1 by an event loop on a thread of its own; tests drive it with ``run``."""
+
+    def __init__(self, root: Path) -> None:
+        import asyncio
+        import threading
+
+        import aiohttp
+        from aiohttp import web
+
+        from retro.studio.server import GAMES, make_app, new_token
+
+        self.root = root
+        self.token = new_token()
+        self.app = make_app(self.token, str(root), GAME)
+        self.games = self.app[GAMES]
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="studio-test-loop", daemon=True)
+        self.thread.start()
+
+        async def start() -> tuple[web.AppRunner, aiohttp.ClientSession]:
+            runner = web.AppRunner(self.app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            return runner, aiohttp.ClientSession()
+
+        self.runner, self.session = self.run(start())
+        self.port = self.runner.addresses[0][1]
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def run(self, coro: Any, timeout: float = 120) -> Any:
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def ws_url(self, game: str = GAME) -> str:
+        return f"{self.base}/ws?" + urllib.parse.urlencode({"token": self.token, "game": game})
+
+    async def connect(self, game: str = GAME) -> tuple[Any, dict[str, Any]]:
+        """A socket and its hello message."""
+        ws = await self.session.ws_connect(self.ws_url(game), max_msg_size=0)
+        while True:
+            msg = await ws.receive(timeout=60)
+            if msg.type.name != "TEXT":
+                assert msg.type.name == "BINARY", msg
+                continue
+            doc = json.loads(msg.data)
+            if doc["type"] == "hello":
+                return ws, doc
+
+    def slots_free(self, timeout: float = 30) -> bool:
+        """Wait until no game is reserved or playing and no game thread is left."""
+        import threading
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            games = [t for t in threading.enumerate() if t.name.startswith("studio-") and t.name != "studio-test-loop"]
+            if self.games.slots == 0 and not self.games.playing and not games:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self.session.close()
+            await self.runner.cleanup()
+
+        self.run(stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+async def ask(ws: Any, text: str | bytes) -> list[dict[str, Any]]:
+    """Send ``text`` and then a status request; every reply up to the status's (which must succeed)."""
+    if isinstance(text, bytes):
+        await ws.send_bytes(text)
+    else:
+        await ws.send_str(text)
+    await ws.send_str(json.dumps({"id": "sync", "cmd": "status"}))
+    replies = []
+    while True:
+        msg = await ws.receive(timeout=60)
+        assert msg.type.name in ("TEXT", "BINARY"), f"the socket ended: {msg}"
+        if msg.type.name == "BINARY":
+            continue
+        doc = json.loads(msg.data)
+        if doc["type"] != "reply":
+            continue
+        if doc["id"] == "sync":
+            assert doc["ok"] and doc["result"]["type"] == "status", doc
+            return replies
+        replies.append(doc)
+
+
+async def close_all(sockets: list[Any]) -> None:
+    import asyncio
+
+    await asyncio.gather(*(ws.close() for ws in sockets))
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio]:
+    root = tmp_path_factory.mktemp("live") / "custom"
+    root.mkdir()
+    before = Integrations.custom_paths()
+    Integrations.add_custom_path(str(root))
+    studio = LiveStudio(root)
+    try:
+        yield studio
+    finally:
+        studio.close()
+        Integrations.clear_custom_paths()
+        for path in before:
+            Integrations.add_custom_path(path)
+
+
+def test_a_burst_of_sockets_never_opens_more_games_than_the_limit(live: LiveStudio) -> None:
+    import asyncio
+    import threading
+
+    from retro.studio.server import MAX_GAMES
+
+    peak = {"slots": 0, "threads": 0}
+
+    async def burst() -> list[tuple[Any, dict[str, Any]]]:
+        async def watch() -> None:
+            while True:
+                peak["slots"] = max(peak["slots"], live.games.slots)
+                threads = sum(t.name.startswith("studio-" + GAME) for t in threading.enumerate())
+                peak["threads"] = max(peak["threads"], threads)
+                await asyncio.sleep(0.002)
+        watcher = asyncio.ensure_future(watch())
+        try:
+            return await asyncio.gather(*(live.connect() for _ in range(50)))
+        finally:
+            watcher.cancel()
+
+    opened = live.run(burst())
+    try:
+        ok = [hello for _ws, hello in opened if hello["ok"]]
+        refused = [hello for _ws, hello in opened if not hello["ok"]]
+        assert len(ok) == MAX_GAMES and len(refused) == 50 - MAX_GAMES
+        assert peak["slots"] <= MAX_GAMES and peak["threads"] <= MAX_GAMES, peak
+        for hello in refused:
+            assert hello["error_type"] == "Busy" and f"at most {MAX_GAMES} games" in hello["error"], hello
+        # the refused sockets are closed by the server; the games play on
+        ws, _ = next((ws, hello) for ws, hello in opened if hello["ok"])
+        assert live.run(ask(ws, json.dumps({"id": 1, "cmd": "describe"})))[0]["ok"]
+    finally:
+        live.run(close_all([ws for ws, _ in opened]))
+    assert live.slots_free(), (live.games.slots, live.games.playing)
+    ws, hello = live.run(live.connect())
+    assert hello["ok"]
+    live.run(ws.close())
+    assert live.slots_free()
+
+
+def test_failed_and_dropped_opens_give_their_slot_back(live: LiveStudio) -> None:
+    import asyncio
+
+    from retro.studio.server import MAX_GAMES
+
+    async def failing() -> list[dict[str, Any]]:
+        sockets = await asyncio.gather(*(live.connect("NoSuchGame-Genesis") for _ in range(MAX_GAMES)))
+        await asyncio.gather(*(ws.close() for ws, _ in sockets))
+        return [hello for _, hello in sockets]
+
+    for _ in range(3):  # each round fills every slot; a slot a failed open kept would refuse the next round
+        for hello in live.run(failing()):
+            assert not hello["ok"] and "has no integration" in hello["error"], hello
+        assert live.slots_free()
+
+    async def dropped() -> None:  # tabs that go away while their game is still opening
+        sockets = await asyncio.gather(*(live.session.ws_connect(live.ws_url()) for _ in range(2 * MAX_GAMES)))
+        await asyncio.gather(*(ws.close() for ws in sockets))
+
+    live.run(dropped())
+    assert live.slots_free()
+    ws, hello = live.run(live.connect())
+    assert hello["ok"]
+    live.run(ws.close())
+    assert live.slots_free()
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+MALFORMED: list[tuple[str, str | bytes, str]] = [
+    ("deep array", DEEP, "message"),
+    ("deep args", '{"id": 7, "cmd": "step", "args": {"frames": ' + "[" * 5000 + "1" + "]" * 5000 + "}}", "message"),
+    ("deep scenario", json.dumps({"id": 7, "cmd": "validate_scenario", "args": {"doc": {}}})[:-3]
+     + '{"a": ' * 40 + "1" + "}" * 40 + "}}", "message"),
+    ("frames Infinity", '{"id": 7, "cmd": "step", "args": {"frames": Infinity}}', "args.frames"),
+    ("frames -Infinity", '{"id": 7, "cmd": "step", "args": {"frames": -Infinity}}', "args.frames"),
+    ("frames NaN", '{"id": 7, "cmd": "step", "args": {"frames": NaN}}', "args.frames"),
+    ("frames 1e400", '{"id": 7, "cmd": "step", "args": {"frames": 1e400}}', "args.frames"),
+    ("frames huge", '{"id": 7, "cmd": "step", "args": {"frames": ' + "9" * 4000 + "}}", "args.frames"),
+    ("address 1e400", '{"id": 7, "cmd": "set_variable", "args": {"name": "x", "address": 1e400, "type": "|u1"}}',
+     "args.address"),
+    ("address negative", '{"id": 7, "cmd": "set_variable", "args": {"name": "x", "address": -1, "type": "|u1"}}',
+     "args.address"),
+    ("speed NaN", '{"id": 7, "cmd": "speed", "args": {"speed": NaN}}', "args.speed"),
+    ("speed 1e400", '{"id": 7, "cmd": "speed", "args": {"speed": 1e400}}', "args.speed"),
+    ("speed a huge integer", '{"id": 7, "cmd": "speed", "args": {"speed": %d}}' % 10**400, "args.speed"),
+    ("seek 2**70", '{"id": 7, "cmd": "seek", "args": {"frame": %d}}' % 2**70, "args.frame"),
+    ("search value 1e400", '{"id": 7, "cmd": "search_value", "args": {"name": "s", "value": 1e400}}', "args.value"),
+    ("NaN in a scenario", '{"id": 7, "cmd": "validate_scenario", "args": {"doc": {"reward": NaN}}}', "args.doc.reward"),
+    ("huge name", json.dumps({"id": 7, "cmd": "save_state", "args": {"name": "a" * 500_000}}), "args.name"),
+    ("huge message", json.dumps({"id": 7, "cmd": "status", "pad": "a" * (2 << 20)}), "message"),
+    ("frames a string", '{"id": 7, "cmd": "step", "args": {"frames": "3"}}', "args.frames"),
+    ("frames a float", '{"id": 7, "cmd": "step", "args": {"frames": 2.5}}', "args.frames"),
+    ("paused a number", '{"id": 7, "cmd": "pause", "args": {"paused": 1}}', "args.paused"),
+    ("args an array", '{"id": 7, "cmd": "step", "args": [1]}', "args"),
+    ("unknown field", '{"id": 7, "cmd": "step", "args": {"frames": 1, "bogus": 2}}', "args.bogus"),
+    ("missing field", '{"id": 7, "cmd": "set_variable", "args": {"name": "x"}}', "args.address"),
+    ("cmd a number", '{"id": 7, "cmd": 5}', "cmd"),
+    ("unknown cmd", '{"id": 7, "cmd": "rm -rf"}', "cmd"),
+    ("no cmd", '{"id": 7}', "cmd"),
+    ("id an object", '{"id": {}, "cmd": "status"}', "id"),
+    ("mask a string", '{"cmd": "input", "mask": "all"}', "mask"),
+    ("mask too large", '{"cmd": "input", "mask": %d}' % 2**40, "mask"),
+    ("types not strings", '{"id": 7, "cmd": "search_start", "args": {"name": "s", "types": [1]}}', "args.types[0]"),
+    ("an array", "[1, 2, 3]", "message"),
+    ("a bare NaN", "NaN", "message"),
+    ("not JSON", "{cmd: status}", "message"),
+    ("not UTF-8 JSON", b"\xff\xfe{}", "message"),
+]
+
+
+@pytest.mark.parametrize("label, text, field", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_a_malformed_message_gets_a_typed_error_and_the_socket_stays(
+        live: LiveStudio, label: str, text: str | bytes, field: str) -> None:
+    ws, hello = live.run(live.connect())
+    try:
+        assert hello["ok"]
+        replies = live.run(ask(ws, text))
+        assert len(replies) == 1, replies
+        reply = replies[0]
+        assert reply["ok"] is False and reply["error_type"] == "BadMessage", reply
+        assert reply["field"] == field and reply["error"].startswith(field + ":"), reply
+        assert "internal error" not in reply["error"]
+        assert reply["id"] == (7 if isinstance(text, str) and text.startswith('{"id": 7') and label not in (
+            "deep args", "deep scenario", "huge message") else None), reply
+    finally:
+        live.run(ws.close())
+
+
+def test_malformed_requests_get_typed_errors(live: LiveStudio) -> None:
+    import asyncio
+
+    async def get(path: str, query: list[tuple[str, str]]) -> tuple[int, Any]:
+        async with live.session.get(live.base + path, params=[("token", live.token), *query]) as r:
+            return r.status, await r.json()
+
+    cases = [("/api/file", [("game", GAME), ("name", "a" * 2000 + ".json")], "name"),
+             ("/api/file", [("game", GAME), ("name", "data.json"), ("name", "x.json")], "name"),
+             ("/api/file", [("name", "data.json")], "game"),
+             ("/api/file", [("game", GAME), ("name", "data.json"), ("evil", "1")], "evil")]
+    for path, query, field in cases:
+        status, body = live.run(get(path, query))
+        assert status == 400 and body["field"] == field and body["error_type"] == "BadMessage", body
+    status, body = live.run(get("/api/file", [("game", GAME), ("name", "data.json")]))
+    assert status in (200, 404)
+    # a refused socket query is a typed hello
+    ws, hello = live.run(live.connect("x" * 2000))
+    assert not hello["ok"] and hello["field"] == "game" and hello["error_type"] == "BadMessage"
+    live.run(ws.close())
+    del asyncio
+
+
+def test_random_malformed_messages_never_give_an_internal_error(live: LiveStudio) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from retro.studio.protocol import BadMessage, parse_message
+
+    ws, hello = live.run(live.connect())
+    assert hello["ok"]
+    scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=-2**80, max_value=2**80)
+               | st.floats() | st.text(max_size=20) | st.sampled_from(["", "|u1", ">u2", "../x", "\0", 10**400, -2**64]))
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+    # commands whose schema-valid forms only read (or are harmless), so a message that happens to be valid is cheap
+    cmds = st.sampled_from(["status", "describe", "files", "candidates", "watch", "scenario", "validate_scenario",
+                            "search_value", "search_relation", "speed", "pause", "input", "step", "seek", "nope"])
+    messages = st.one_of(
+        st.fixed_dictionaries({"id": values, "cmd": cmds, "args": values}).map(json.dumps),
+        st.fixed_dictionaries({"id": st.integers(0, 100), "cmd": cmds},
+                              optional={"args": st.dictionaries(st.sampled_from(
+                                  ["frames", "name", "speed", "value", "doc", "paused", "frame", "x"]), values),
+                                  "mask": values}).map(json.dumps),
+        values.map(json.dumps),
+        st.text(max_size=60),
+    )
+
+    def run_example(text: str) -> None:
+        try:
+            message = parse_message(text)
+        except BadMessage:
+            message = None
+        if message is not None and message.cmd == "step" and message.args.get("frames", 1) > 30:
+            return  # valid and slow: not what this property is about
+        for reply in live.run(ask(ws, text)):
+            assert "internal error" not in reply["error" if not reply["ok"] else "type"], (text, reply)
+            if not reply["ok"]:
+                assert reply.get("error_type"), reply
+            if message is None:
+                assert reply["error_type"] == "BadMessage" and reply["field"], (text, reply)
+
+    try:
+        settings(max_examples=60, deadline=None)(given(messages)(run_example))()
+    finally:
+        live.run(ws.close())
+
+
+def test_the_parser_refuses_any_text_with_a_typed_error() -> None:
+    """Whatever bytes or text arrive, :func:`parse_message` returns a message or raises :class:`BadMessage`."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from retro.studio.protocol import BadMessage, parse_message
+
+    pieces = st.sampled_from(['{"id": 1, "cmd": "step", "args": {"frames": ', "[", "]", "{", "}", '"', "\\", ",", ":",
+                              "NaN", "Infinity", "-Infinity", "1e400", "9" * 30, "null", "true", '"cmd"', '"args"'])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=40).map("".join) | st.text(max_size=80) | st.binary(max_size=80))
+    def check(text: str | bytes) -> None:
+        try:
+            parse_message(text)
+        except BadMessage as e:
+            assert e.field and str(e).startswith(e.field + ":")
+
+    check()

@@ -13,11 +13,22 @@ and gets ``{"type": "reply", "id": n, "ok": true, "result": ...}`` or
 "mask": m}`` sets the held buttons without a reply. The server sends frames
 as binary messages (see :mod:`retro.studio.game`) and ``status``,
 ``export`` and ``hello`` JSON messages.
+
+Everything the page sends is checked by :mod:`retro.studio.protocol` before
+it is acted on: a malformed or out-of-range message is answered
+``{"type": "reply", "id": n, "ok": false, "error": "args.frames: ...",
+"error_type": "BadMessage", "field": "args.frames"}`` (``id`` null when the
+message has none usable) and the socket stays open. Every error reply
+carries ``error_type``. At most :data:`MAX_GAMES` games play at once: a
+socket takes a slot before it awaits anything and gives it back however it
+ends; the sockets beyond the limit get ``{"type": "hello", "ok": false,
+"error": "busy: ...", "error_type": "Busy"}`` and are closed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -33,15 +44,20 @@ from aiohttp import WSMsgType, web
 from retro.data import list_games, Integrations
 from retro.errors import RetroError
 from retro.studio.game import StudioGame
+from retro.studio.protocol import MAX_MESSAGE_BYTES, BadMessage, Message, check_query, parse_message
 from retro.studio.workspace import (
-    MAX_JSON_BYTES, MAX_UPLOAD_BYTES, ContentTooLarge, StudioPathError, Workspace, create_integration, safe_name,
+    MAX_UPLOAD_BYTES, ContentTooLarge, StudioPathError, Workspace, create_integration, safe_name,
 )
 
-__all__ = ["make_app", "serve", "TOKEN_HEADER", "MAX_GAMES"]
+__all__ = ["make_app", "serve", "TOKEN_HEADER", "MAX_GAMES", "MAX_PENDING", "Busy", "Games", "GAMES"]
 
 TOKEN_HEADER = "X-Retro-Token"
 #: Games (tabs) played at once by one server.
 MAX_GAMES = 8
+#: Commands of one socket waiting for the game at once; more are answered "busy" at once.
+MAX_PENDING = 32
+#: Text messages queued for one socket; status notices beyond it are dropped, replies wait for room.
+_MAX_QUEUED = 256
 _STATIC = ("index.html", "studio.js", "studio.css")
 _DOWNLOADS = (".mp4", ".bk2", ".state", ".json")
 _COMMANDS = {
@@ -55,6 +71,18 @@ _COMMANDS = {
     "export_movie": "export_movie", "files": "files", "describe": "describe", "status": "status",
 }
 log = logging.getLogger("retro.studio")
+
+
+class Games:
+    """The games of one server: ``slots`` counts those reserved or playing (at most :data:`MAX_GAMES`)."""
+
+    def __init__(self) -> None:
+        self.slots = 0
+        self.playing: set[StudioGame] = set()
+
+
+#: Where an application keeps its :class:`Games`.
+GAMES: web.AppKey[Games] = web.AppKey("retro_studio_games", Games)
 _USER_ERRORS = (RetroError, OSError, ValueError, KeyError, TypeError)
 
 
@@ -73,7 +101,7 @@ def make_app(token: str, root: str, game: str | None = None, state: str | None =
         return await handler(request)
 
     app = web.Application(middlewares=[guard], client_max_size=MAX_UPLOAD_BYTES)
-    app["games"] = set()
+    app[GAMES] = games_ = Games()  # a slot is taken before any await and given back however the socket ends
 
     async def page(request: web.Request) -> web.Response:
         name = request.match_info.get("name", "index.html")
@@ -91,39 +119,61 @@ def make_app(token: str, root: str, game: str | None = None, state: str | None =
 
     async def download(request: web.Request) -> web.StreamResponse:
         try:
-            name = request.query["name"]
+            query = check_query("/api/file", request.query)
+            name = query["name"]
             suffix = os.path.splitext(name)[1]
             if suffix not in _DOWNLOADS:
                 raise StudioPathError(f"only {', '.join(_DOWNLOADS)} files can be downloaded")
-            path = Workspace(request.query["game"], root).path(name, suffix)
-        except (KeyError, StudioPathError) as e:
-            return web.json_response({"error": str(e)}, status=400)
+            path = Workspace(query["game"], root).path(name, suffix)
+        except (BadMessage, StudioPathError) as e:
+            return _error_response(e, 400)
         if not os.path.isfile(path):
             return web.json_response({"error": f"no file {name}"}, status=404)
         return web.FileResponse(path)
 
     async def upload_movie(request: web.Request) -> web.Response:
         async def work() -> dict[str, Any]:
-            ws = Workspace(request.query["game"], root)
-            name = safe_name(request.query["name"], ".bk2")
+            query = check_query("/api/movie", request.query)
+            ws = Workspace(query["game"], root)
+            name = safe_name(query["name"], ".bk2")
             body = await _body(request)
             return {"path": await asyncio.to_thread(_store_movie, ws, name, body)}
         return await _answer_upload(work())
 
     async def new_integration(request: web.Request) -> web.Response:
         async def work() -> dict[str, Any]:
-            filename = request.query["filename"]
+            query = check_query("/api/new", request.query)
+            filename = query["filename"]
             ext = os.path.splitext(filename)[1].lower()
             if not ext or not ext[1:].isalnum():
                 raise StudioPathError(f"{filename!r}: a ROM file name ends in its system's extension")
             body = await _body(request)
-            return {"game": await asyncio.to_thread(_new_game, body, ext, root, request.query.get("name") or None)}
+            return {"game": await asyncio.to_thread(_new_game, body, ext, root, query.get("name") or None)}
         return await _answer_upload(work())
 
     async def socket(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(max_msg_size=MAX_JSON_BYTES, heartbeat=30, compress=False)
-        await ws.prepare(request)
-        await _play(ws, request, app, root)
+        # a message up to 4x the bound is read and answered as too large; a larger one closes the socket (1009)
+        ws = web.WebSocketResponse(max_msg_size=4 * MAX_MESSAGE_BYTES, heartbeat=30, compress=False)
+        if games_.slots >= MAX_GAMES:  # checked and taken with no await between: the count cannot be raced
+            await ws.prepare(request)
+            with contextlib.suppress(ConnectionError, RuntimeError):  # the tab may be gone already
+                await ws.send_json({"type": "hello", "ok": False, "error_type": Busy.__name__,
+                                    "error": f"busy: at most {MAX_GAMES} games play at once; close a tab and retry"})
+                await ws.close()
+            return ws
+        games_.slots += 1
+        released = False
+
+        def release(_: object = None) -> None:
+            nonlocal released
+            if not released:
+                released = True
+                games_.slots -= 1
+        try:
+            await ws.prepare(request)
+            await _play(ws, request, app, root, release)
+        finally:
+            release()  # _play gives the slot back once its game is closed; this covers every other way out
         return ws
 
     app.router.add_get("/", page)
@@ -144,7 +194,14 @@ async def _answer_upload(work: Awaitable[dict[str, Any]]) -> web.Response:
     except (web.HTTPRequestEntityTooLarge, ContentTooLarge) as e:
         return web.json_response({"error": f"larger than {MAX_UPLOAD_BYTES} bytes: {e}"}, status=413)
     except _USER_ERRORS as e:
-        return web.json_response({"error": str(e)}, status=400)
+        return _error_response(e, 400)
+
+
+def _error_response(e: Exception, status: int) -> web.Response:
+    body: dict[str, Any] = {"error": str(e), "error_type": type(e).__name__}
+    if isinstance(e, BadMessage):
+        body["field"] = e.field
+    return web.json_response(body, status=status)
 
 
 async def _body(request: web.Request) -> bytes:
@@ -174,27 +231,34 @@ def _new_game(body: bytes, ext: str, root: str, name: str | None) -> str:
         return create_integration(rom, root, name or "Untitled")
 
 
-async def _play(ws: web.WebSocketResponse, request: web.Request, app: web.Application, root: str) -> None:
-    """One tab: a game of its own, frames out, commands in."""
+async def _play(ws: web.WebSocketResponse, request: web.Request, app: web.Application, root: str,
+                release: Callable[[], None]) -> None:
+    """One tab: a game of its own, frames out, commands in. ``release`` gives the game's slot back."""
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
+    room = asyncio.Event()  # set while the text queue has room
+    room.set()
     texts: list[str] = []
     latest: list[bytes | None] = [None]
+    pending: set[asyncio.Future[None]] = set()
 
     def set_frame(frame: bytes) -> None:
         latest[0] = frame
         wake.set()
 
-    def put_text(text: str) -> None:
-        if len(texts) < 256:
-            texts.append(text)
+    def put_text(text: str, droppable: bool = False) -> None:
+        if droppable and len(texts) >= _MAX_QUEUED:
+            return  # a status notice: the next one says the same, newer
+        texts.append(text)
+        if len(texts) >= _MAX_QUEUED:
+            room.clear()
         wake.set()
 
     def publish(frame: bytes) -> None:  # game thread
         loop.call_soon_threadsafe(set_frame, frame)
 
     def notify(message: dict[str, Any]) -> None:  # game or export thread
-        loop.call_soon_threadsafe(put_text, json.dumps(message))
+        loop.call_soon_threadsafe(put_text, json.dumps(message, default=_jsonable), message.get("type") == "status")
 
     async def sender() -> None:
         try:
@@ -203,72 +267,104 @@ async def _play(ws: web.WebSocketResponse, request: web.Request, app: web.Applic
                 wake.clear()
                 while texts:
                     await ws.send_str(texts.pop(0))
+                    if len(texts) < _MAX_QUEUED:
+                        room.set()
                 frame, latest[0] = latest[0], None
                 if frame is not None:
                     await ws.send_bytes(frame)
         except (ConnectionError, RuntimeError):  # the tab went away mid-send
             pass
+        finally:
+            room.set()  # nothing waits for a queue nobody drains
 
-    game_id = request.query.get("game", "")
-    if len(app["games"]) >= MAX_GAMES:
-        await ws.send_json({"type": "hello", "ok": False, "error": f"at most {MAX_GAMES} games at once"})
-        return
+    async def refuse(e: BaseException) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):  # the tab may be gone already
+            await ws.send_json({"type": "hello", "ok": False, "error": str(e), "error_type": type(e).__name__,
+                                **({"field": e.field} if isinstance(e, BadMessage) else {})})
+
+    game: StudioGame | None = None
     try:
-        workspace = await asyncio.to_thread(Workspace.open, game_id, root)
-        game = StudioGame(game_id, workspace, request.query.get("state") or None, publish, notify)
-    except _USER_ERRORS as e:
-        await ws.send_json({"type": "hello", "ok": False, "error": str(e)})
-        return
-    app["games"].add(game)
-    try:
-        described = await asyncio.wrap_future(game.ready)
-    except Exception as e:  # the game did not open: the page says why
-        app["games"].discard(game)
-        if not isinstance(e, _USER_ERRORS):
-            log.exception("opening %s failed", game_id)
-        await ws.send_json({"type": "hello", "ok": False, "error": str(e)})
-        return
-    task = asyncio.create_task(sender())
-    try:
-        put_text(json.dumps({"type": "hello", "ok": True, **described}))
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            try:
-                request_doc = json.loads(msg.data)
-                cmd = request_doc.get("cmd")
-            except (ValueError, AttributeError):
-                continue
-            if cmd == "input":
-                mask = request_doc.get("mask", 0)
-                if isinstance(mask, int) and not isinstance(mask, bool):
-                    game.set_input(mask)
-                continue
-            asyncio.ensure_future(_answer(game, request_doc, put_text))
+        try:
+            query = check_query("/ws", request.query)
+            workspace = await asyncio.to_thread(Workspace.open, query["game"], root)
+            game = StudioGame(query["game"], workspace, query.get("state") or None, publish, notify)
+            app[GAMES].playing.add(game)
+            described = await asyncio.wrap_future(game.ready)
+        except Exception as e:  # the game did not open: the page says why
+            if not isinstance(e, _USER_ERRORS):
+                log.exception("opening %s failed", request.query.get("game"))
+            await refuse(e)
+            return
+        task = asyncio.create_task(sender())
+        try:
+            put_text(json.dumps({"type": "hello", "ok": True, **described}, default=_jsonable))
+            async for msg in ws:
+                if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                await room.wait()  # replies are never dropped: a client that does not read stops being read
+                try:
+                    if msg.type == WSMsgType.BINARY:
+                        raise BadMessage("message", "expected a text message of JSON, got a binary one")
+                    message = parse_message(msg.data)
+                except BadMessage as e:
+                    put_text(json.dumps(_error_reply(e.id, e)))
+                    continue
+                if message.cmd == "input":
+                    game.set_input(message.args.get("mask", 0))
+                    continue
+                if len(pending) >= MAX_PENDING:
+                    busy = Busy(f"busy: {MAX_PENDING} commands are waiting already; wait for their replies")
+                    put_text(json.dumps(_error_reply(message.id, busy)))
+                    continue
+                fut = asyncio.ensure_future(_answer(game, message, put_text))
+                pending.add(fut)
+                fut.add_done_callback(pending.discard)
+        finally:
+            task.cancel()
+            for waiting in list(pending):  # their game is closing: nobody is left to answer them
+                waiting.cancel()
     finally:
-        task.cancel()
-        app["games"].discard(game)
-        await asyncio.to_thread(game.close)
+        if game is None:
+            release()
+        else:
+            app[GAMES].playing.discard(game)
+            closing: asyncio.Future[None] = asyncio.ensure_future(asyncio.to_thread(game.close))
+            closing.add_done_callback(lambda _: release())  # the slot is free once the game's thread has ended
+            await asyncio.shield(closing)
 
 
-async def _answer(game: StudioGame, doc: dict[str, Any], put_text: Callable[[str], None]) -> None:
-    ident = doc.get("id")
-    method = _COMMANDS.get(doc.get("cmd", ""))
-    reply: dict[str, Any] = {"type": "reply", "id": ident}
+class Busy(RetroError, RuntimeError):
+    """The server is at a limit (games at once, commands waiting): retry later."""
+
+
+def _error_reply(ident: Any, e: BaseException) -> dict[str, Any]:
+    if isinstance(e, RetroError):
+        text = str(e)
+    else:
+        text = f"{type(e).__name__}: {e}"
+    reply: dict[str, Any] = {"type": "reply", "id": ident, "ok": False, "error": text, "error_type": type(e).__name__}
+    if isinstance(e, BadMessage):
+        reply["field"] = e.field
+    return reply
+
+
+async def _answer(game: StudioGame, message: Message, put_text: Callable[[str], None]) -> None:
+    method = getattr(game, _COMMANDS[message.cmd])
     try:
-        if method is None:
-            raise ValueError(f"unknown command {doc.get('cmd')!r}")
-        args = doc.get("args") or {}
-        if not isinstance(args, dict):
-            raise TypeError("args must be an object")
-        result = await asyncio.wrap_future(game.call(getattr(game, method), **args))
-        reply.update(ok=True, result=result)
+        result = await asyncio.wrap_future(game.call(method, **message.args))
+        reply: dict[str, Any] = {"type": "reply", "id": message.id, "ok": True, "result": result}
     except _USER_ERRORS as e:
-        reply.update(ok=False, error=f"{type(e).__name__}: {e}" if not isinstance(e, RetroError) else str(e))
+        reply = _error_reply(message.id, e)
     except Exception as e:  # never leaves the socket without an answer
-        log.exception("studio command %s failed", doc.get("cmd"))
-        reply.update(ok=False, error=f"internal error: {e!r}")
-    put_text(json.dumps(reply, default=_jsonable))
+        log.exception("studio command %s failed", message.cmd)
+        reply = _error_reply(message.id, e)
+        reply["error"] = f"internal error: {e!r}"
+    try:
+        text = json.dumps(reply, default=_jsonable)
+    except (TypeError, ValueError) as e:
+        log.exception("studio command %s: its result is not JSON", message.cmd)
+        text = json.dumps(_error_reply(message.id, e) | {"error": f"internal error: {e!r}"})
+    put_text(text)
 
 
 def _jsonable(value: Any) -> Any:
@@ -298,6 +394,6 @@ async def serve(root: str, game: str | None, state: str | None, host: str = "127
     try:
         await asyncio.Event().wait()
     finally:
-        for game_ in list(app["games"]):
+        for game_ in list(app[GAMES].playing):
             await asyncio.to_thread(game_.close)
         await runner.cleanup()
