@@ -142,7 +142,8 @@ class RetroEnv(gymnasium.Env):
     has played its first frame and the frame the env plays when it is made,
     and ``reset()`` plays one more. Later resets power the game on again and
     play the same frames, so every episode starts as the first
-    (``power_cycle_on_reset``, default True); ``power_cycle_on_reset=False``
+    (``power_cycle_on_reset``: True by default under ``import retro``, False
+    under ``import stable_retro``, from :attr:`policy`); ``power_cycle_on_reset=False``
     resets as Gym Retro and stable-retro do, releasing the buttons and
     playing one frame while the game runs on.
 
@@ -196,7 +197,8 @@ class RetroEnv(gymnasium.Env):
     movie_id = _delegate("movie_id", "The number of the next auto-recorded movie.", settable=True)
     power_cycle_on_reset = _delegate(
         "power_cycle_on_reset", "Whether a reset after the first, from power-on, power-cycles the game "
-        "(True, the default) or lets it run on as stable-retro's does (settable).", settable=True)
+        "(True) or lets it run on as stable-retro's does (False); the default is the policy's (settable).",
+        settable=True)
 
     def __init__(
         self,
