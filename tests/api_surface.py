@@ -4,11 +4,16 @@ Run by tests/test_stable_retro_api.py under this project and under stable-retro
 1.0.1 in its own virtualenv: for each public module, its public names; for
 each function and method, its parameters (name, kind, default) where Python
 can tell them (pybind11's compiled classes give only their method names).
+A module that cannot be imported (no display, a missing optional package) is
+read from its source instead: its top-level functions and classes and the
+methods each class defines, with their parameters.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import inspect
 import json
 import sys
@@ -21,7 +26,8 @@ MODULES = [
     "stable_retro.scripts.import_path", "stable_retro.scripts.import_sega_classics",
     "stable_retro.examples.discretizer", "stable_retro.examples.interactive", "stable_retro.examples.random_agent",
     "stable_retro.examples.retro_interactive", "stable_retro.examples.trivial_random_agent",
-    "stable_retro.examples.trivial_random_agent_multiplayer",
+    "stable_retro.examples.trivial_random_agent_multiplayer", "stable_retro.examples.brute",
+    "stable_retro.examples.determinism", "stable_retro.examples.ppo",
 ]
 
 
@@ -71,13 +77,49 @@ def describe(module: types.ModuleType) -> dict[str, Any]:
     return out
 
 
+def source_params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[list[Any]]:
+    """A function's parameters as ``params`` gives them, read from its source (a default shows as ``"..."``)."""
+    a = fn.args
+    positional = [*a.posonlyargs, *a.args]
+    defaults: list[Any] = [None] * (len(positional) - len(a.defaults)) + ["..."] * len(a.defaults)
+    out = [[p.arg, "POSITIONAL_ONLY" if i < len(a.posonlyargs) else "POSITIONAL_OR_KEYWORD", defaults[i]]
+           for i, p in enumerate(positional)]
+    if a.vararg:
+        out.append([a.vararg.arg, "VAR_POSITIONAL", None])
+    out += [[p.arg, "KEYWORD_ONLY", None if d is None else "..."] for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+    if a.kwarg:
+        out.append([a.kwarg.arg, "VAR_KEYWORD", None])
+    return out
+
+
+def describe_source(name: str) -> dict[str, Any]:
+    """The public top-level functions and classes of module ``name``, read from its source without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        return {}
+    with open(spec.origin, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    out: dict[str, Any] = {}
+    for node in tree.body:
+        if node.name.startswith("_") if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else True:
+            continue
+        if isinstance(node, ast.FunctionDef):
+            out[node.name] = ["function", source_params(node)]
+        else:
+            methods = {m.name: m for m in node.body if isinstance(m, ast.FunctionDef)}
+            init = methods.get("__init__")
+            out[node.name] = ["class", source_params(init) if init else None,
+                              {n: ["method", source_params(m)] for n, m in methods.items() if not n.startswith("_")}]
+    return out
+
+
 def main() -> None:
     result: dict[str, Any] = {}
     for name in MODULES:
         try:
             module = importlib.import_module(name)
         except Exception as e:  # noqa: BLE001 - a module of theirs that cannot import here (no display, pyglet)
-            result[name] = ["unimportable", f"{type(e).__name__}: {e}"]
+            result[name] = ["unimportable", f"{type(e).__name__}: {e}", describe_source(name)]
             continue
         result[name] = ["module", describe(module)]
     json.dump(result, sys.stdout)
