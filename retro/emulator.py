@@ -9,97 +9,89 @@ Retro does.
 from __future__ import annotations
 
 import os
-import zipfile
+from collections import deque
 from typing import Any, Mapping
 
 import numpy as np
 
-from collections import deque
-
 from retro import _state_probe, paths
 from retro._buttons import pack_buttons
-from retro._core import Emulator, reuse_core_copies
-from retro._restore import RestorePolicy, choose as choose_restore_policy
-from retro._statecmp import host_pointer_spans
+from retro._core import Emulator
 from retro._workers import StepPool
 from retro.cores import CoreLocation, core_for_system
-from retro.errors import ContentLoadError, RomNotFoundError, StateError, UnknownSystemError
+from retro.errors import StateError, UnknownSystemError
 from retro.policy import GYM_RETRO, ApiPolicy
-from retro.systems import SYSTEMS, SystemInfo, canonical_system, load_core_info as _load_core_info, \
-    system_for_rom, system_names
+from retro.profiles import CoreProfile, RestorePolicy, audio_options, core_for_state, profile_for
+from retro.systems import SYSTEMS, SystemInfo, canonical_system, check_rom_file, \
+    load_core_info as _load_core_info, system_for_rom, system_names
 
-__all__ = ["RetroEmulator", "CoreDescription", "StepPool", "pack_buttons"]
+__all__ = ["RetroEmulator", "CoreDescription", "CoreHost", "StepPool", "pack_buttons", "core_for_state",
+           "audio_options"]
 
-#: Per-core behaviour, keyed by the core's library name.
-#: ``restore`` names the restore policy (see :mod:`retro._restore`): Stella
-#: keeps state outside its save states, so a restore must give what a restore
-#: on a freshly loaded core gives, as in Gym Retro; ``"stella"`` does that in
-#: place for the build stable-retro ships (:mod:`retro._stella_restore`) and
-#: swaps in a freshly loaded core otherwise. Cores not listed restore plainly.
-#: Nestopia reads the joypads only once told that joypads are plugged in.
-#: ``state_magic``: every state of the core starts with these bytes (retro's
-#: ALE core), so a state of another core is told apart before the core sees it;
-#: ``core`` names that core, so a state tells which core plays it
-#: (:func:`core_for_state`). ``audio_options``: the option values that make a
-#: core produce audio it leaves out by default (:func:`audio_options`).
-#: ``reuse_copies``: closed private copies of the core are initialised again
-#: for the next emulator instead of loading new ones (see
-#: ``retro._core.reuse_core_copies``): snes9x's and Stella's libraries
-#: allocate memory in their initialisers that unloading never frees, so
-#: without reuse every emulator made and closed leaves ~140 KB (snes9x) or
-#: ~72 KB (Stella) behind. snes9x's ``retro_init`` starts it afresh;
-#: ``"stella"``: a few of Stella's variables survive ``retro_init``, and are
-#: put back to their values in a new copy first (:mod:`retro._stella_reuse`).
-CORE_QUIRKS: dict[str, dict[str, Any]] = {
-    "Stella": {"restore": "stella", "reuse_copies": "stella"},
-    "Snes9x": {"reuse_copies": True},
-    "Nestopia": {"plug_joypads": True},
-    # PicoDrive's 32X restores depend on what ran before (its SH-2 poll detection and
-    # wake-ups are not in its states), so a restore starts from a fresh copy
-    "PicoDrive": {"restore": "reload"},
-    # its states hold pointers into the process (see retro._statecmp)
-    "Genesis Plus GX": {"state_host_pointers": True},
-    "ALE Stella": {"state_magic": b"RETROALE", "core": "ale", "audio_options": {"ale_audio": "enabled"}},
-}
+class CoreHost:
+    """An emulator as its core's profile and restore policy see it (:class:`retro.profiles.protocol.CoreHost`).
 
+    Made for one call and dropped after it, so a policy never holds the emulator.
+    """
 
-def core_for_state(state: Any) -> str | None:
-    """The core whose states start with a magic of their own that ``state`` starts with (``"ale"``), else None."""
-    if not state:
-        return None
-    try:
-        head = bytes(memoryview(state).cast("B")[:16])
-    except (TypeError, ValueError):
-        return None
-    for quirks in CORE_QUIRKS.values():
-        magic = quirks.get("state_magic")
-        if magic and head.startswith(magic):
-            return str(quirks["core"])
-    return None
+    __slots__ = ("_em",)
 
+    def __init__(self, em: "RetroEmulator") -> None:
+        self._em = em
 
-def audio_options(core: str | None) -> dict[str, str]:
-    """Option values that make the core named ``core`` produce audio (the ALE core makes none unless
-    asked, for speed); empty for cores that always do."""
-    for quirks in CORE_QUIRKS.values():
-        if core is not None and quirks.get("core") == core:
-            return dict(quirks.get("audio_options", {}))
-    return {}
+    @property
+    def library_name(self) -> str:
+        return str(self._em.library_name)
 
-#: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
-MAX_ROM_SIZE = 64 << 20
+    @property
+    def library_version(self) -> str:
+        return str(self._em.library_version)
 
+    @property
+    def core_path(self) -> str:
+        return str(self._em.core_path)
 
-def _reuse_copies(em: "RetroEmulator", core_path: str) -> None:
-    """Reuse closed copies of ``em``'s core, with what makes one new again."""
-    if em._quirks["reuse_copies"] == "stella":
-        from retro._stella_reuse import power_on
+    @property
+    def frame_count(self) -> int:
+        return int(self._em.frame_count)
 
-        writes = power_on(em)
-        if writes is not None:
-            reuse_core_copies(core_path, power_on=writes)
-        return
-    reuse_core_copies(core_path)
+    @property
+    def memory_generation(self) -> int:
+        return int(self._em.memory_generation)
+
+    @property
+    def num_ports(self) -> int:
+        return int(self._em.num_ports)
+
+    def serialize(self) -> bytes:
+        return bytes(Emulator.get_state(self._em))  # the frontend's save: not tidied, not settled
+
+    def unserialize(self, view: memoryview) -> None:
+        self._em._unserialize(view)
+
+    def restore_on_spare(self, view: memoryview) -> None:
+        self._em._restore_on_spare(view)
+
+    def keep_spare(self, on: bool) -> None:
+        self._em.keep_spare = on
+        if on:
+            self._em._start_spare()
+
+    def memory_address(self, region: int) -> tuple[int, int]:
+        address, size = self._em._memory_address(region)
+        return int(address), int(size)
+
+    def set_controller_port_device(self, port: int, device: int) -> None:
+        self._em.set_controller_port_device(port, device)
+
+    def reset(self) -> None:
+        self._em.reset()
+
+    def power_cycle(self) -> None:
+        self._em.power_cycle()
+
+    def use_restore_policy(self, policy: RestorePolicy) -> None:
+        self._em._use_restore_policy(policy)
 
 
 class CoreDescription:
@@ -117,72 +109,6 @@ class CoreDescription:
     def __repr__(self) -> str:
         return (f"<core {self.name} ({self.library_name} {self.library_version}) "
                 f"from {self.provider}: {self.path}>")
-
-
-def _check_rom(rom_path: str, system: str | None) -> None:
-    """Cheap checks that turn a file that is not a ROM into a clear error."""
-    try:
-        size = os.path.getsize(rom_path)
-    except FileNotFoundError:
-        raise RomNotFoundError(f"ROM not found: {rom_path}") from None
-    except OSError as e:
-        raise ContentLoadError(f"cannot read ROM {rom_path}: {e.strerror}") from e
-    if os.path.isdir(rom_path):
-        raise ContentLoadError(f"{rom_path} is a directory, not a ROM file")
-    if size == 0:
-        raise ContentLoadError(f"ROM {rom_path} is empty")
-    if size > MAX_ROM_SIZE:
-        raise ContentLoadError(
-            f"{rom_path} is {size} bytes; no cartridge of a supported system is larger than "
-            f"{MAX_ROM_SIZE} bytes, so it is not a ROM")
-    try:
-        with open(rom_path, "rb") as f:
-            header = f.read(0x200)  # the longest header checked below
-    except OSError as e:
-        raise ContentLoadError(f"cannot read ROM {rom_path}: {e.strerror}") from e
-    if system in ("Genesis", "32x"):
-        if b"SEGA" not in header[0x100:0x110]:
-            raise ContentLoadError(
-                f"{rom_path} is not a {system} ROM: a cartridge image has 'SEGA' in its header at "
-                f"0x100 (interleaved .smd dumps must be converted to .md first)")
-    elif system == "Nes":
-        if header[:4] != b"NES\x1a" or len(header) < 16:
-            raise ContentLoadError(f"{rom_path} is not an iNES ROM: it does not start with 'NES\\x1a'")
-        prg, chr_, flags6 = header[4], header[5], header[6]
-        if header[7] & 0x0C != 0x08:  # iNES 1.0: sizes are in the header as given
-            need = 16 + (512 if flags6 & 4 else 0) + prg * 16384 + chr_ * 8192
-            if prg == 0 or size < need:
-                raise ContentLoadError(
-                    f"{rom_path} is a truncated or corrupt iNES ROM: its header declares "
-                    f"{prg} x 16 KiB PRG and {chr_} x 8 KiB CHR ({need} bytes), the file has {size}")
-    elif system == "NintendoDs":
-        if len(header) < 0x160 or _crc16_modbus(header[:0x15E]) != int.from_bytes(header[0x15E:0x160], "little"):
-            raise ContentLoadError(
-                f"{rom_path} is not a Nintendo DS ROM: its header's CRC-16 (at 0x15E, over bytes "
-                f"0x000-0x15D) does not match")
-    elif system == "Saturn":
-        if header[:8] != b"MComprHD":
-            raise ContentLoadError(
-                f"{rom_path} is not a Saturn disc image: retro loads CHD images, which start with "
-                f"'MComprHD'")
-    elif system == "Arcade":
-        if not zipfile.is_zipfile(rom_path):
-            raise ContentLoadError(f"{rom_path} is not an arcade ROM set: FBNeo loads ROM sets as .zip files")
-    elif system == "Snes":
-        body = size - 512 if size % 1024 == 512 else size
-        if body < 0x8000:
-            raise ContentLoadError(
-                f"{rom_path} is {size} bytes; the smallest SNES cartridge is 32 KiB, so it is not a SNES ROM")
-
-
-def _crc16_modbus(data: bytes) -> int:
-    """CRC-16 with the reflected polynomial 0xA001 and start value 0xFFFF (the DS header's)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
 
 
 class RetroEmulator(Emulator):
@@ -243,7 +169,7 @@ class RetroEmulator(Emulator):
             system = canonical_system(system)
             if system not in SYSTEMS:
                 raise UnknownSystemError(f"unknown system {system!r}; known systems are {system_names()}")
-        _check_rom(rom, system)
+        check_rom_file(rom, system)
         location = core_for_system(system, core)
         info = SYSTEMS.get(system) if system else None
         merged = dict(info.options) if info else {}
@@ -260,27 +186,27 @@ class RetroEmulator(Emulator):
             screen_size=info.screen if info else None,
             private_copy=private_copy,
         )
-        self._quirks = CORE_QUIRKS.get(self.library_name, {})
-        if self._quirks.get("reuse_copies") and private_copy:
-            _reuse_copies(self, location.path)
+        self._profile: CoreProfile = profile_for(location.name, self.library_name)
+        if private_copy:
+            self._profile.reuse_closed_copies(CoreHost(self))
         self.state_probe = _state_probe.enabled() if state_probe is None else bool(state_probe)
         self._probe_target: _state_probe.ProbeTarget = (
             location.path, os.path.abspath(rom), tuple(sorted(merged.items())), str(paths.system_dir()),
             str(paths.saves_dir()), info.screen if info else None)
         self._checked: deque[bytes] = deque(maxlen=4)  # states known good, by identity
-        self._plug_joypads()
+        self._profile.after_load(CoreHost(self))
         self._system = system
         self._info = info
         self._core = CoreDescription(location, self.library_name, self.library_version)
-        self._restore: RestorePolicy = choose_restore_policy(self, self._quirks)
-        self._restore.install(self)
+        self._restore: RestorePolicy = self._profile.restore_policy(CoreHost(self))
+        self._restore.install(CoreHost(self))
         if first_frame:
             self.step()
 
     def _use_restore_policy(self, policy: RestorePolicy) -> None:
         """Restore with ``policy`` from now on."""
         self._restore = policy
-        policy.install(self)
+        policy.install(CoreHost(self))
 
     def get_state(self) -> bytes:
         """Serialise the emulator into bytes (``retro_serialize``).
@@ -291,7 +217,7 @@ class RetroEmulator(Emulator):
         """
         state = self._restore.tidy(super().get_state())
         if self._restore.settles_saves:
-            self._restore.restore(self, memoryview(state))
+            self._restore.restore(CoreHost(self), memoryview(state))
         self._checked.append(state)  # this core made it: restoring it needs no probe
         return state
 
@@ -299,7 +225,7 @@ class RetroEmulator(Emulator):
     def state_has_host_pointers(self) -> bool:
         """Whether this core's states hold pointers into the process that made them, so
         that equal runs give states that differ there (Genesis Plus GX's do)."""
-        return bool(self._quirks.get("state_host_pointers"))
+        return self._profile.state_host_pointers
 
     def states_equal(self, a: bytes, b: bytes) -> bool:
         """Whether two states of this core and game hold the same emulated machine.
@@ -308,9 +234,7 @@ class RetroEmulator(Emulator):
         words that are pointers in both (see ``retro._statecmp.host_pointer_spans``):
         states made by equal runs in two emulators or two processes compare equal.
         """
-        if a == b:
-            return True
-        return self.state_has_host_pointers and host_pointer_spans(a, b) is not None
+        return self._profile.states_equal(a, b)
 
     def set_state(self, state: Any) -> bool:
         """Restore a state made by ``get_state()`` of the same core and game.
@@ -326,7 +250,7 @@ class RetroEmulator(Emulator):
             raise TypeError("set_state() takes bytes, not str")
         try:
             view = self._checked_view(state)
-            self._restore.restore(self, view)
+            self._restore.restore(CoreHost(self), view)
         except StateError:
             if self.policy.state_errors_raise:
                 raise
@@ -388,7 +312,7 @@ class RetroEmulator(Emulator):
 
     def accepts_state(self, state: Any) -> bool:
         """False if ``state`` is certainly not a state of this core (for cores whose states say so)."""
-        magic = self._quirks.get("state_magic")
+        magic = self._profile.state_magic
         if magic is None:
             return True
         try:
@@ -419,11 +343,6 @@ class RetroEmulator(Emulator):
                 f"and the {n - expected} bytes past them are not zero padding: it was made by another core, "
                 f"core version or game, or it is corrupt")
         return view[:expected]
-
-    def _plug_joypads(self) -> None:
-        if self._quirks.get("plug_joypads"):
-            for port in range(min(self.num_ports, 2)):
-                self.set_controller_port_device(port, 1)
 
     def get_screen(self, out: np.ndarray | None = None, *, apply_rotation: bool = False) -> np.ndarray:
         """The last frame as an ``(height, width, 3)`` uint8 RGB array (a copy, or written into ``out``).

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retro.errors import IntegrationError, UnknownSystemError
+from retro.errors import ContentLoadError, IntegrationError, RomNotFoundError, UnknownSystemError
 
 __all__ = [
     "SystemInfo",
@@ -38,6 +38,9 @@ __all__ = [
     "init_core_info",
     "canonical_system",
     "system_names",
+    "check_rom_file",
+    "ROM_CHECKS",
+    "MAX_ROM_FILE_SIZE",
     "SYSTEM_ALIASES",
 ]
 
@@ -200,3 +203,107 @@ def system_for_rom(rom_path: str | os.PathLike[str]) -> str:
             f"cannot tell the system of {os.fspath(rom_path)!r} from its extension {ext or '(none)'}; "
             f"known extensions are {' '.join(sorted(EMU_EXTENSIONS))} (or pass system=...)"
         ) from None
+
+
+# -- what a ROM file of each system looks like ------------------------------------------------------------------------
+
+#: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
+MAX_ROM_FILE_SIZE = 64 << 20
+
+
+def _sega_cartridge(path: str, system: str, header: bytes, size: int) -> str | None:
+    if b"SEGA" not in header[0x100:0x110]:
+        return (f"{path} is not a {system} ROM: a cartridge image has 'SEGA' in its header at 0x100 "
+                f"(interleaved .smd dumps must be converted to .md first)")
+    return None
+
+
+def _ines(path: str, system: str, header: bytes, size: int) -> str | None:
+    if header[:4] != b"NES\x1a" or len(header) < 16:
+        return f"{path} is not an iNES ROM: it does not start with 'NES\\x1a'"
+    prg, chr_, flags6 = header[4], header[5], header[6]
+    if header[7] & 0x0C != 0x08:  # iNES 1.0: sizes are in the header as given
+        need = 16 + (512 if flags6 & 4 else 0) + prg * 16384 + chr_ * 8192
+        if prg == 0 or size < need:
+            return (f"{path} is a truncated or corrupt iNES ROM: its header declares {prg} x 16 KiB PRG and "
+                    f"{chr_} x 8 KiB CHR ({need} bytes), the file has {size}")
+    return None
+
+
+def _crc16_modbus(data: bytes) -> int:
+    """CRC-16 with the reflected polynomial 0xA001 and start value 0xFFFF (the DS header's)."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def _nds(path: str, system: str, header: bytes, size: int) -> str | None:
+    if len(header) < 0x160 or _crc16_modbus(header[:0x15E]) != int.from_bytes(header[0x15E:0x160], "little"):
+        return (f"{path} is not a Nintendo DS ROM: its header's CRC-16 (at 0x15E, over bytes 0x000-0x15D) "
+                f"does not match")
+    return None
+
+
+def _chd(path: str, system: str, header: bytes, size: int) -> str | None:
+    if header[:8] != b"MComprHD":
+        return f"{path} is not a Saturn disc image: retro loads CHD images, which start with 'MComprHD'"
+    return None
+
+
+def _zip_set(path: str, system: str, header: bytes, size: int) -> str | None:
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return f"{path} is not an arcade ROM set: FBNeo loads ROM sets as .zip files"
+    return None
+
+
+def _snes(path: str, system: str, header: bytes, size: int) -> str | None:
+    body = size - 512 if size % 1024 == 512 else size
+    if body < 0x8000:
+        return f"{path} is {size} bytes; the smallest SNES cartridge is 32 KiB, so it is not a SNES ROM"
+    return None
+
+
+#: Per system, a check of a ROM file's header (its first 512 bytes) and size: the reason it is not a ROM of
+#: that system, or None. Systems whose cores crash on files that are not games have one.
+ROM_CHECKS: dict[str, Any] = {
+    "Genesis": _sega_cartridge, "32x": _sega_cartridge, "Nes": _ines, "NintendoDs": _nds, "Saturn": _chd,
+    "Arcade": _zip_set, "Snes": _snes,
+}
+
+
+def check_rom_file(rom_path: str, system: str | None) -> None:
+    """Cheap checks that turn a file that is not a ROM of ``system`` into a clear error, before a core sees it.
+
+    Raises ``RomNotFoundError`` for a missing file and ``ContentLoadError`` for a folder, an empty file, one
+    larger than any cartridge, or a header that is not the system's (:data:`ROM_CHECKS`).
+    """
+    try:
+        size = os.path.getsize(rom_path)
+    except FileNotFoundError:
+        raise RomNotFoundError(f"ROM not found: {rom_path}") from None
+    except OSError as e:
+        raise ContentLoadError(f"cannot read ROM {rom_path}: {e.strerror}") from e
+    if os.path.isdir(rom_path):
+        raise ContentLoadError(f"{rom_path} is a directory, not a ROM file")
+    if size == 0:
+        raise ContentLoadError(f"ROM {rom_path} is empty")
+    if size > MAX_ROM_FILE_SIZE:
+        raise ContentLoadError(
+            f"{rom_path} is {size} bytes; no cartridge of a supported system is larger than "
+            f"{MAX_ROM_FILE_SIZE} bytes, so it is not a ROM")
+    check = ROM_CHECKS.get(system or "")
+    if check is None:
+        return
+    try:
+        with open(rom_path, "rb") as f:
+            header = f.read(0x200)
+    except OSError as e:
+        raise ContentLoadError(f"cannot read ROM {rom_path}: {e.strerror}") from e
+    problem = check(rom_path, system, header, size)
+    if problem is not None:
+        raise ContentLoadError(problem)

@@ -15,7 +15,7 @@ import pytest
 
 import retro
 from retro import RetroEmulator
-from retro._restore import ReloadWithSpare
+from retro.profiles.restore import ReloadWithSpare
 from tests.gil import ticks_while
 
 # libretro joypad ids

@@ -462,7 +462,7 @@ def test_resets_do_not_leak_core_copies():
                     return int(line.split()[1]) / 1024
         return 0.0
 
-    from retro._restore import ReloadWithSpare
+    from retro.profiles.restore import ReloadWithSpare
 
     env = retro.make("Pong-Atari2600")
     env.em._use_restore_policy(ReloadWithSpare())

@@ -1,4 +1,4 @@
-"""Restore policies (retro/_restore.py, retro/_stella_restore.py).
+"""Restore policies (retro/profiles/restore.py, retro/profiles/stella_restore.py).
 
 Each policy must make a restore on a used core give what the same restore
 gives on a freshly loaded core; a state the core would refuse must leave the
@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 import retro
-from retro._restore import PlainRestore, ReloadWithSpare, RestorePolicy
-from retro._stella_restore import StellaInPlace
+from retro.profiles.restore import PlainRestore, ReloadWithSpare, RestorePolicy
+from retro.profiles.stella_restore import StellaInPlace
 from retro.emulator import RetroEmulator
 from tests.cores import build
 

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retro import _stella_restore, paths
-from retro._restore import PlainRestore, ReloadWithSpare
-from retro._stella_restore import StellaInPlace
+from retro import paths
+from retro.profiles import stella_restore as _stella_restore
+from retro.profiles.restore import PlainRestore, ReloadWithSpare
+from retro.profiles.stella_restore import StellaInPlace
 from retro.emulator import RetroEmulator
 from retro.errors import StateError
 

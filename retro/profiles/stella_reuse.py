@@ -53,7 +53,7 @@ Not from the library but from the heap: ``TIA::myStartP0``, ``myStartP1``,
 ``myStartM0`` and ``myStartM1`` are never initialised (no constructor or reset
 writes them, nothing but ``TIA::save``/``load`` touches them), so bytes 107-122
 of a state's TIA section hold whatever the allocator's memory held, in every
-copy, fresh or reused. :func:`retro._stella_restore.StateLayout` knows where
+copy, fresh or reused. :func:`retro.profiles.stella_restore.StateLayout` knows where
 they are; ``RetroEmulator.get_state`` clears them.
 """
 
@@ -62,10 +62,8 @@ from __future__ import annotations
 import functools
 import os
 import struct
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    from retro.emulator import RetroEmulator
+from retro.profiles.protocol import CoreHost
+from retro.profiles.stella_restore import applies
 
 __all__ = ["SYMBOLS", "power_on", "power_on_writes"]
 
@@ -133,11 +131,9 @@ def power_on_writes(core_path: str) -> tuple[tuple[int, bytes], ...] | None:
     return tuple((address, bytes(size)) for address, size in symbols.values())
 
 
-def power_on(em: "RetroEmulator") -> tuple[tuple[int, bytes], ...] | None:
+def power_on(em: CoreHost) -> tuple[tuple[int, bytes], ...] | None:
     """The writes that make a closed copy of ``em``'s core a new one, or None if its copies
     are not to be reused (another Stella build than the one read above)."""
-    from retro._stella_restore import applies
-
     if not applies(em):
         return None
     return power_on_writes(em.core_path)

@@ -40,7 +40,7 @@ RIOT, the TIA to the same console and system, each controller reads as a
 values) with reads that cannot fault (``/proc/self/mem``), once per core
 copy; before every restore :func:`verify` re-reads the links of the cached
 chain (a few reads) and the policy hands over to reloading the core
-(:class:`retro._restore.ReloadWithSpare`) if they no longer hold. Driving
+(:class:`retro.profiles.restore.ReloadWithSpare`) if they no longer hold. Driving
 controllers and others keep state of their own, so with them the policy does
 not apply at all.
 
@@ -61,13 +61,9 @@ import platform
 import struct
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from retro._restore import ReloadWithSpare, RestorePolicy
 from retro.errors import StateError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from retro.emulator import RetroEmulator
+from retro.profiles.protocol import CoreHost, RestorePolicy
+from retro.profiles.restore import ReloadWithSpare
 
 __all__ = ["StellaInPlace", "StateLayout", "locate", "verify"]
 
@@ -98,11 +94,11 @@ STATE_HEADER = b"03090100state"   # StateManager's STATE_HEADER
 SYSTEM_BODY, M6502_BODY, M6532_BODY, TIASOUND_BODY = 5, 43, 151, 10
 TIA_BODY_MAX = 1024
 # TIA::save writes myStartP0, myStartP1, myStartM0 and myStartM1 (int each) this far into its
-# body; nothing initialises them (see retro._stella_reuse), so they hold heap garbage
+# body; nothing initialises them (see retro.profiles.stella_reuse), so they hold heap garbage
 TIA_UNSET, TIA_UNSET_SIZE = 111, 16
 
 
-def applies(em: "RetroEmulator") -> bool:
+def applies(em: CoreHost) -> bool:
     """Whether ``em`` runs the Stella build these offsets are for, in a process they fit."""
     return (em.library_name == "Stella" and em.library_version == VERSION
             and sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64")
@@ -319,25 +315,23 @@ class StellaInPlace(RestorePolicy):
         self._layout = layout
 
     @classmethod
-    def start(cls, em: "RetroEmulator") -> "StellaInPlace | None":
+    def start(cls, em: CoreHost) -> "StellaInPlace | None":
         """The policy for ``em``'s core, checked on the core just loaded; None if it does not
         apply (another build, other controllers, a layout that does not check out)."""
-        from retro._core import Emulator
-
         if not applies(em) or em.frame_count != 0:
             return None
-        ram, size = em._memory_address(2)
+        ram, size = em.memory_address(2)
         chain = locate(ram, fresh=True) if size == 128 else None
-        layout = StateLayout.learn(Emulator.get_state(em)) if chain is not None else None
+        layout = StateLayout.learn(em.serialize()) if chain is not None else None
         if chain is None or layout is None:
             return None
         chain.generation = em.memory_generation
         return cls(chain, layout)
 
-    def install(self, em: "RetroEmulator") -> None:
-        em.keep_spare = False
+    def install(self, em: CoreHost) -> None:
+        em.keep_spare(False)
 
-    def restore(self, em: "RetroEmulator", view: memoryview) -> None:
+    def restore(self, em: CoreHost, view: memoryview) -> None:
         problem = self._layout.problem(view)
         if problem is not None:
             raise StateError(f"the {em.library_name} core would refuse this state ({problem}): it is "
@@ -347,7 +341,7 @@ class StellaInPlace(RestorePolicy):
             log.warning("%s: the core's objects are not where they were; restores reload the core "
                         "from now on", em.library_name)
             fallback = ReloadWithSpare()
-            em._use_restore_policy(fallback)
+            em.use_restore_policy(fallback)
             fallback.restore(em, view)
             return
         em.reset()
@@ -356,7 +350,7 @@ class StellaInPlace(RestorePolicy):
             ctypes.c_uint16.from_address(ctrl + KEY_REPEAT).value = 0
             (ctypes.c_int32 * 8).from_address(ctrl + DIGITAL)[:] = list(POWER_ON)
         try:
-            em._unserialize(view)
+            em.unserialize(view)
         except StateError:
             # its names checked out, so the core should have taken it; it may hold part of it
             em.power_cycle()
@@ -371,10 +365,10 @@ class StellaInPlace(RestorePolicy):
             return state
         return state[:at] + bytes(n) + state[at + n:]
 
-    def _checked_chain(self, em: "RetroEmulator") -> Chain | None:
+    def _checked_chain(self, em: CoreHost) -> Chain | None:
         """The chain for ``em``'s current core copy, found anew after a power cycle and
         re-verified otherwise; None if it does not hold."""
-        ram, size = em._memory_address(2)
+        ram, size = em.memory_address(2)
         if size != 128:
             return None
         chain = self._chain
