@@ -207,8 +207,8 @@ def system_for_rom(rom_path: str | os.PathLike[str]) -> str:
 
 # -- what a ROM file of each system looks like ------------------------------------------------------------------------
 
-#: Largest ROM retro loads (GBA carts are 32 MiB; CD images are not ROMs).
 MAX_ROM_FILE_SIZE = 64 << 20
+"""Largest ROM file retro loads (GBA carts are 32 MiB; CD images are not ROMs)."""
 
 
 def _sega_cartridge(path: str, system: str, header: bytes, size: int) -> str | None:
@@ -268,12 +268,13 @@ def _snes(path: str, system: str, header: bytes, size: int) -> str | None:
     return None
 
 
-#: Per system, a check of a ROM file's header (its first 512 bytes) and size: the reason it is not a ROM of
-#: that system, or None. Systems whose cores crash on files that are not games have one.
 ROM_CHECKS: dict[str, Any] = {
     "Genesis": _sega_cartridge, "32x": _sega_cartridge, "Nes": _ines, "NintendoDs": _nds, "Saturn": _chd,
     "Arcade": _zip_set, "Snes": _snes,
 }
+"""Per system, a check of a ROM file's header (its first 512 bytes) and size: ``check(path, system, header,
+size)`` gives the reason it is not a ROM of that system, or None. Systems whose cores crash on files that are
+not games have one."""
 
 
 def check_rom_file(rom_path: str, system: str | None) -> None:

@@ -76,8 +76,8 @@ def test_make_close_cycles_keep_rss_flat_on_stella() -> None:
     assert after - before <= 20, f"RSS grew {after - before:.1f} MB over {CYCLES} make/close cycles"
 
 
-def run_digest(rom: Path, frames: int = 240) -> str:
-    """Screen, RAM and state of a fresh-looking run with varying input."""
+def run_digest(rom: Path, frames: int = 240) -> tuple[str, bytes]:
+    """A digest of the screen and RAM of every frame of a run with varying input, and its last state."""
     em = retro.RetroEmulator(rom)
     h = hashlib.sha1()
     for i in range(frames):
@@ -85,31 +85,35 @@ def run_digest(rom: Path, frames: int = 240) -> str:
         em.step()
         h.update(em.get_ram().tobytes())
         h.update(em.screen.tobytes())
-    h.update(em.get_state())
+    state = em.get_state()
     em.close()
-    return h.hexdigest()
+    return h.hexdigest(), state
 
 
-def fresh_digest(rom: Path) -> str:
+def fresh_digest(rom: Path) -> tuple[str, bytes]:
     """The same run in a new process, where the core copy is certainly a newly loaded one."""
-    code = f"from tests.test_lifecycle import run_digest; print(run_digest({str(rom)!r}))"
+    code = (f"from tests.test_lifecycle import run_digest; d, s = run_digest({str(rom)!r}); "
+            f"print(d, s.hex())")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.returncode == 0, r.stderr[-2000:]
-    return r.stdout.split()[-1]
+    digest, state = r.stdout.split()[-2:]
+    return digest, bytes.fromhex(state)
 
 
 @pytest.mark.parametrize("rom", ["snes", "atari2600"])
 def test_a_reused_core_copy_runs_like_a_fresh_one(rom: str, test_roms: dict[str, Path]) -> None:
+    """Frames and RAM the same, and states equal as the core's profile compares them."""
     path = test_roms[rom]
-    first = run_digest(path)
+    first, first_state = run_digest(path)
     em = retro.RetroEmulator(path)
     core = em.core_path
     em.close()
     assert _core.idle_core_copies().get(core, 0) >= 1, "the closed copy was not kept for reuse"
-    reused = [run_digest(path) for _ in range(2)]  # these run on the reused copy
-    assert reused == [first, first]
-    assert fresh_digest(path) == first
+    runs = [run_digest(path) for _ in range(2)]  # these run on the reused copy
+    runs.append(fresh_digest(path))
+    with retro.RetroEmulator(path) as em:
+        assert [(d, em.states_equal(s, first_state)) for d, s in runs] == [(first, True)] * 3
 
 
 def test_a_reused_copy_restores_states_like_a_fresh_one(test_roms: dict[str, Path]) -> None:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_profiles_are_keyed_by_the_core_names_users_pass() -> None:
     manifest = json.loads((ROOT / "vendor" / "libretro-cores" / "manifest.json").read_text())
     names = {c["name"] for c in manifest["cores"]}
-    assert set(PROFILES) <= names and {"stella", "ale", "snes9x", "nestopia", "picodrive", "genesis_plus_gx"} == \
+    assert set(PROFILES) <= names and {"stella", "ale", "snes9x", "gambatte", "nestopia", "picodrive", "genesis_plus_gx"} == \
         set(PROFILES)
     for name, profile in PROFILES.items():
         assert profile.name == name and profile.library_names
@@ -37,6 +37,22 @@ def test_what_states_and_audio_say_comes_from_the_profiles() -> None:
     assert audio_options("ale") == {"ale_audio": "enabled"} and audio_options("stella") == {}
     assert audio_options(None) == {} and audio_options("nope") == {}
     assert retro.emulator.core_for_state is core_for_state  # the names scripts import from retro.emulator
+
+
+def test_gambatte_states_compare_past_the_hosts_values(test_roms: dict[str, Path]) -> None:
+    with retro.RetroEmulator(test_roms["gb"]) as em:
+        em.step(30)
+        state = em.get_state()
+        em.step()
+        later = em.get_state()
+    from retro.profiles.gambatte import HOST_FIELDS
+
+    other = bytearray(state)
+    for label in HOST_FIELDS:  # another process's pointers, another second's clock
+        at = state.index(label + b"\x00") + len(label) + 4
+        other[at] ^= 0x5A
+    assert PROFILES["gambatte"].states_equal(state, bytes(other)) and bytes(other) != state
+    assert not PROFILES["gambatte"].states_equal(state, later), "one frame more is another machine"
 
 
 def _protocol_members() -> set[str]:
