@@ -119,29 +119,19 @@ def get_core_path(corename: str) -> str:
     return core_for_system(corename).path
 
 
-def _metadata(game: str, inttype: "data.Integrations") -> dict[str, object]:
-    path = data.get_file_path(game, "metadata.json", inttype)
-    if not path:
-        return {}
-    try:
-        return data.read_json_object(path)
-    except IntegrationError:
-        return {}
-
-
 def get_fbneo_rom_name(game: str, inttype: "data.Integrations" = data.Integrations.DEFAULT) -> str | None:
     """The arcade ROM set's own file name (``"mk2.zip"``) of an FBNeo game, from its ``metadata.json``.
 
     stable-retro's ``get_fbneo_rom_name``: the ``original_rom_name`` of the
     game's metadata, or None if it has none (or no readable metadata).
     """
-    name = _metadata(game, inttype).get("original_rom_name")
+    name = data.integrations.game_metadata(game, inttype).get("original_rom_name")
     return name if isinstance(name, str) else None
 
 
 def is_fbneo_game(game: str, inttype: "data.Integrations" = data.Integrations.DEFAULT) -> bool:
     """Whether ``game``'s ``metadata.json`` says it runs on FBNeo (``"system": "FBNeo"``), as stable-retro tells."""
-    return _metadata(game, inttype).get("system") == "FBNeo"
+    return data.integrations.game_metadata(game, inttype).get("system") == "FBNeo"
 
 
 def _register_gymnasium_envs() -> None:

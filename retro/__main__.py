@@ -36,7 +36,6 @@ ROM not imported, a missing optional dependency or display, a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any, Callable, Optional
@@ -105,15 +104,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_json(path: Optional[str]) -> Any:
-    if not path:
-        return None
-    try:
-        return json.loads(read_regular(path))
-    except (OSError, ValueError, RecursionError) as e:
-        return {"_error": str(e)}
-
-
 def _obj(value: Any) -> dict[str, Any]:
     """``value`` if it is a JSON object, else an empty one (``info`` shows what it can of a broken file)."""
     return value if isinstance(value, dict) else {}
@@ -130,7 +120,7 @@ def _describe_spec(spec: Any) -> str:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from retro import data
-    from retro.data.integrations import game_system
+    from retro.data.integrations import game_metadata, game_system, read_or_empty
 
     game = _cli.known_game(_cli.game_argument(args.parser, args) or "")
     inttype = data.Integrations.ALL
@@ -154,7 +144,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"ROM SHA-1:   unreadable rom.sha: {e.strerror or e}")
 
-    meta = _obj(_read_json(data.get_file_path(game, "metadata.json", inttype=inttype)))
+    meta = game_metadata(game, inttype)
     states = data.list_states(game, inttype=inttype)
     default = meta.get("default_state")
     print("states:      " + (", ".join(s + (" (default)" if s == default else "") for s in states) or "-"))
@@ -163,7 +153,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"per players: {', '.join(f'{i + 1}: {s}' for i, s in enumerate(per_player))}")
     print(f"scenarios:   {', '.join(data.list_scenarios(game, inttype=inttype)) or '-'}")
 
-    info = _obj(_obj(_read_json(data.get_file_path(game, "data.json", inttype=inttype))).get("info"))
+    info = _obj(read_or_empty(data.get_file_path(game, "data.json", inttype=inttype)).get("info"))
     print("variables:")
     for name, var in sorted(info.items()):
         if not isinstance(var, dict):
@@ -173,7 +163,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         addr_s = f"{addr:#x}" if isinstance(addr, int) else str(addr)
         print(f"  {name:<28} {addr_s:>10} {str(var.get('type', '?')):<5}{mask}")
 
-    scen = _obj(_read_json(data.get_file_path(game, "scenario.json", inttype=inttype)))
+    scen = read_or_empty(data.get_file_path(game, "scenario.json", inttype=inttype))
     if scen:
         print("scenario.json:")
         specs = scen.get("rewards") or ([scen["reward"]] if "reward" in scen else [])

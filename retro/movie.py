@@ -30,7 +30,7 @@ import weakref
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
@@ -228,6 +228,10 @@ class Movie:
     current frame. Recording: ``configure(game, emulator)``, then per frame
     ``set_key(...)`` and ``step()``; ``close()`` writes the file.
     """
+
+    #: Makes the HTML a movie being read shows as in Jupyter. Rendering plays the movie, which takes layers
+    #: above this module: :mod:`retro.notebook` sets it when imported (``retro.notebook.movie``'s video).
+    _html_renderer: ClassVar[Callable[["Movie"], str] | None] = None
 
     def __init__(self, path: str | os.PathLike[str], record: bool = False, players: int = 1,
                  *, dialect: str = "gym") -> None:
@@ -633,12 +637,12 @@ class Movie:
             pass
 
     def _repr_html_(self) -> str | None:
-        """In Jupyter, a movie being read shows as a video with its sound (``retro.notebook.movie``)."""
-        if self._record:
+        """In Jupyter, a movie being read shows as ``_html_renderer`` makes it (a video, once ``retro.notebook``
+        is imported); a movie being recorded, or with no renderer, as its ``repr``."""
+        render = Movie._html_renderer
+        if self._record or render is None:
             return None
-        from retro.notebook import movie
-
-        return movie(self)._repr_html_()
+        return render(self)
 
     def __repr__(self) -> str:
         mode = "recording" if self._record else "reading"

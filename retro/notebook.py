@@ -11,10 +11,11 @@ Objects here display themselves through IPython's display protocol
     retro.notebook.episode(env, steps=600) # an episode played by a policy (random by default), as an MP4
     retro.Movie("run.bk2")                 # a movie renders as a video with its sound
 
-Nothing here imports IPython (``show`` does, when called). Videos are H.264
-MP4s made by ffmpeg (the system's or the ``imageio-ffmpeg`` wheel's) and
-embedded in the notebook, so long videos make big notebooks: ``every=``
-keeps one frame in so many.
+Importing this module is what makes a ``retro.Movie`` being read display as
+a video. Nothing here imports IPython (``show`` does, when called). Videos
+are H.264 MP4s made by ffmpeg (the system's or the ``imageio-ffmpeg``
+wheel's) and embedded in the notebook, so long videos make big notebooks:
+``every=`` keeps one frame in so many.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from retro._fileutil import atomic_write
 from retro.errors import ConfigurationError, RetroError
+from retro.movie import Movie
 
 __all__ = ["Frame", "Video", "frame", "episode", "movie", "show", "encode_png"]
 
@@ -77,9 +80,8 @@ class Frame:
         return encode_png(_upscale(self.image, self.scale))
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the PNG to ``path``."""
-        with open(path, "wb") as f:
-            f.write(self._repr_png_())
+        """Write the PNG to ``path`` (whole or not at all)."""
+        atomic_write(path, self._repr_png_())
 
     def __repr__(self) -> str:
         return f"<retro.notebook.Frame {self.image.shape}>"
@@ -148,9 +150,8 @@ class Video:
         return f'<video controls loop playsinline src="data:video/mp4;base64,{b64}"></video>'
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the MP4 to ``path``."""
-        with open(path, "wb") as f:
-            f.write(self.data)
+        """Write the MP4 to ``path`` (whole or not at all)."""
+        atomic_write(path, self.data)
 
     def __repr__(self) -> str:
         return f"<retro.notebook.Video {len(self.data)} bytes, {self.frames or '?'} frames>"
@@ -242,11 +243,17 @@ def show(obj: Any, scale: int = 2) -> None:
     """Display an env's screen, an array, a movie or a video in the notebook now (needs IPython)."""
     from IPython.display import display
 
-    from retro.movie import Movie
-
     if isinstance(obj, (Frame, Video)):
         display(obj)
     elif isinstance(obj, Movie):
         display(movie(obj))
     else:
         display(frame(obj, scale))
+
+
+def _movie_html(source: Movie) -> str:
+    """The HTML a movie being read shows as in Jupyter: its :func:`movie` video."""
+    return movie(source)._repr_html_()
+
+
+Movie._html_renderer = _movie_html

@@ -37,7 +37,6 @@ This module imports ``pettingzoo`` (the ``rl`` extra); ``import retro`` does not
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -49,7 +48,7 @@ from pettingzoo.utils import wrappers
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 
 from retro import data as retro_data
-from retro._fileutil import read_regular
+from retro.data.integrations import declared, declared_in, json_path
 from retro.enums import Actions, Observations, State
 from retro.env import make, resolve_game
 from retro.errors import ConfigurationError, InvalidActionError, ResetNeededError
@@ -63,22 +62,15 @@ AGENT_NAMES = ("first_0", "second_0", "third_0", "fourth_0", "fifth_0", "sixth_0
 _OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
 
 
+def _is_state_list(value: Any) -> bool:
+    """Whether ``value`` is a ``default_player_state``: a list of states' names."""
+    return isinstance(value, list) and all(isinstance(s, str) for s in value)
+
+
 def _declared_player_states(path: str) -> list[str] | None:
     """A JSON file's ``default_player_state`` list, or None (read cheaply: most files have none)."""
-    try:
-        raw = read_regular(path)
-    except OSError:
-        return None
-    if b"default_player_state" not in raw:
-        return None
-    try:
-        doc = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    states = doc.get("default_player_state") if isinstance(doc, dict) else None
-    if isinstance(states, list) and all(isinstance(s, str) for s in states):
-        return states
-    return None
+    states = declared_in(path, "default_player_state")
+    return states if _is_state_list(states) else None
 
 
 def player_states(game: str, scenario: str | None = None,
@@ -88,13 +80,8 @@ def player_states(game: str, scenario: str | None = None,
     A scenario variant's ``default_player_state`` takes the place of the
     game's ``metadata.json``'s, as in :class:`retro.RetroEnv`.
     """
-    if scenario is not None:
-        path = scenario if scenario.endswith(".json") else retro_data.get_file_path(game, scenario + ".json", inttype)
-        states = _declared_player_states(path) if path else None
-        if states is not None:
-            return states
-    meta = retro_data.get_file_path(game, "metadata.json", inttype)
-    return (_declared_player_states(meta) if meta else None) or []
+    variant = json_path(game, scenario, inttype) if scenario is not None else None
+    return declared(game, "default_player_state", variant, inttype, accept=_is_state_list) or []
 
 
 def _scenarios_in_order(game: str, inttype: retro_data.Integrations) -> list[str | None]:

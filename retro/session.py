@@ -38,11 +38,13 @@ from gymnasium import spaces
 
 from retro import data as retro_data
 from retro.actions import discrete_table, filter_table, multi_discrete_table
-from retro.data.recipes import recipes, state_from_recipe
+from retro.data.integrations import GameFiles
+from retro.data.recipes import recipes
 from retro._fileutil import read_regular
 from retro.emulator import RetroEmulator, StepPool, pack_buttons
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, IntegrationError, InvalidActionError, StateError
+from retro.start_states import state_from_recipe
 
 __all__ = ["GameSession", "Preprocess", "play_together", "read_state_file", "resolve_game", "MAX_STATE_FILE_BYTES"]
 
@@ -165,34 +167,10 @@ class GameSession:
         self._state_path: str | None = None
 
         rom_path = retro_data.get_romfile_path(self.gamename, inttype)
-        scenario_path = self._json_path(scenario or "scenario")
-        if scenario is not None and scenario_path is None:
-            known = retro_data.list_scenarios(self.gamename, inttype)
-            raise GameNotFoundError(f"unknown scenario {scenario!r} for {self.gamename}; its scenarios are {known}")
-        variant = retro_data.read_json_object(scenario_path) if scenario_path else {}
-        meta_path = retro_data.get_file_path(self.gamename, "metadata.json", inttype)
-        if meta_path and not os.path.exists(meta_path):  # a path to no file: no metadata, as Gym Retro reads it
-            meta_path = None
-        self.metadata: dict[str, Any] = dict(retro_data.read_json_object(meta_path) if meta_path else {})
-        for key in ("input_routes", "default_state", "default_player_state"):
-            if key in variant:
-                self.metadata[key] = variant[key]
-        if info is None and "info" in variant:
-            info_path: str | None = scenario_path
-        else:
-            info_path = self._json_path(info or "data")
-            if info is not None and info_path is None:
-                raise GameNotFoundError(f"no data file {info!r} for {self.gamename}")
-        if info_path is None and scenario_path is None:
-            folders = [d for _source, d in retro_data.game_dirs(self.gamename, inttype)]
-            raise IntegrationError(
-                f"{self.gamename} has no data.json or scenario.json in {folders}; if it is a game of "
-                f"stable-retro's library, `retro provision` provisions the library")
+        files = GameFiles.open(self.gamename, scenario, info, inttype)
+        self.metadata: dict[str, Any] = files.metadata
         if check_rom_hash:
-            beside = os.path.join(os.path.dirname(scenario_path), "rom.sha") if scenario_path else None
-            sha_path = beside if beside and os.path.isfile(beside) else retro_data.get_file_path(
-                self.gamename, "rom.sha", inttype)
-            retro_data.check_rom(self.gamename, rom_path, sha_path)
+            retro_data.check_rom(self.gamename, rom_path, files.rom_sha_path)
         self._resolve_state(state)
 
         self.data = retro_data.GameData()
@@ -208,7 +186,7 @@ class GameSession:
                 self._check_state(self.initial_state, self._state_path)
             self.data.configure(self.em)
             self.em.step()  # the frame stable-retro's env plays when it is made
-            self.data.load(info_path, scenario_path)
+            self.data.load(files.info_path, files.scenario_path)
             self._build_actions(use_restricted_actions)
             self._load_routes()
             self._build_observations()
@@ -217,11 +195,6 @@ class GameSession:
             raise
 
     # -- construction ---------------------------------------------------------
-
-    def _json_path(self, name: str) -> str | None:
-        if name.endswith(".json"):
-            return name
-        return retro_data.get_file_path(self.gamename, name + ".json", self.inttype)
 
     def _resolve_state(self, state: State | str | None) -> None:
         if state is None or state == State.NONE:

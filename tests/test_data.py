@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -151,6 +153,44 @@ def test_listings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert rd.list_states("Nothing-Genesis") == []
 
 
+def test_game_files_read_a_game_as_its_scenario_variant_sees_it(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from retro.data.integrations import GameFiles, declared, game_metadata, json_path, with_variant
+
+    root = make_root(tmp_path)
+    folder = root / "stable" / "Foo-Genesis"
+    (folder / "metadata.json").write_text('{"default_state": "Start", "default_player_state": ["Start", "Two"], '
+                                          '"original_rom_name": "foo.zip"}')
+    (folder / "duo.json").write_text('{"done": {}, "info": {}, "default_state": "Duo", "crop": [0, 0, 0, 0]}')
+    monkeypatch.setenv("RETRO_DATA_PATH", str(root))
+    assert with_variant({"default_state": "A", "x": 1}, {"default_state": "B", "x": 2}) == {"default_state": "B", "x": 1}
+    files = GameFiles.open("Foo-Genesis", "duo")
+    assert files.scenario_path == files.info_path == str(folder / "duo.json")  # the variant has its own info
+    assert files.metadata == {"default_state": "Duo", "default_player_state": ["Start", "Two"],
+                              "original_rom_name": "foo.zip"}
+    assert files.rom_sha_path == str(folder / "rom.sha")
+    plain = GameFiles.open("Foo-Genesis")
+    assert (plain.scenario_path, plain.info_path) == (str(folder / "scenario.json"), str(folder / "data.json"))
+    assert plain.metadata["default_state"] == "Start"
+    with pytest.raises(GameNotFoundError, match="unknown scenario 'nope' for Foo-Genesis; its scenarios are"):
+        GameFiles.open("Foo-Genesis", "nope")
+    with pytest.raises(GameNotFoundError, match="no data file 'nope' for Foo-Genesis"):
+        GameFiles.open("Foo-Genesis", info="nope")
+    with pytest.raises(IntegrationError, match="broken.json: not valid JSON"):
+        GameFiles.open("Foo-Genesis", "broken")
+    assert json_path("Foo-Genesis", "/any/where.json") == "/any/where.json"
+    # listings read leniently: a broken file declares nothing
+    assert declared("Foo-Genesis", "default_state", json_path("Foo-Genesis", "duo")) == "Duo"
+    assert declared("Foo-Genesis", "default_state", json_path("Foo-Genesis", "broken")) == "Start"
+    assert declared("Foo-Genesis", "default_player_state", accept=lambda v: len(v) > 2) is None
+    assert declared("Foo-Genesis", "crop", json_path("Foo-Genesis", "duo")) is None  # not a variant key
+    assert game_metadata("Foo-Genesis")["original_rom_name"] == "foo.zip"
+    (folder / "metadata.json").write_text("{")
+    assert game_metadata("Foo-Genesis") == {} and rd.integrations.original_rom_name("Foo-Genesis") is None
+    with pytest.raises(IntegrationError, match="metadata.json: not valid JSON"):
+        GameFiles.open("Foo-Genesis")
+
+
 def test_repository_ships_airstriker_variant() -> None:
     """Airstriker is a game of stable-retro's library: this project ships its own variant, named retro."""
     assert GAME in rd.list_games()
@@ -265,6 +305,59 @@ def test_variables_view_and_save_round_trip(tmp_path: Path) -> None:
     again = GameData(data=tmp_path / "data.json", scenario=tmp_path / "scenario.json")
     assert again.list_variables() == data.list_variables()
     assert again.scenario.to_json() == data.scenario.to_json()
+
+
+def _dump_half_then_fail(doc: Any, f: Any, **kwargs: Any) -> None:
+    """``json.dump`` that writes the start of the document, then meets a full disk."""
+    f.write(json.dumps(doc, **kwargs)[:12])
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _fail_fsync(fd: int) -> None:
+    raise OSError(errno.EIO, "Input/output error")
+
+
+def _unserialisable(self: Any) -> dict[str, Any]:
+    return {"address": self.address, "type": object()}
+
+
+@pytest.mark.parametrize("failure", ["disk full mid-way", "fsync", "unserialisable"])
+def test_a_failed_save_leaves_the_old_data_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    data = GameData(GAME, data="retro", scenario="retro")
+    path = tmp_path / "data.json"
+    old = b'{\n  "info": {}\n}\n'
+    path.write_bytes(old)
+    if failure == "disk full mid-way":
+        monkeypatch.setattr(json, "dump", _dump_half_then_fail)
+    elif failure == "fsync":
+        monkeypatch.setattr(os, "fsync", _fail_fsync)
+    else:
+        monkeypatch.setattr(rd.gamedata.Variable, "to_json", _unserialisable)
+    with pytest.raises((OSError, TypeError)):
+        data.save(path)
+    assert path.read_bytes() == old
+    assert not list(tmp_path.glob(".*.part"))
+    monkeypatch.undo()
+    data.save(path)
+    assert GameData(data=path).list_variables() == data.list_variables()
+
+
+@pytest.mark.parametrize("failure", ["disk full mid-way", "fsync"])
+def test_a_failed_save_searches_leaves_the_old_file(airstriker: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    failure: str) -> None:
+    _em, data, _ = airstriker
+    data.searches["lives"].search(3)
+    path = tmp_path / "searches.json"
+    path.write_bytes(b'{"searches": {}}')
+    monkeypatch.setattr(*((json, "dump", _dump_half_then_fail) if failure == "disk full mid-way"
+                          else (os, "fsync", _fail_fsync)))
+    with pytest.raises(OSError):
+        data.save_searches(path)
+    assert path.read_bytes() == b'{"searches": {}}'
+    assert not list(tmp_path.glob(".*.part"))
+    monkeypatch.undo()
+    data.save_searches(path)
+    assert "lives" in json.loads(path.read_text())["searches"]
 
 
 @pytest.mark.parametrize("doc,key", [

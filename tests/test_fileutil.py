@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import stat
 import zipfile
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from retro._fileutil import atomic_write, atomic_writer
+from retro._fileutil import atomic_path, atomic_write, atomic_write_json, atomic_writer
 from retro.movie import Movie
 from retro.scripts.make_state import write_state
 from tests.test_movie import fake_emulator
@@ -85,6 +86,73 @@ def test_replace_false_without_hard_links(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(FileExistsError):
         atomic_write(target, b"second", replace=False)
     assert target.read_bytes() == b"first"
+    assert leftovers(tmp_path) == []
+
+
+def test_the_bytes_are_on_disk_before_the_file_takes_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        events.append("rename")
+        real_replace(src, dst)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    atomic_write(tmp_path / "file.bin", b"data")
+    with atomic_path(tmp_path / "video.mp4") as tmp:
+        Path(tmp).write_bytes(b"what a program wrote")
+    assert events == ["fsync file", "rename", "fsync folder"] * 2
+
+
+def test_a_failed_fsync_leaves_the_target_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "file.bin"
+    target.write_bytes(b"the old file")
+
+    def fail(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(os, "fsync", fail)
+    for write in (lambda: atomic_write(target, b"new"), lambda: atomic_write_json(target, {"new": 1})):
+        with pytest.raises(OSError):
+            write()
+    with pytest.raises(OSError):
+        with atomic_path(target) as tmp:
+            Path(tmp).write_bytes(b"new")
+    assert target.read_bytes() == b"the old file"
+    assert leftovers(tmp_path) == []
+
+
+def test_atomic_path_publishes_what_is_left_at_the_path(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "video.mp4"
+    with atomic_path(target) as tmp:
+        assert Path(tmp).parent == target.parent and tmp.endswith(".part") and os.path.getsize(tmp) == 0
+        Path(tmp).write_bytes(b"one")
+        assert not target.exists()
+    assert target.read_bytes() == b"one" and stat.S_IMODE(target.stat().st_mode) == 0o644
+    with pytest.raises(Boom):
+        with atomic_path(target) as tmp:
+            Path(tmp).write_bytes(b"half")
+            raise Boom()
+    with pytest.raises(FileExistsError):
+        with atomic_path(target, replace=False) as tmp:
+            pass
+    assert target.read_bytes() == b"one"
+    assert leftovers(target.parent) == []
+
+
+def test_atomic_write_json_writes_json_dump_s_form(tmp_path: Path) -> None:
+    target = tmp_path / "doc.json"
+    doc = {"b": [1, 2.5, "x"], "a": {"é": None}}
+    atomic_write_json(target, doc, indent=2, newline=True)
+    assert target.read_text(encoding="utf-8") == json.dumps(doc, indent=2) + "\n"
+    atomic_write_json(target, doc)
+    assert target.read_text(encoding="utf-8") == json.dumps(doc)
+    with pytest.raises(TypeError):
+        atomic_write_json(target, {"a": 1, "b": object()})  # written up to the value JSON cannot hold
+    assert target.read_text(encoding="utf-8") == json.dumps(doc)
     assert leftovers(tmp_path) == []
 
 

@@ -15,9 +15,11 @@ scenario.json are checked against an independent account of each game).
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -29,8 +31,8 @@ import pytest
 import retro
 import retro.data as rdata
 from retro import paths
-from retro.data.recipes import state_from_recipe
 from retro.scripts import make_state as ms
+from retro.start_states import state_from_recipe
 from tests.integration_helpers import load_state_bytes, rom_sha1, write_test_rom_integration
 
 REPO = Path(__file__).resolve().parent.parent
@@ -832,6 +834,33 @@ def test_make_state_command(tmp_path: Path, ale_roms: dict[str, Path], capsys: p
     assert "make_state:" in capsys.readouterr().err
     assert not (folder / "Bad.state").exists()
     assert "Bad" not in json.loads((folder / "metadata.json").read_text())["state_recipes"]
+
+
+@pytest.mark.parametrize("failure", ["disk full mid-way", "fsync"])
+def test_a_failed_recipe_record_leaves_the_old_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        failure: str) -> None:
+    folder = tmp_path / "Pong-Atari2600"
+    shutil.copytree(STABLE / "Pong-Atari2600", folder)
+    old = (folder / "metadata.json").read_bytes()
+    real_dumps = json.dumps
+
+    def dump_half_then_fail(doc: Any, f: Any, **kwargs: Any) -> None:
+        f.write(real_dumps(doc, **kwargs)[:40])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def fail_fsync(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(*((json, "dump", dump_half_then_fail) if failure == "disk full mid-way"
+                          else (os, "fsync", fail_fsync)))
+    with pytest.raises(OSError):
+        ms.save_recipe(folder, "Serve", [ms.parse_press("RESET@60:5")], 100)
+    assert (folder / "metadata.json").read_bytes() == old
+    assert not list(folder.glob(".*.part"))
+    monkeypatch.undo()
+    ms.save_recipe(folder, "Serve", [ms.parse_press("RESET@60:5")], 100)
+    recorded = ms.recipes(folder)
+    assert recorded["Serve"] == ([ms.parse_press("RESET@60:5")], 100) and "retro.Start" in recorded
 
 
 # -- a custom integration for the homebrew test ROMs -------------------------------------------

@@ -566,6 +566,24 @@ def test_playback_never_replaces_a_file_unless_asked(tmp_path):
     assert csv_out.read_text() == "keep"
 
 
+def test_playback_outputs_are_written_whole_or_not_at_all(tmp_path):
+    from retro.scripts.playback_movie import main
+
+    movie = _short_movie(tmp_path)
+    broken = tmp_path / "broken.bk2"
+    broken.write_bytes(b"not a movie")
+    csv_out = tmp_path / "monitor.csv"
+    csv_out.write_text("keep")
+    # the first movie's rows are written, then the second movie fails: the old file stays
+    assert main(["-V", "-A", "--force", "-c", str(csv_out), str(movie), str(broken)]) == 1
+    assert csv_out.read_text() == "keep"
+    assert main(["-V", "-A", "--force", "-c", str(csv_out), str(movie)]) == 0
+    assert csv_out.read_text().startswith('#{"t_start"') and len(csv_out.read_text().splitlines()) == 3
+    assert main(["-A", "-i", str(movie)]) == 0
+    assert movie.with_suffix(".mp4").stat().st_size > 0 and json.loads(movie.with_suffix(".json").read_text())
+    assert not list(tmp_path.glob(".*.part"))
+
+
 def _leftovers(tmp: Path) -> list[str]:
     return sorted(p.name for p in tmp.iterdir() if p.name.startswith("retro-playback-"))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -290,6 +293,36 @@ def test_save_then_load_keeps_the_scenario(tmp_path: Any) -> None:
     assert saved["done"]["nodes"]["both"]["condition"] == "all"
     assert saved["rewards"][1]["script"] == "lua:p2"
     assert again.crop(1) == (5, 5, 0, 0)
+
+
+@pytest.mark.parametrize("failure", ["disk full mid-way", "fsync", "unserialisable"])
+def test_a_failed_save_leaves_the_old_scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    scen = Scenario.from_json({"reward": {"variables": {"score": {"reward": 1.0}}}, "crop": [0, 0, 10, 10]})
+    path = tmp_path / "scenario.json"
+    old = b'{"done": {"variables": {"lives": {"op": "zero"}}}}\n'
+    path.write_bytes(old)
+    real_dumps = json.dumps
+
+    def dump_half_then_fail(doc: Any, f: Any, **kwargs: Any) -> None:
+        f.write(real_dumps(doc, **kwargs)[:12])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def fail_fsync(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    if failure == "disk full mid-way":
+        monkeypatch.setattr(json, "dump", dump_half_then_fail)
+    elif failure == "fsync":
+        monkeypatch.setattr(os, "fsync", fail_fsync)
+    else:  # the document is written up to the value JSON cannot hold
+        monkeypatch.setattr(Scenario, "to_json", lambda self: {"reward": {}, "done": {"bad": object()}})
+    with pytest.raises((OSError, TypeError)):
+        scen.save(path)
+    assert path.read_bytes() == old
+    assert not list(tmp_path.glob(".*.part"))
+    monkeypatch.undo()
+    scen.save(path)
+    assert Scenario.load(path).to_json() == scen.to_json()
 
 
 # -- whole scenarios against a reference model, frame by frame ------------------------------------

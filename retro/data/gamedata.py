@@ -53,7 +53,7 @@ from retro.data.ops import get_op
 from retro.data.scenario import Scenario, _check_player
 from retro.data.search import Search
 from retro.data.types import DataType, parse_type
-from retro._fileutil import read_regular
+from retro._fileutil import atomic_write_json, read_regular
 from retro.errors import ConfigurationError, IntegrationError, UnmappedAddressError
 
 __all__ = ["GameData", "Variable", "Variables", "SearchHandle", "SearchListHandle"]
@@ -256,9 +256,7 @@ class GameData:
         scenario = _one_of("save", "scen", scen, "scenario", scenario)
         if data is not None:
             doc = {"info": {name: var.to_json() for name, var in sorted(self._vars.items())}}
-            with open(data, "w", encoding="utf-8") as f:
-                json.dump(doc, f, indent=2)
-                f.write("\n")
+            atomic_write_json(data, doc, indent=2, newline=True)
         if scenario is not None:
             self._scenario.save(scenario)
         return True
@@ -647,8 +645,7 @@ class GameData:
                 entry["memory"] = {str(start): base64.b64encode(block.tobytes()).decode("ascii")
                                    for start, block in old.items()}
             doc[name] = entry
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump({"searches": doc}, f)
+        atomic_write_json(path, {"searches": doc})
 
     def load_searches(self, path: str | os.PathLike[str]) -> None:
         """Read searches written by :meth:`save_searches`, replacing those of the same names."""

@@ -31,6 +31,19 @@ of a source checkout (next to the ``retro`` package), else one inside the
 package; the library is ``RETRO_LIBRARY_PATH`` if set, else
 ``RETRO_HOME/library``.
 
+A game is played with a scenario (``scenario.json``, or a variant such as
+``retro.json``), variables (``data.json``, or the scenario's own ``info``),
+its ``metadata.json`` and its ``rom.sha``; a scenario may also give the
+keys of :data:`VARIANT_KEYS`, which then take the place of
+``metadata.json``'s (:func:`with_variant`). :meth:`GameFiles.open` finds
+these files and reads the scenario and the metadata strictly (a bad file is
+an :class:`~retro.errors.IntegrationError`), as a game being played does;
+:func:`read_metadata` reads one folder's ``metadata.json`` (its state
+recipes); :func:`read_or_empty`, :func:`game_metadata`, :func:`declared_in`
+and :func:`declared` read for listings, where a file that cannot be read
+declares nothing. Every one parses with :func:`read_json_object`, whose
+numbers :mod:`retro.data.numbers` range-checks.
+
 Which kinds are searched is an :class:`Integrations` flag.
 ``Integrations.DEFAULT`` stands for the process default (initially
 ``STABLE``), resolved whenever it is used, so it works as a default
@@ -42,9 +55,10 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from enum import EnumMeta, Flag
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 from retro._fileutil import read_regular
 from retro.data.numbers import check_input_routes
@@ -57,7 +71,8 @@ __all__ = [
     "path", "DATA_PATH", "ale_variants", "get_file_path", "get_romfile_path", "list_games", "list_states",
     "list_scenarios", "canonical_game", "game_system", "imported_games_dir", "integration_dirs",
     "library_path", "game_dirs", "STANDARD_FILES", "read_json_object", "get_original_romfile_path",
-    "original_rom_name",
+    "original_rom_name", "VARIANT_KEYS", "GameFiles", "json_path", "read_metadata", "with_variant", "read_or_empty",
+    "game_metadata", "declared_in", "declared",
 ]
 
 #: The files that define an integration; for a game the library has, only its folders supply them.
@@ -474,13 +489,7 @@ def get_romfile_path(game: str, inttype: Integrations = Integrations.DEFAULT) ->
 
 def original_rom_name(game: str, inttype: Integrations = Integrations.DEFAULT) -> Optional[str]:
     """The ``original_rom_name`` of ``game``'s ``metadata.json`` (an arcade set's file name), if a plain name."""
-    meta = get_file_path(game, "metadata.json", inttype)
-    if meta is None:
-        return None
-    try:
-        name = read_json_object(meta).get("original_rom_name")
-    except IntegrationError:
-        return None
+    name = game_metadata(game, inttype).get("original_rom_name")
     return name if isinstance(name, str) and is_plain_name(name) else None
 
 
@@ -580,3 +589,136 @@ def list_scenarios(game: str, inttype: Integrations = Integrations.DEFAULT, *,
             if isinstance(doc, dict) and ({"reward", "rewards", "done"} & doc.keys()):
                 scens.add(f[: -len(".json")])
     return sorted(scens)
+
+
+# -- a game's files, as a scenario variant sees them ------------------------------------------
+
+#: The keys of ``metadata.json`` that a scenario variant gives in its place.
+VARIANT_KEYS = ("input_routes", "default_state", "default_player_state")
+
+
+def json_path(game: str, name: str, inttype: Integrations = Integrations.DEFAULT) -> Optional[str]:
+    """A JSON file of ``game`` by name (``"data"``, ``"retro"``), or ``name`` itself if it is a path ending ``.json``.
+
+    None if the game has no such file.
+    """
+    if name.endswith(".json"):
+        return name
+    return get_file_path(game, name + ".json", inttype)
+
+
+def read_metadata(path: Optional[str | os.PathLike[str]]) -> dict[str, Any]:
+    """A ``metadata.json`` as an object (:func:`read_json_object`); empty if ``path`` is None or names nothing."""
+    if path is None or not os.path.exists(path):
+        return {}
+    return read_json_object(path)
+
+
+def with_variant(metadata: Mapping[str, Any], variant: Mapping[str, Any]) -> dict[str, Any]:
+    """``metadata`` with the :data:`VARIANT_KEYS` that ``variant`` (a scenario) gives in place of its own."""
+    out = dict(metadata)
+    out.update((key, variant[key]) for key in VARIANT_KEYS if key in variant)
+    return out
+
+
+@dataclass(frozen=True)
+class GameFiles:
+    """The files a game is played with under one scenario (:meth:`open`).
+
+    ``scenario_path`` and ``info_path`` are the scenario and variables files
+    (None if there is none); ``metadata`` is ``metadata.json`` with the
+    scenario's :data:`VARIANT_KEYS` in place of its own.
+    """
+
+    game: str
+    inttype: Integrations
+    scenario_path: Optional[str]
+    info_path: Optional[str]
+    metadata: dict[str, Any]
+
+    @classmethod
+    def open(cls, game: str, scenario: Optional[str] = None, info: Optional[str] = None,
+             inttype: Integrations = Integrations.DEFAULT) -> "GameFiles":
+        """Find and read ``game``'s files under ``scenario`` (default ``scenario.json``) and ``info`` (``data.json``).
+
+        ``scenario`` and ``info`` are names (``"retro"``) or paths ending
+        ``.json``. Without ``info``, a scenario that has its own ``info`` is
+        the variables file. An unknown ``scenario`` or ``info`` is a
+        :class:`~retro.errors.GameNotFoundError`; a game with neither
+        variables nor a scenario, or a malformed file, an
+        :class:`~retro.errors.IntegrationError`.
+        """
+        scenario_path = json_path(game, scenario or "scenario", inttype)
+        if scenario is not None and scenario_path is None:
+            known = list_scenarios(game, inttype)
+            raise GameNotFoundError(f"unknown scenario {scenario!r} for {game}; its scenarios are {known}")
+        variant = read_json_object(scenario_path) if scenario_path else {}
+        metadata = with_variant(read_metadata(get_file_path(game, "metadata.json", inttype)), variant)
+        if info is None and "info" in variant:
+            info_path: Optional[str] = scenario_path
+        else:
+            info_path = json_path(game, info or "data", inttype)
+            if info is not None and info_path is None:
+                raise GameNotFoundError(f"no data file {info!r} for {game}")
+        if info_path is None and scenario_path is None:
+            folders = [d for _source, d in game_dirs(game, inttype)]
+            raise IntegrationError(
+                f"{game} has no data.json or scenario.json in {folders}; if it is a game of "
+                f"stable-retro's library, `retro provision` provisions the library")
+        return cls(game, inttype, scenario_path, info_path, metadata)
+
+    @property
+    def rom_sha_path(self) -> Optional[str]:
+        """The ``rom.sha`` the ROM is checked against: the one beside the scenario in use, else the game's."""
+        beside = os.path.join(os.path.dirname(self.scenario_path), "rom.sha") if self.scenario_path else None
+        if beside and os.path.isfile(beside):
+            return beside
+        return get_file_path(self.game, "rom.sha", self.inttype)
+
+
+def read_or_empty(path: Optional[str]) -> dict[str, Any]:
+    """An integration's JSON file as an object; an empty one if there is none or it cannot be read.
+
+    For listings, which show what they can of a broken integration.
+    """
+    try:
+        return read_metadata(path)
+    except IntegrationError:
+        return {}
+
+
+def game_metadata(game: str, inttype: Integrations = Integrations.DEFAULT) -> dict[str, Any]:
+    """``game``'s ``metadata.json`` as :func:`read_or_empty` reads it."""
+    return read_or_empty(get_file_path(game, "metadata.json", inttype))
+
+
+def declared_in(path: Optional[str], key: str) -> Any:
+    """``key`` of an integration's JSON file as :func:`read_or_empty` reads it, or None.
+
+    A file whose bytes do not name ``key`` is not parsed, so a listing that
+    looks through every file of every game reads most of them only once.
+    """
+    if path is None:
+        return None
+    try:
+        if key.encode() not in read_regular(path):
+            return None
+    except OSError:
+        return None
+    return read_or_empty(path).get(key)
+
+
+def declared(game: str, key: str, variant_path: Optional[str] = None,
+             inttype: Integrations = Integrations.DEFAULT,
+             accept: Callable[[Any], bool] = lambda value: True) -> Any:
+    """``key`` as ``game`` declares it under the scenario at ``variant_path``, read as :func:`declared_in` reads.
+
+    The scenario's value of a :data:`VARIANT_KEYS` key takes the place of
+    ``metadata.json``'s (:func:`with_variant`); a value ``accept`` refuses
+    counts as none. None if neither file declares one.
+    """
+    def value(path: Optional[str]) -> dict[str, Any]:
+        found = declared_in(path, key)
+        return {key: found} if found is not None and accept(found) else {}
+
+    return with_variant(value(get_file_path(game, "metadata.json", inttype)), value(variant_path)).get(key)

@@ -5,10 +5,11 @@ An integration records how each of its states was made under
 ["RESET@60:5", ...], "frames": 120}}``. A press spec is
 ``[P<n>:]BUTTON[+BUTTON...]@FRAME[:FRAMES]``: hold the buttons of player
 ``n`` (default 1) from frame ``FRAME`` (counted from power-on) for ``FRAMES``
-frames. ``python3 -m retro.scripts.make_state`` writes states and recipes;
-a core that cannot load an integration's state files (the ALE core and
-Stella states) gets its start states from the same recipes
-(:func:`state_from_recipe`).
+frames. This module reads and checks recipes; :mod:`retro.start_states`
+plays them on an emulator. ``python3 -m retro.scripts.make_state`` writes
+states and recipes; a core that cannot load an integration's state files
+(the ALE core and Stella states) gets its start states from the same
+recipes (:func:`retro.start_states.state_from_recipe`).
 """
 
 from __future__ import annotations
@@ -16,16 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from retro.data.integrations import read_json_object
+from retro.data.integrations import read_metadata as read_metadata_file
 from retro.data.numbers import FRAMES, number
-from retro.emulator import RetroEmulator
 from retro.errors import IntegrationError
 from retro.systems import SYSTEMS
 
-__all__ = ["LIBRETRO_JOYPAD", "RECIPES_KEY", "Press", "parse_press", "button_id", "run_recipe", "read_metadata",
-           "recipes", "state_from_recipe"]
+__all__ = ["LIBRETRO_JOYPAD", "RECIPES_KEY", "Press", "parse_press", "button_id", "read_metadata", "recipes"]
 
 #: libretro joypad ids by name (``RETRO_DEVICE_ID_JOYPAD_*``).
 LIBRETRO_JOYPAD = {
@@ -85,35 +84,9 @@ def button_id(system: str, name: str) -> int:
                      f"{[b for b in info.buttons if b]} (libretro names {sorted(LIBRETRO_JOYPAD)} also work)")
 
 
-def run_recipe(em: RetroEmulator, presses: Sequence[Press], frames: int) -> None:
-    """Run ``frames`` frames from where ``em`` is, holding buttons as ``presses`` say."""
-    system = em.system
-    if system is None:
-        raise ValueError("the emulator's system is unknown, so button names cannot be resolved")
-    ids = [[button_id(system, b) for b in p.buttons] for p in presses]
-    players = max([p.player for p in presses], default=0) + 1
-    # Frame boundaries where some mask changes; run whole stretches in between.
-    cuts = sorted({0, frames, *(p.frame for p in presses), *(p.end for p in presses)})
-    cuts = [c for c in cuts if 0 <= c <= frames]
-    for start, stop in zip(cuts, cuts[1:]):
-        for player in range(players):
-            mask = 0
-            for p, bids in zip(presses, ids):
-                if p.player == player and p.frame <= start < p.end:
-                    for b in bids:
-                        mask |= 1 << b
-            em.set_button_mask(mask, player)
-        em.step(stop - start)
-    for player in range(players):
-        em.set_button_mask(0, player)
-
-
 def read_metadata(folder: Path) -> dict[str, Any]:
     """A folder's ``metadata.json`` as an object (empty if there is none)."""
-    path = folder / "metadata.json"
-    if not path.is_file():
-        return {}
-    return read_json_object(path)
+    return read_metadata_file(folder / "metadata.json")
 
 
 def recipes(folder: Path) -> dict[str, tuple[list[Press], int]]:
@@ -131,17 +104,3 @@ def recipes(folder: Path) -> dict[str, tuple[list[Press], int]]:
             raise IntegrationError(f"{where}: bad recipe for state {name!r}: {e}") from e
         out[name] = (presses, number(frames, FRAMES, f"{where}: {RECIPES_KEY}.{name}.frames"))
     return out
-
-
-_MADE: dict[tuple[str, str, tuple[str, ...], int], bytes] = {}
-
-
-def state_from_recipe(rom: str, core: str, presses: Sequence[Press], frames: int) -> bytes:
-    """The state ``core`` is in after powering ``rom`` on and running a recipe (kept for the process)."""
-    key = (rom, core, tuple(str(p) for p in presses), frames)
-    state = _MADE.get(key)
-    if state is None:
-        with RetroEmulator(rom, core=core, first_frame=False) as em:  # frames count from power-on
-            run_recipe(em, presses, frames)
-            state = _MADE[key] = em.get_state()
-    return state

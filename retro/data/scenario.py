@@ -61,7 +61,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 from retro.data.numbers import CROP, REFERENCE, REWARD, number
 from retro.data.ops import OPS, Op, get_op
-from retro._fileutil import read_regular
+from retro._fileutil import atomic_write_json, read_regular
 from retro.errors import IntegrationError
 
 __all__ = ["Scenario", "RewardSpec", "DoneSpec", "DoneNode", "PlayerReward", "MAX_PLAYERS",
@@ -494,10 +494,8 @@ class Scenario:
         return doc
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_json` to ``path``, indented."""
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_json(), f, indent=2)
-            f.write("\n")
+        """Write :meth:`to_json` to ``path``, indented (whole or not at all)."""
+        atomic_write_json(path, self.to_json(), indent=2, newline=True)
 
     # -- what the scenario reads -------------------------------------------------------------
 

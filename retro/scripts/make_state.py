@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from retro._fileutil import atomic_write
+from retro._fileutil import atomic_write, atomic_write_json
 from retro.data.recipes import (  # noqa: F401 (re-exported: this module's API)
     LIBRETRO_JOYPAD,
     RECIPES_KEY,
@@ -43,10 +42,10 @@ from retro.data.recipes import (  # noqa: F401 (re-exported: this module's API)
     parse_press,
     read_metadata,
     recipes,
-    run_recipe,
 )
 from retro.emulator import RetroEmulator
 from retro.errors import GameNotFoundError, RetroError
+from retro.start_states import run_recipe
 from retro.systems import SYSTEMS
 
 __all__ = ["Press", "parse_press", "run_recipe", "make_state", "plays_the_same", "write_state", "recipes",
@@ -170,12 +169,12 @@ def plays_the_same(rom: str | os.PathLike[str], a: bytes, b: bytes, frames: int 
 
 
 def save_recipe(folder: Path, state: str, presses: Sequence[Press], frames: int) -> None:
-    """Record how ``state`` was made in ``metadata.json`` (``state_recipes``)."""
+    """Record how ``state`` was made in ``metadata.json`` (``state_recipes``), rewriting it whole or not at all."""
     doc = read_metadata(folder)
     recipes = doc.setdefault(RECIPES_KEY, {})
     recipes[state] = {"press": [str(p) for p in presses], "frames": frames}
     doc[RECIPES_KEY] = dict(sorted(recipes.items()))
-    (folder / "metadata.json").write_text(json.dumps(doc, indent=2) + "\n")
+    atomic_write_json(folder / "metadata.json", doc, indent=2, newline=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,11 +21,13 @@ import tempfile
 import time
 import wave
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, overload
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, overload
 
 import numpy as np
 
 from retro import _cli
+from retro._fileutil import atomic_path
 from retro.env import as_classic
 from retro.errors import OutputExistsError, RetroError
 
@@ -42,6 +44,10 @@ def ffmpeg_exe() -> str:
     except ImportError as e:
         raise RetroError("rendering video needs ffmpeg: apt-get install ffmpeg, or pip install imageio-ffmpeg") from e
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+#: ffmpeg's name of the format of each video file extension (outputs are written under a temporary name).
+_FORMATS = {".mp4": "mp4", ".mkv": "matroska"}
 
 
 def _video_args(lossless: str | None) -> tuple[list[str], str]:
@@ -123,16 +129,17 @@ def _outputs_planned(base: str, video: bool, viewer: str | None, lossless: str |
     return planned
 
 
-def _put(tmp: str, target: str, overwrite: bool) -> None:
-    """Move a finished file into place: atomically, and never over an existing file unless asked."""
-    if overwrite:
-        os.replace(tmp, target)
-        return
+@contextmanager
+def _output(target: str, overwrite: bool) -> Iterator[str]:
+    """The path to write ``target`` at: it takes the name, whole, when the block ends (:func:`atomic_path`).
+
+    An existing file is never replaced unless ``overwrite``.
+    """
     try:
-        os.link(tmp, target)
+        with atomic_path(target, replace=overwrite) as tmp:
+            yield tmp
     except FileExistsError:
         raise OutputExistsError(f"{target} appeared while the movie played; pass --force to replace it") from None
-    os.unlink(tmp)
 
 
 def _playback_file(
@@ -287,25 +294,21 @@ def _playback_file(
                 _show(cmd + vargs, viewer)
             else:
                 target = base + ext
-                tmp_target = os.path.join(tmpdir, "out" + ext)
-                if subprocess.run(cmd + vargs + [tmp_target]).returncode != 0:
-                    raise RetroError(f"ffmpeg failed while writing {target}")
-                _put(tmp_target, target, overwrite)
+                with _output(target, overwrite) as tmp_target:
+                    if subprocess.run(cmd + vargs + ["-f", _FORMATS[ext], tmp_target]).returncode != 0:
+                        raise RetroError(f"ffmpeg failed while writing {target}")
                 outputs["video"] = target
 
         if npy_actions:
             arrays: dict[str, Any] = {"actions": np.array(actions, dtype=bool).reshape(-1, nb * movie.players)}
             if info_dict:
                 arrays["info"] = np.array(infos, dtype=object)
-            tmp_npz = os.path.join(tmpdir, "out.npz")
-            np.savez_compressed(tmp_npz, **arrays)
-            _put(tmp_npz, base + ".npz", overwrite)
+            with _output(base + ".npz", overwrite) as tmp_npz, open(tmp_npz, "wb") as out:
+                np.savez_compressed(out, **arrays)
             outputs["npz"] = base + ".npz"
         elif info_dict:
-            tmp_json = os.path.join(tmpdir, "out.json")
-            with open(tmp_json, "w") as f:
+            with _output(base + ".json", overwrite) as tmp_json, open(tmp_json, "w") as f:
                 json.dump(infos, f)
-            _put(tmp_json, base + ".json", overwrite)
             outputs["json"] = base + ".json"
         outputs.update(frames=step, shape=frame_shape, fps=fps, seconds=time.perf_counter() - start)
         return outputs
@@ -493,13 +496,16 @@ def _playback_env(emulator: Any, movie: Any, monitor_csv: Any, video_file: str |
             arrays: dict[str, Any] = {"actions": np.array(actions, dtype=bool).reshape(-1, nb * players)}
             if info_file:
                 arrays["info"] = np.array(info_steps, dtype=object)
+            npz = os.fspath(npy_file)
+            npz += "" if npz.endswith(".npz") else ".npz"  # the name numpy gives the file
             try:
-                np.savez_compressed(npy_file, **arrays)
+                with atomic_path(npz) as tmp, open(tmp, "wb") as out:
+                    np.savez_compressed(out, **arrays)
             except OSError:
                 pass
         elif info_file:
             try:
-                with open(info_file, "w") as f:
+                with atomic_path(info_file) as tmp, open(tmp, "w") as f:
                     json.dump(info_steps, f)
             except OSError:
                 pass
@@ -519,13 +525,13 @@ def _playback_env(emulator: Any, movie: Any, monitor_csv: Any, video_file: str |
                 cmd += ["-i", wav] + _audio_args(lossless)
             else:
                 cmd += ["-an"]
-            vargs, _ext = _video_args(lossless)
+            vargs, ext = _video_args(lossless)
             if viewer:
                 _show(cmd + vargs, viewer)
             elif video_file:
-                fmt = ["-f", "matroska"] if lossless in ("png", "ffv1") else ["-f", "mp4"]
-                if subprocess.run(cmd + vargs + fmt + [video_file]).returncode != 0:
-                    raise RetroError(f"ffmpeg failed while writing {video_file}")
+                with atomic_path(video_file) as tmp:
+                    if subprocess.run(cmd + vargs + ["-f", _FORMATS[ext], tmp]).returncode != 0:
+                        raise RetroError(f"ffmpeg failed while writing {video_file}")
     finally:
         if encoder is not None and encoder.poll() is None:
             encoder.kill()
@@ -570,7 +576,7 @@ def _main(argv: list[str] | None) -> int:
     if args.csv_out and os.path.lexists(args.csv_out) and not args.force:
         raise OutputExistsError(f"{args.csv_out} exists; pass --force to replace it")
     if args.csv_out:
-        with open(args.csv_out, "w", newline="") as f:
+        with _output(args.csv_out, args.force) as tmp, open(tmp, "w", newline="") as f:
             f.write('#{"t_start": 0.0, "gym_version": "retro", "env_id": "%s"}\n' % ",".join(args.movies))
             writer = csv.writer(f)
             for path in args.movies:
