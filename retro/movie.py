@@ -538,8 +538,13 @@ class Movie:
         """Recording: the console switch bits of this frame (:data:`CONSOLE_RESET`, ...)."""
         self._keys[0] = bits
 
-    def append_frame(self, masks: list[int], console: int = 0) -> None:
-        """Recording, fast path: one frame of per-player button masks."""
+    def append_frame(self, masks: Sequence[int], console: int = 0) -> None:
+        """Recording: one frame of per-player button masks (bit ``i`` is button ``i``) and console switch bits.
+
+        The same as :meth:`set_key` for every button, :meth:`set_console` and :meth:`step`, in one call.
+        """
+        if not self._record:
+            raise MovieFormatError("append_frame() is for movies being recorded")
         self._rows.append((console, *masks))
 
     def masks(self) -> list[int]:

@@ -646,12 +646,13 @@ class GameSession:
 
     # -- recording ------------------------------------------------------------------
 
-    def _record(self, masks: Sequence[int]) -> None:
+    def _record(self, masks: Sequence[int], frames: int = 1) -> None:
+        """Append ``frames`` frames holding ``masks`` (one per player, cut to the system's buttons) to the movie."""
+        buttons = (1 << self.num_buttons) - 1
+        row = [m & buttons for m in masks]
         movie = self.movie
-        for p, m in enumerate(masks):
-            for i in range(self.num_buttons):
-                movie.set_key(i, bool(m >> i & 1), p)
-        movie.step()
+        for _ in range(frames):
+            movie.append_frame(row)
 
     def record_movie(self, path: str) -> None:
         """Record every frame played into a ``.bk2`` movie from now on."""
@@ -716,15 +717,16 @@ def _play_frames(sessions: Sequence[GameSession], steps: StepPool | None, frames
     ``observe_from`` skip converting the picture. Returns ``(reward, done)``
     per session.
 
-    Where every session's scenario runs in C and none records a movie, each
-    emulator plays all its frames in one job, its scenario evaluated in C
-    after every frame, and ``obs`` (if given, one array per session) receives
-    its observation preprocessed in the same job. Otherwise frames are played
-    one pool round at a time, the scenario evaluated in Python in between,
-    and ``obs`` is filled after the last.
+    Where every session's scenario runs in C, each emulator plays all its
+    frames in one job, its scenario evaluated in C after every frame, and
+    ``obs`` (if given, one array per session) receives its observation
+    preprocessed in the same job; a movie being recorded gets the frames
+    played afterwards (the buttons are held for the whole step). Otherwise
+    frames are played one pool round at a time, the scenario evaluated in
+    Python in between, and ``obs`` is filled after the last.
     """
     players = sessions[0].players
-    programs = [s.data.frame_program() if s.movie is None else None for s in sessions]
+    programs = [s.data.frame_program() for s in sessions]
     if all(p is not None for p in programs) and observe_from >= frames - (2 if pool else 1):
         return _play_in_c(sessions, steps, programs, frames, pool, observe_from, obs, gray, size)
     totals = [[0.0] * players for _ in sessions]
@@ -789,6 +791,8 @@ def _play_in_c(sessions: Sequence[GameSession], steps: StepPool | None, programs
             em.video_enabled = True
         for s, program in zip(sessions, programs):
             program.finish(s.data.scenario)
+            if s.movie is not None:
+                s._record(s._held, program.frames)
     results: list[tuple[Any, bool]] = []
     for program in programs:
         rewards = program.step_rewards(players)

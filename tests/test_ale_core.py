@@ -20,8 +20,9 @@ import pytest
 import retro
 import retro.data as rdata
 from retro import paths
-from retro.data.recipes import recipes, state_from_recipe
+from retro.data.recipes import recipes
 from retro.movie import Movie
+from retro.start_states import state_from_recipe
 from retro.vector import RetroVectorEnv
 from tests.integration_helpers import load_state_bytes
 
@@ -267,6 +268,34 @@ def test_record_replay_is_bit_exact(tmp_path: Path) -> None:
             em.step()
             replay.append((em.get_screen().tobytes(), em.get_ram().tobytes()))
     assert replay == played
+
+
+def test_a_vector_env_recording_with_frame_skip_replays_bit_exactly(tmp_path: Path) -> None:
+    """Every env records while frame skip and preprocessing run in C: each step's frames are in its movie."""
+    venv = RetroVectorEnv("Breakout-Atari2600", 2, scenario="retro", core="ale", frameskip=4, max_pool=True,
+                          grayscale=True, resize=(84, 84), record=str(tmp_path))
+    venv.reset(seed=0)
+    rams: list[list[bytes]] = [[env.get_ram().tobytes()] for env in venv.envs]  # after the restart's frame
+    done = [False, False]
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        _obs, _rew, term, trunc, _info = venv.step(rng.integers(0, 2, size=(2, 8)))
+        for i, env in enumerate(venv.envs):
+            done[i] = done[i] or bool(term[i] or trunc[i])
+            if not done[i]:
+                rams[i].append(env.get_ram().tobytes())
+    venv.close()
+    for i in range(2):
+        [path] = sorted(tmp_path.glob(f"*-env{i}-*.bk2"))[:1]
+        movie = Movie(path)
+        with ale_core(rom("breakout")) as em:
+            em.set_state(movie.get_state())
+            replay = []
+            while movie.step():
+                em.set_button_mask(movie.masks()[0])
+                em.step()
+                replay.append(em.get_ram().tobytes())
+        assert [replay[4 * k] for k in range(len(rams[i]))] == rams[i]
 
 
 def test_stella_states_are_refused_clearly() -> None:
