@@ -222,41 +222,166 @@ def _encode_state(state: bytes) -> bytes:
 class Movie:
     """A movie being read (``record=False``) or recorded (``record=True``).
 
-    Reading loads the whole input log at once (a fast Cython parser);
-    ``step()`` moves to the next frame and returns False at the end;
-    ``get_key(button, player)`` tells whether a button is held on the
-    current frame. Recording: ``configure(game, emulator)``, then per frame
-    ``set_key(...)`` and ``step()``; ``close()`` writes the file.
+    ``Movie(path)`` makes a :class:`MovieReader` and ``Movie(path, record=True,
+    players=n)`` a :class:`MovieWriter`: two classes behind Gym Retro's one
+    ``Movie`` API. Reading loads the whole input log at once (a fast Cython
+    parser); ``step()`` moves to the next frame and returns False at the end;
+    ``get_key(button, player)`` tells whether a button is held on the current
+    frame. Recording: ``configure(game, emulator)``, then per frame
+    ``set_key(...)`` and ``step()`` (or ``append_frame(masks)``); ``close()``
+    writes the file.
     """
 
     #: Makes the HTML a movie being read shows as in Jupyter. Rendering plays the movie, which takes layers
     #: above this module: :mod:`retro.notebook` sets it when imported (``retro.notebook.movie``'s video).
     _html_renderer: ClassVar[Callable[["Movie"], str] | None] = None
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Movie":
+        if cls is Movie:
+            record = args[1] if len(args) > 1 else kwargs.get("record", False)
+            cls = MovieWriter if record else MovieReader
+        return super().__new__(cls)
+
     def __init__(self, path: str | os.PathLike[str], record: bool = False, players: int = 1,
                  *, dialect: str = "gym") -> None:
+        if bool(record) != isinstance(self, MovieWriter):
+            raise ValueError(f"{type(self).__name__} is for {'reading' if record else 'recording'}; "
+                             f"Movie(path, record={bool(record)}) makes the class that does")
         self.path = os.fspath(path)
-        self._record = bool(record)
         self._players = int(players)
         self._game = "?"
         self._state = b""
         self._system: str | None = None
-        self._index = -1
+        self._sha1 = "?"
         self._closed = False
         self._header: dict[str, str] = {}
         if dialect not in ("gym", "bizhawk"):
             raise ValueError(f"dialect must be 'gym' or 'bizhawk', got {dialect!r}")
         self.dialect = dialect
-        if self._record:
-            if not 1 <= self._players <= MAX_PLAYERS:
-                raise ValueError(f"players must be 1..{MAX_PLAYERS}, got {players}")
-            self._rows: list[tuple[int, ...]] = []
-            self._keys = [0] * (self._players + 1)
+
+    @property
+    def players(self) -> int:
+        """Number of players the movie has."""
+        return self._players
+
+    @property
+    def system(self) -> str | None:
+        """retro's system name of the movie's platform."""
+        return self._system
+
+    @property
+    def header(self) -> dict[str, str]:
+        """The movie's ``Header.txt`` fields (a copy)."""
+        return dict(self._header)
+
+    @property
+    def recording(self) -> bool:
+        """Whether the movie is being recorded (a :class:`MovieWriter`)."""
+        return False
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def frames(self) -> np.ndarray:
+        """All frames, ``uint16[n, 1 + players]``: console switches, then each player's buttons."""
+        raise NotImplementedError
+
+    def get_game(self) -> str:
+        """The game the movie plays (its ``GameName``; ``"?"`` if it names none)."""
+        return self._game
+
+    def get_state(self) -> bytes:
+        """The save state the movie starts from (empty for a power-on movie)."""
+        return self._state
+
+    def set_state(self, state: bytes) -> None:
+        """Recording: the save state the movie starts from (empty: power-on)."""
+        self._state = bytes(state)
+
+    def configure(self, game_name: str, emulator: Any) -> None:
+        """Recording: name the game and take the system (key map, platform) from the emulator."""
+        system = emulator.system
+        if system not in SYSTEMS:
+            raise MovieFormatError(f"cannot record a movie of system {system!r}")
+        if self.dialect == "bizhawk" and system not in BIZHAWK_LAYOUTS:
+            raise MovieFormatError(
+                f"no BizHawk controller layout is known for {system}; record its movies in "
+                f"Gym Retro's dialect (dialect='gym')")
+        self._game = game_name
+        self._system = system
+        try:
+            with open(emulator.rom_path, "rb") as f:
+                self._sha1 = hashlib.sha1(f.read()).hexdigest()
+        except OSError:
             self._sha1 = "?"
-            self._finalizer = weakref.finalize(self, Movie._write_at_exit, weakref.ref(self))
-            self._frames = np.zeros((0, self._players + 1), dtype=np.uint16)
-        else:
-            self._load()
+
+    def step(self) -> bool:
+        """Reading: go to the next frame (False at the end). Recording: write this frame's keys."""
+        raise NotImplementedError
+
+    def get_key(self, key: int, player: int = 0) -> bool:
+        """Whether button ``key`` (its index in the system's buttons) is held by ``player``."""
+        raise NotImplementedError
+
+    def get_console(self) -> int:
+        """Console switch bits of the current frame (reset, power, ...)."""
+        raise NotImplementedError
+
+    def masks(self) -> list[int]:
+        """The current frame's button mask per player."""
+        raise NotImplementedError
+
+    def set_key(self, key: int, value: bool, player: int = 0) -> None:
+        """Recording: hold or release button ``key`` of ``player`` on this frame."""
+        raise MovieFormatError("set_key() is for movies being recorded")
+
+    def set_console(self, bits: int) -> None:
+        """Recording: the console switch bits of this frame (:data:`CONSOLE_RESET`, ...)."""
+        raise MovieFormatError("set_console() is for movies being recorded")
+
+    def append_frame(self, masks: Sequence[int], console: int = 0) -> None:
+        """Recording: one frame of per-player button masks (bit ``i`` is button ``i``) and console switch bits.
+
+        The same as :meth:`set_key` for every button, :meth:`set_console` and :meth:`step`, in one call.
+        """
+        raise MovieFormatError("append_frame() is for movies being recorded")
+
+    def _check_player(self, player: int) -> None:
+        if not 0 <= player < self._players:
+            raise IndexError(f"player {player} out of range: the movie has {self._players}")
+
+    def close(self) -> None:
+        """Recording: write the file (atomically). Reading: nothing to do."""
+        self._closed = True
+
+    def __enter__(self) -> "Movie":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _repr_html_(self) -> str | None:
+        """In Jupyter, a movie being read shows as ``_html_renderer`` makes it (a video, once ``retro.notebook``
+        is imported); a movie being recorded, or with no renderer, as its ``repr``."""
+        render = Movie._html_renderer
+        if self.recording or render is None:
+            return None
+        return render(self)
+
+    def __repr__(self) -> str:
+        mode = "recording" if self.recording else "reading"
+        return f"<Movie {self.path} {mode}, {self._system or '?'}, {self._players} player(s), {len(self)} frames>"
+
+
+class MovieReader(Movie):
+    """A ``.bk2`` or ``.fm2`` movie read whole at construction (``Movie(path)`` makes one)."""
+
+    def __init__(self, path: str | os.PathLike[str], record: bool = False, players: int = 1,
+                 *, dialect: str = "gym") -> None:
+        super().__init__(path, record, players, dialect=dialect)
+        self._index = -1
+        self._load()
 
     # -- reading ------------------------------------------------------------------
 
@@ -439,68 +564,13 @@ class Movie:
             frames[:, p + 1] = raw[:, p + 1]
         self._frames = frames
 
-    # -- the seed API ----------------------------------------------------------------
-
-    @property
-    def players(self) -> int:
-        """Number of players the movie has."""
-        return self._players
-
-    @property
-    def system(self) -> str | None:
-        """retro's system name of the movie's platform."""
-        return self._system
-
-    @property
-    def header(self) -> dict[str, str]:
-        """The movie's ``Header.txt`` fields (a copy)."""
-        return dict(self._header)
-
-    def __len__(self) -> int:
-        return len(self._rows) if self._record else len(self._frames)
-
     @property
     def frames(self) -> np.ndarray:
         """All frames, ``uint16[n, 1 + players]``: console switches, then each player's buttons."""
-        if self._record:
-            return np.array(self._rows, dtype=np.uint16).reshape(-1, self._players + 1)
         return self._frames
 
-    def get_game(self) -> str:
-        """The game the movie plays (its ``GameName``; ``"?"`` if it names none)."""
-        return self._game
-
-    def get_state(self) -> bytes:
-        """The save state the movie starts from (empty for a power-on movie)."""
-        return self._state
-
-    def set_state(self, state: bytes) -> None:
-        """Recording: the save state the movie starts from (empty: power-on)."""
-        self._state = bytes(state)
-
-    def configure(self, game_name: str, emulator: Any) -> None:
-        """Recording: name the game and take the system (key map, platform) from the emulator."""
-        system = emulator.system
-        if system not in SYSTEMS:
-            raise MovieFormatError(f"cannot record a movie of system {system!r}")
-        if self.dialect == "bizhawk" and system not in BIZHAWK_LAYOUTS:
-            raise MovieFormatError(
-                f"no BizHawk controller layout is known for {system}; record its movies in "
-                f"Gym Retro's dialect (dialect='gym')")
-        self._game = game_name
-        self._system = system
-        try:
-            with open(emulator.rom_path, "rb") as f:
-                self._sha1 = hashlib.sha1(f.read()).hexdigest()
-        except OSError:
-            self._sha1 = "?"
-
     def step(self) -> bool:
-        """Reading: go to the next frame (False at the end). Recording: write this frame's keys."""
-        if self._record:
-            self._rows.append(tuple(self._keys))
-            self._keys = [0] * (self._players + 1)
-            return True
+        """Go to the next frame; False at the end."""
         if self._index + 1 >= len(self._frames):
             self._index = len(self._frames)
             return False
@@ -508,73 +578,48 @@ class Movie:
         return True
 
     def get_key(self, key: int, player: int = 0) -> bool:
-        """Whether button ``key`` (its index in the system's buttons) is held by ``player``."""
-        if not 0 <= player < self._players:
-            raise IndexError(f"player {player} out of range: the movie has {self._players}")
-        if self._record:
-            return bool(self._keys[player + 1] >> key & 1)
+        """Whether button ``key`` (its index in the system's buttons) is held by ``player`` on this frame."""
+        self._check_player(player)
         if not 0 <= self._index < len(self._frames):
             return False
         return bool(self._frames[self._index, player + 1] >> key & 1)
 
-    def set_key(self, key: int, value: bool, player: int = 0) -> None:
-        """Recording: hold or release button ``key`` of ``player`` on this frame."""
-        if not self._record:
-            raise MovieFormatError("set_key() is for movies being recorded")
-        if not 0 <= player < self._players:
-            raise IndexError(f"player {player} out of range: the movie has {self._players}")
-        if value:
-            self._keys[player + 1] |= 1 << key
-        else:
-            self._keys[player + 1] &= ~(1 << key)
-
     def get_console(self) -> int:
         """Console switch bits of the current frame (reset, power, ...)."""
-        if self._record:
-            return self._keys[0]
         return int(self._frames[self._index, 0]) if 0 <= self._index < len(self._frames) else 0
 
-    def set_console(self, bits: int) -> None:
-        """Recording: the console switch bits of this frame (:data:`CONSOLE_RESET`, ...)."""
-        self._keys[0] = bits
-
-    def append_frame(self, masks: Sequence[int], console: int = 0) -> None:
-        """Recording: one frame of per-player button masks (bit ``i`` is button ``i``) and console switch bits.
-
-        The same as :meth:`set_key` for every button, :meth:`set_console` and :meth:`step`, in one call.
-        """
-        if not self._record:
-            raise MovieFormatError("append_frame() is for movies being recorded")
-        self._rows.append((console, *masks))
-
     def masks(self) -> list[int]:
-        """Reading: the current frame's button mask per player."""
+        """The current frame's button mask per player."""
         if not 0 <= self._index < len(self._frames):
             return [0] * self._players
         return [int(m) for m in self._frames[self._index, 1:]]
 
-    # -- writing ------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Recording: write the file (atomically). Reading: nothing to do."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._record:
-            self._finalizer.detach()
-            self._write()
+class _Recording:
+    """What a movie being recorded writes: everything but the ``Movie`` object, so that its one finaliser
+    (on ``close()``, when the movie is collected, or at interpreter exit) holds no reference to the movie."""
 
-    @staticmethod
-    def _write_at_exit(ref: "weakref.ref[Movie]") -> None:  # pragma: no cover - at interpreter exit
-        movie = ref()
-        if movie is not None and not movie._closed:
-            movie.close()
+    def __init__(self, path: str, dialect: str, players: int) -> None:
+        self.path, self.dialect, self.players = path, dialect, players
+        self.game, self.state, self.system, self.sha1 = "?", b"", None, "?"
+        self.rows: list[tuple[int, ...]] = []
+        self.error: BaseException | None = None
 
-    def _write(self) -> None:
-        if self._system is None:
+    def finish(self) -> None:
+        """Write the file; an error is kept for ``close()`` to raise (a collected movie has no caller)."""
+        try:
+            self.write()
+        except BaseException as e:  # noqa: BLE001 - handed to close(), or lost with a movie never closed
+            self.error = e
+
+    def frames(self) -> np.ndarray:
+        return np.array(self.rows, dtype=np.uint16).reshape(-1, self.players + 1)
+
+    def write(self) -> None:
+        if self.system is None:
             raise MovieFormatError(f"{self.path}: call configure(game, emulator) before recording")
-        info = SYSTEMS[self._system]
-        frames = self.frames
+        info = SYSTEMS[self.system]
+        frames = self.frames()
         if self.dialect == "gym":
             members = self._gym_members(info, frames)
         else:
@@ -586,18 +631,18 @@ class Movie:
     def _gym_members(self, info: SystemInfo, frames: np.ndarray) -> list[tuple[str, bytes]]:
         mnemonics = _gym_mnemonics(info)
         order = sorted(mnemonics, reverse=True)  # Gym Retro's column order: descending button index
-        key_line = "".join(f"P{p + 1} {mnemonics[i][1]}|" for p in range(self._players) for i in order)
+        key_line = "".join(f"P{p + 1} {mnemonics[i][1]}|" for p in range(self.players) for i in order)
         layout = [[(CONSOLE_RESET, "r"), (CONSOLE_POWER, "P")]]
-        layout += [[(i, mnemonics[i][0]) for i in order] for _ in range(self._players)]
+        layout += [[(i, mnemonics[i][0]) for i in order] for _ in range(self.players)]
         body = write_frames(np.ascontiguousarray(frames), layout)
         log = b"[Input]\n" + key_line.encode() + b"\n" + body + b"[/Input]"
         header = "".join(f"{k} {v}\n" for k, v in [
             ("MovieVersion", "Retro"), ("Author", "?"), ("emuVersion", "?"),
-            ("Platform", _GYM_PLATFORM.get(info.name, info.name)), ("GameName", self._game),
-            ("SHA1", self._sha1), ("Core", "?"), ("rerecordCount", "1")])
+            ("Platform", _GYM_PLATFORM.get(info.name, info.name)), ("GameName", self.game),
+            ("SHA1", self.sha1), ("Core", "?"), ("rerecordCount", "1")])
         # always a Core.bin, empty for a power-on movie: Gym Retro's and stable-retro's readers refuse a
         # movie without one (though their writers leave it out then), so this keeps ours playable there
-        return [("Input Log.txt", log), ("Header.txt", header.encode()), ("Core.bin", _encode_state(self._state))]
+        return [("Input Log.txt", log), ("Header.txt", header.encode()), ("Core.bin", _encode_state(self.state))]
 
     def _bizhawk_members(self, info: SystemInfo, frames: np.ndarray) -> list[tuple[str, bytes]]:
         console, buttons = BIZHAWK_LAYOUTS[info.name]
@@ -609,47 +654,94 @@ class Movie:
             frames[:, 0] |= (((frames[:, 1] >> index) & 1) << bit).astype(np.uint16)
             frames[:, 1:] &= ~np.uint16(1 << index)
         key = "LogKey:#" + "".join(f"{c}|" for c in console)
-        key += "".join("#" + "".join(f"P{p + 1} {b}|" for b in buttons) for p in range(self._players))
+        key += "".join("#" + "".join(f"P{p + 1} {b}|" for b in buttons) for p in range(self.players))
         layout = [[(_BIZHAWK_CONSOLE.get(c, -1), BIZHAWK_MNEMONICS.get(c, c[0])) for c in console]]
         player_cols = [(names.get(BIZHAWK_NAMES[b], -1), BIZHAWK_MNEMONICS.get(b, b[0])) for b in buttons]
-        layout += [player_cols for _ in range(self._players)]
+        layout += [player_cols for _ in range(self.players)]
         body = write_frames(np.ascontiguousarray(frames), layout, crlf=True)
         log = b"[Input]\r\n" + key.encode() + b"\r\n" + body + b"[/Input]\r\n"
         platform = _BIZHAWK_PLATFORM.get(info.name, info.name)
         lines = [("MovieVersion", "BizHawk v2.0.0"), ("emuVersion", "retro"), ("Platform", platform),
-                 ("GameName", self._game), ("Author", "retro"), ("rerecordCount", "0"),
-                 ("SHA1", self._sha1), ("Core", info.lib)]
-        if self._state:
+                 ("GameName", self.game), ("Author", "retro"), ("rerecordCount", "0"),
+                 ("SHA1", self.sha1), ("Core", info.lib)]
+        if self.state:
             lines.append(("StartsFromSavestate", "True"))
         header = "".join(f"{k} {v}\r\n" for k, v in lines)
         members = [("Header.txt", header.encode()), ("Input Log.txt", log), ("Comments.txt", b""),
                    ("Subtitles.txt", b""), ("SyncSettings.json", b"{}\r\n")]
-        if self._state:
-            members.append(("Core.bin", _encode_state(self._state)))
+        if self.state:
+            members.append(("Core.bin", _encode_state(self.state)))
         return members
 
-    def __enter__(self) -> "Movie":
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class MovieWriter(Movie):
+    """A movie being recorded (``Movie(path, record=True, players=n)`` makes one); ``close()`` writes it."""
 
-    def __del__(self) -> None:
-        try:
-            if self._record and not self._closed:
-                self.close()
-        except Exception:
-            pass
+    def __init__(self, path: str | os.PathLike[str], record: bool = True, players: int = 1,
+                 *, dialect: str = "gym") -> None:
+        if not 1 <= int(players) <= MAX_PLAYERS:
+            raise ValueError(f"players must be 1..{MAX_PLAYERS}, got {players}")
+        self._out = _Recording(os.fspath(path), dialect, int(players))
+        super().__init__(path, record, players, dialect=dialect)
+        self._keys = [0] * (self._players + 1)
+        self._finalizer = weakref.finalize(self, self._out.finish)
 
-    def _repr_html_(self) -> str | None:
-        """In Jupyter, a movie being read shows as ``_html_renderer`` makes it (a video, once ``retro.notebook``
-        is imported); a movie being recorded, or with no renderer, as its ``repr``."""
-        render = Movie._html_renderer
-        if self._record or render is None:
-            return None
-        return render(self)
+    # what is written lives in the recording, which the finaliser holds
+    _game = property(lambda self: self._out.game, lambda self, v: setattr(self._out, "game", v))
+    _state = property(lambda self: self._out.state, lambda self, v: setattr(self._out, "state", v))
+    _system = property(lambda self: self._out.system, lambda self, v: setattr(self._out, "system", v))
+    _sha1 = property(lambda self: self._out.sha1, lambda self, v: setattr(self._out, "sha1", v))
 
-    def __repr__(self) -> str:
-        mode = "recording" if self._record else "reading"
-        return f"<Movie {self.path} {mode}, {self._system or '?'}, {self._players} player(s), {len(self)} frames>"
+    @property
+    def recording(self) -> bool:
+        return True
 
+    @property
+    def frames(self) -> np.ndarray:
+        """The frames recorded so far, ``uint16[n, 1 + players]``."""
+        return self._out.frames()
+
+    def __len__(self) -> int:
+        return len(self._out.rows)
+
+    def step(self) -> bool:
+        """Write this frame's keys and start the next frame; True."""
+        self._out.rows.append(tuple(self._keys))
+        self._keys = [0] * (self._players + 1)
+        return True
+
+    def get_key(self, key: int, player: int = 0) -> bool:
+        """Whether button ``key`` of ``player`` is held on the frame being recorded."""
+        self._check_player(player)
+        return bool(self._keys[player + 1] >> key & 1)
+
+    def get_console(self) -> int:
+        """Console switch bits of the frame being recorded."""
+        return self._keys[0]
+
+    def masks(self) -> list[int]:
+        """The button mask per player of the frame being recorded."""
+        return list(self._keys[1:])
+
+    def set_key(self, key: int, value: bool, player: int = 0) -> None:
+        self._check_player(player)
+        if value:
+            self._keys[player + 1] |= 1 << key
+        else:
+            self._keys[player + 1] &= ~(1 << key)
+
+    def set_console(self, bits: int) -> None:
+        self._keys[0] = bits
+
+    def append_frame(self, masks: Sequence[int], console: int = 0) -> None:
+        self._out.rows.append((console, *masks))
+
+    def close(self) -> None:
+        """Write the file (atomically), once; raises what writing it raised."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finalizer()
+        error, self._out.error = self._out.error, None
+        if error is not None:
+            raise error

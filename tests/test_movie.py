@@ -620,3 +620,63 @@ def test_playback_leaves_no_temp_folder_after_sigterm_or_kill(tmp_path):
     assert subprocess.run([sys.executable, "-m", "retro.scripts.playback_movie", "-V", "-A", str(short)],
                           env=env, capture_output=True, timeout=120).returncode == 0
     assert _leftovers(tmp) == [alive.name]
+
+
+# -- one reader class, one writer class, one finaliser ------------------------------------------------------------
+
+def _recorded(path, airstriker_rom, frames=5):
+    em = retro.RetroEmulator(str(airstriker_rom))
+    movie = Movie(path, record=True)
+    movie.configure("Airstriker-Genesis", em)
+    for i in range(frames):
+        movie.append_frame([i])
+    em.close()
+    return movie
+
+
+def test_movie_makes_a_reader_or_a_writer(tmp_path, airstriker_rom):
+    from retro.movie import MovieReader, MovieWriter
+
+    writer = _recorded(tmp_path / "a.bk2", airstriker_rom)
+    assert type(writer) is MovieWriter and isinstance(writer, Movie) and writer.recording
+    writer.close()
+    reader = Movie(tmp_path / "a.bk2")
+    assert type(reader) is MovieReader and isinstance(reader, Movie) and not reader.recording
+    assert [int(x) for x in reader.frames[:, 1]] == [0, 1, 2, 3, 4]
+    with pytest.raises(MovieFormatError, match="being recorded"):
+        reader.set_key(0, True)
+    with pytest.raises(MovieFormatError, match="being recorded"):
+        reader.append_frame([1])
+    with pytest.raises(ValueError, match="is for recording.*record=False"):
+        MovieWriter(tmp_path / "b.bk2", record=False)
+
+
+def test_a_movie_dropped_without_close_is_written_whole(tmp_path, airstriker_rom):
+    import gc
+
+    path = tmp_path / "dropped.bk2"
+    movie = _recorded(path, airstriker_rom, frames=7)
+    del movie
+    gc.collect()
+    assert len(Movie(path).frames) == 7
+
+
+def test_a_movie_left_open_at_exit_is_written_whole(tmp_path, airstriker_rom):
+    import subprocess
+    import sys
+
+    path = tmp_path / "at-exit.bk2"
+    code = ("import retro, sys; em = retro.RetroEmulator(sys.argv[1]); m = retro.Movie(sys.argv[2], record=True); "
+            "m.configure('Airstriker-Genesis', em); [m.append_frame([i]) for i in range(9)]; KEEP = m")
+    r = subprocess.run([sys.executable, "-c", code, str(airstriker_rom), str(path)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(Movie(path).frames) == 9 and r.stderr == ""
+
+
+def test_closing_an_unconfigured_movie_says_so_once(tmp_path):
+    movie = Movie(tmp_path / "x.bk2", record=True)
+    with pytest.raises(MovieFormatError, match="configure"):
+        movie.close()
+    movie.close()  # closed: nothing more to write or raise
+    assert not (tmp_path / "x.bk2").exists()
