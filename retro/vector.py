@@ -11,6 +11,11 @@ are done in C on the emulator's frame buffer, so per-step Python work stays
 flat as N grows.
 ``mode="process"`` runs each env in a worker process instead (Gymnasium's
 ``AsyncVectorEnv`` with shared memory), for isolation.
+
+The two modes are two classes behind one contract, as Gymnasium's
+``SyncVectorEnv`` and ``AsyncVectorEnv`` are: ``RetroVectorEnv(...)`` makes a
+:class:`RetroThreadVectorEnv` or a :class:`RetroProcessVectorEnv` from its
+``mode`` argument; both are ``RetroVectorEnv`` instances.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from retro.env import RetroEnv
 from retro.errors import ConfigurationError, WorkerDiedError
 from retro.session import GameSession, Preprocess, observation_shape, play_together
 
-__all__ = ["RetroVectorEnv", "Preprocessing", "make_vec"]
+__all__ = ["RetroVectorEnv", "RetroThreadVectorEnv", "RetroProcessVectorEnv", "Preprocessing", "make_vec"]
 
 
 def _check_plain_steps(env: Any) -> None:
@@ -133,6 +138,13 @@ class RetroVectorEnv(VectorEnv):
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["rgb_array"]}
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> "RetroVectorEnv":
+        """``RetroVectorEnv(...)`` makes the class of its ``mode``: :class:`RetroThreadVectorEnv` or
+        :class:`RetroProcessVectorEnv` (as Gymnasium's ``SyncVectorEnv``/``AsyncVectorEnv``, one contract)."""
+        if cls is RetroVectorEnv:
+            cls = RetroProcessVectorEnv if kwargs.get("mode") == "process" else RetroThreadVectorEnv
+        return super().__new__(cls)
+
     def __init__(self, game: str, num_envs: int, *, state: State | str | None = State.DEFAULT,
                  states: Sequence[State | str | None] | None = None, frameskip: int = 1,
                  max_pool: bool = False, grayscale: bool = False, resize: tuple[int, int] | None = None,
@@ -148,6 +160,9 @@ class RetroVectorEnv(VectorEnv):
             raise ConfigurationError(f"num_envs must be >= 1, got {num_envs}")
         if mode not in ("thread", "process"):
             raise ConfigurationError(f"mode must be 'thread' or 'process', got {mode!r}")
+        if type(self) is not (RetroProcessVectorEnv if mode == "process" else RetroThreadVectorEnv):
+            raise ConfigurationError(f"{type(self).__name__} does not run mode={mode!r}; "
+                                     f"RetroVectorEnv(..., mode={mode!r}) makes the class that does")
         if states is not None and len(states) != num_envs:
             raise ConfigurationError(f"states has {len(states)} entries for {num_envs} envs")
         if max_episode_steps is not None and (not isinstance(max_episode_steps, int) or max_episode_steps < 1):
@@ -168,8 +183,6 @@ class RetroVectorEnv(VectorEnv):
         self.render_mode = render_mode
         self.max_episode_steps = max_episode_steps
         self.on_worker_death = on_worker_death
-        self._last_obs: Any = None
-        self._last_infos: Any = None
         self._elapsed = np.zeros(num_envs, np.int64)
         starts = list(states) if states is not None else [state] * num_envs
         record = kwargs.pop("record", None)
@@ -182,37 +195,27 @@ class RetroVectorEnv(VectorEnv):
                 env.session.auto_record(folder, label=f"env{i}")
             return env
 
-        if mode == "process":
-            from gymnasium.vector import AsyncVectorEnv
+        self._start(make_env, frameskip, max_pool, grayscale, resize, num_threads)
 
-            def factory(i: int) -> Any:
-                def make() -> gymnasium.Env:
-                    return Preprocessing(make_env(i), frameskip, max_pool, grayscale, resize)
-                return make
+    def _start(self, make_env: Any, frameskip: int, max_pool: bool, grayscale: bool,
+               resize: tuple[int, int] | None, num_threads: int | None) -> None:
+        """Make the envs (``make_env(i)`` makes env ``i``) where this mode runs them."""
+        raise NotImplementedError
 
-            if max_episode_steps is not None:
-                from gymnasium.wrappers import TimeLimit
+    def restart_workers(self) -> None:
+        """Process mode: start every worker again (after a ``WorkerDiedError``); ``reset()`` comes next."""
+        raise ConfigurationError("restart_workers() is for mode='process'")
 
-                plain = factory
 
-                def factory(i: int) -> Any:  # noqa: F811 - the same envs, with a time limit
-                    return lambda: TimeLimit(plain(i)(), max_episode_steps)
+class RetroThreadVectorEnv(RetroVectorEnv):
+    """``RetroVectorEnv(..., mode="thread")``: every emulator in this process, stepped together on a
+    :class:`~retro.StepPool` with the GIL released, observations converted into the batch in C."""
 
-            def make_async() -> Any:
-                return AsyncVectorEnv([factory(i) for i in range(num_envs)], shared_memory=True)
-
-            self._make_async = make_async
-            self._async: Any = make_async()
-            self.single_observation_space = self._async.single_observation_space
-            self.single_action_space = self._async.single_action_space
-            self.observation_space = self._async.observation_space
-            self.action_space = self._async.action_space
-            self.envs: list[RetroEnv] = []
-            return
-        self._async = None
+    def _start(self, make_env: Any, frameskip: int, max_pool: bool, grayscale: bool,
+               resize: tuple[int, int] | None, num_threads: int | None) -> None:
         self.envs = []
         try:
-            for i in range(num_envs):
+            for i in range(self.num_envs):
                 self.envs.append(make_env(i))
         except BaseException:
             for env in self.envs:
@@ -223,19 +226,17 @@ class RetroVectorEnv(VectorEnv):
         self._shape = observation_shape(self._sessions[0], self._preprocess)
         self.single_observation_space = spaces.Box(0, 255, self._shape, np.uint8)
         self.single_action_space = self.envs[0].action_space
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
-        self.action_space = batch_space(self.single_action_space, num_envs)
-        self._obs = np.zeros((num_envs, *self.single_observation_space.shape), np.uint8)
-        self._rewards = np.zeros(num_envs if self.envs[0].players == 1 else (num_envs, self.envs[0].players))
-        self._terminated = np.zeros(num_envs, bool)
-        self._truncated = np.zeros(num_envs, bool)
-        self._needs_autoreset = np.zeros(num_envs, bool)
-        self._infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
-        threads = min(num_threads or os.cpu_count() or 1, num_envs)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._obs = np.zeros((self.num_envs, *self.single_observation_space.shape), np.uint8)
+        self._rewards = np.zeros(self.num_envs if self.envs[0].players == 1 else (self.num_envs, self.envs[0].players))
+        self._terminated = np.zeros(self.num_envs, bool)
+        self._truncated = np.zeros(self.num_envs, bool)
+        self._needs_autoreset = np.zeros(self.num_envs, bool)
+        self._infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        threads = min(num_threads or os.cpu_count() or 1, self.num_envs)
         self.num_threads = threads
         self._steps = StepPool(threads)
-
-    # -- thread mode ------------------------------------------------------------------------
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -244,8 +245,6 @@ class RetroVectorEnv(VectorEnv):
         ``options={'reset_mask': mask}`` resets only the envs the mask selects. Returns
         ``(observations, infos)``, infos batched with their ``_key`` masks.
         """
-        if self._async is not None:
-            return self._remote_reset(seed=seed, options=options)
         seeds: list[int | None]
         if seed is None:
             seeds = [None] * self.num_envs
@@ -272,8 +271,6 @@ class RetroVectorEnv(VectorEnv):
         The returned observations are a new array each step (the cores'
         pictures are converted into it), so earlier batches stay as they were.
         """
-        if self._async is not None:
-            return self._remote_step(actions)
         envs, sessions = self.envs, self._sessions
         n = self.num_envs
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
@@ -334,9 +331,107 @@ class RetroVectorEnv(VectorEnv):
             infos["_" + key] = np.array([key in info for info in all_infos])
         return infos
 
-    def _remote_reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    def get_attr(self, name: str) -> tuple[Any, ...]:
+        """Each env's attribute ``name``."""
+        return tuple(getattr(env, name) for env in self.envs)
+
+    def set_attr(self, name: str, values: Any) -> None:
+        """Set each env's attribute ``name``: one value for all, or a list or tuple with one per env."""
+        if not isinstance(values, (list, tuple)):
+            values = [values] * self.num_envs
+        if len(values) != self.num_envs:
+            raise ConfigurationError(f"set_attr({name!r}) needs {self.num_envs} values, got {len(values)}")
+        for env, value in zip(self.envs, values):
+            setattr(env, name, value)
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """Call each env's method ``name`` (or read the attribute, if it is not callable); returns the results."""
+        out = []
+        for env in self.envs:
+            attr = getattr(env, name)
+            out.append(attr(*args, **kwargs) if callable(attr) else attr)
+        return tuple(out)
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        """Each env's screen with ``render_mode="rgb_array"``; None otherwise."""
+        if self.render_mode != "rgb_array":
+            return None
+        return tuple(env.em.get_screen() for env in self.envs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled as the constructor's arguments, each env's :meth:`RetroEnv.snapshot` and the batch state.
+
+        Unpickling builds a new vector env and continues every episode
+        identically. Recording stays with this env: the copy does not record.
+        """
+        return {"args": dict(self._init_args, record=None), "envs": [env.snapshot() for env in self.envs],
+                "obs": self._obs,
+                "rewards": self._rewards, "terminated": self._terminated, "truncated": self._truncated,
+                "needs_autoreset": self._needs_autoreset, "elapsed": self._elapsed, "infos": self._infos}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        args = dict(state["args"])
+        self.__init__(args.pop("game"), args.pop("num_envs"), **args)  # type: ignore[misc]
+        for env, snapshot in zip(self.envs, state["envs"]):
+            env.restore(snapshot)
+        self._obs = state["obs"]
+        self._rewards = state["rewards"]
+        self._terminated = state["terminated"]
+        self._truncated = state["truncated"]
+        self._needs_autoreset = state["needs_autoreset"]
+        self._elapsed = state["elapsed"]
+        self._infos = state["infos"]
+
+    def close_extras(self, **kwargs: Any) -> None:
+        """Close the envs and the step pool."""
+        self._steps.close()
+        for env in self.envs:
+            env.close()
+
+
+class RetroProcessVectorEnv(RetroVectorEnv):
+    """``RetroVectorEnv(..., mode="process")``: each env in a worker process (Gymnasium's ``AsyncVectorEnv``
+    with shared memory), for isolation; a worker that dies is a :class:`~retro.errors.WorkerDiedError`."""
+
+    def _start(self, make_env: Any, frameskip: int, max_pool: bool, grayscale: bool,
+               resize: tuple[int, int] | None, num_threads: int | None) -> None:
+        from gymnasium.vector import AsyncVectorEnv
+
+        def factory(i: int) -> Any:
+            def make() -> gymnasium.Env:
+                return Preprocessing(make_env(i), frameskip, max_pool, grayscale, resize)
+            return make
+
+        if self.max_episode_steps is not None:
+            from gymnasium.wrappers import TimeLimit
+
+            plain, steps = factory, self.max_episode_steps
+
+            def factory(i: int) -> Any:  # noqa: F811 - the same envs, with a time limit
+                return lambda: TimeLimit(plain(i)(), steps)
+
+        def make_async() -> Any:
+            return AsyncVectorEnv([factory(i) for i in range(self.num_envs)], shared_memory=True)
+
+        self._make_async = make_async
+        self._async: Any = make_async()
+        self._last_obs: Any = None  # the last batch returned, for WorkerDiedError
+        self._last_infos: Any = None
+        self.single_observation_space = self._async.single_observation_space
+        self.single_action_space = self._async.single_action_space
+        self.observation_space = self._async.observation_space
+        self.action_space = self._async.action_space
+        self.envs: list[RetroEnv] = []
+
+    def reset(self, *, seed: int | Sequence[int | None] | None = None,
+              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every env; an int seed gives env ``i`` the seed ``seed + i``.
+
+        ``options={'reset_mask': mask}`` resets only the envs the mask selects. Returns
+        ``(observations, infos)``, infos batched with their ``_key`` masks.
+        """
         try:
-            obs, infos = self._remote(self._async.reset, **kwargs)
+            obs, infos = self._remote(self._async.reset, seed=seed, options=options)
         except WorkerDiedError as e:
             if self.on_worker_death != "restart":
                 raise
@@ -344,7 +439,8 @@ class RetroVectorEnv(VectorEnv):
         self._last_obs, self._last_infos = obs, infos
         return obs, infos
 
-    def _remote_step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """One agent step of every env, each in its worker process."""
         try:
             result = self._remote(self._async.step, actions)
         except WorkerDiedError as e:
@@ -397,8 +493,6 @@ class RetroVectorEnv(VectorEnv):
 
     def restart_workers(self) -> None:
         """Process mode: start every worker again (after a ``WorkerDiedError``); ``reset()`` comes next."""
-        if self._async is None:
-            raise ConfigurationError("restart_workers() is for mode='process'")
         if not getattr(self, "_async_dead", False):
             self._async.close(terminate=True)
         self._async = self._make_async()
@@ -406,80 +500,31 @@ class RetroVectorEnv(VectorEnv):
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """Each env's attribute ``name``."""
-        if self._async is not None:
-            return tuple(self._remote(self._async.get_attr, name))
-        return tuple(getattr(env, name) for env in self.envs)
+        return tuple(self._remote(self._async.get_attr, name))
 
     def set_attr(self, name: str, values: Any) -> None:
         """Set each env's attribute ``name``: one value for all, or a list or tuple with one per env."""
-        if self._async is not None:
-            self._remote(self._async.set_attr, name, values)
-            return
-        if not isinstance(values, (list, tuple)):
-            values = [values] * self.num_envs
-        if len(values) != self.num_envs:
-            raise ConfigurationError(f"set_attr({name!r}) needs {self.num_envs} values, got {len(values)}")
-        for env, value in zip(self.envs, values):
-            setattr(env, name, value)
+        self._remote(self._async.set_attr, name, values)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         """Call each env's method ``name`` (or read the attribute, if it is not callable); returns the results."""
-        if self._async is not None:
-            return tuple(self._remote(self._async.call, name, *args, **kwargs))
-        out = []
-        for env in self.envs:
-            attr = getattr(env, name)
-            out.append(attr(*args, **kwargs) if callable(attr) else attr)
-        return tuple(out)
+        return tuple(self._remote(self._async.call, name, *args, **kwargs))
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         """Each env's screen with ``render_mode="rgb_array"``; None otherwise."""
         if self.render_mode != "rgb_array":
             return None
-        if self._async is not None:
-            return tuple(self._remote(self._async.call, "render"))
-        return tuple(env.em.get_screen() for env in self.envs)
-
-    # -- pickling -------------------------------------------------------------------------------
+        return tuple(self._remote(self._async.call, "render"))
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled as the constructor's arguments, each env's :meth:`RetroEnv.snapshot` and the batch state.
-
-        Unpickling builds a new vector env and continues every episode
-        identically (thread mode; a process-mode env's state lives in its
-        workers and is not pickled: :class:`ConfigurationError`). Recording
-        stays with this env: the copy does not record.
-        """
-        if self._async is not None:
-            raise ConfigurationError("a RetroVectorEnv in mode='process' cannot be pickled (its envs live in worker "
-                                     "processes); pickle one in mode='thread'")
-        return {"args": dict(self._init_args, record=None), "envs": [env.snapshot() for env in self.envs],
-                "obs": self._obs,
-                "rewards": self._rewards, "terminated": self._terminated, "truncated": self._truncated,
-                "needs_autoreset": self._needs_autoreset, "elapsed": self._elapsed, "infos": self._infos}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        args = dict(state["args"])
-        self.__init__(args.pop("game"), args.pop("num_envs"), **args)  # type: ignore[misc]
-        for env, snapshot in zip(self.envs, state["envs"]):
-            env.restore(snapshot)
-        self._obs = state["obs"]
-        self._rewards = state["rewards"]
-        self._terminated = state["terminated"]
-        self._truncated = state["truncated"]
-        self._needs_autoreset = state["needs_autoreset"]
-        self._elapsed = state["elapsed"]
-        self._infos = state["infos"]
+        """Not picklable: the envs' states live in the worker processes (``ConfigurationError``)."""
+        raise ConfigurationError("a RetroVectorEnv in mode='process' cannot be pickled (its envs live in worker "
+                                 "processes); pickle one in mode='thread'")
 
     def close_extras(self, **kwargs: Any) -> None:
-        """Close the envs and the step pool, or the worker processes."""
-        if self._async is not None:
-            if not getattr(self, "_async_dead", False):
-                self._async.close()
-            return
-        self._steps.close()
-        for env in self.envs:
-            env.close()
+        """Stop the worker processes."""
+        if not getattr(self, "_async_dead", False):
+            self._async.close()
 
 
 def _spec_for(game: str, kwargs: dict[str, Any]) -> EnvSpec | None:

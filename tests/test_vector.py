@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -237,3 +239,29 @@ def test_process_mode_error_carries_the_last_observation_and_can_restart_by_itse
         assert obs.shape == (2, 210, 160, 3)
     finally:
         venv.close()
+
+
+def test_the_two_modes_are_two_classes_behind_one_contract():
+    from retro.vector import RetroProcessVectorEnv, RetroThreadVectorEnv
+
+    thread = RetroVectorEnv("Airstriker-Genesis", 2)
+    process = RetroVectorEnv("Airstriker-Genesis", 2, mode="process")
+    try:
+        assert type(thread) is RetroThreadVectorEnv and type(process) is RetroProcessVectorEnv
+        assert isinstance(thread, RetroVectorEnv) and isinstance(process, RetroVectorEnv)
+        assert thread.mode == "thread" and process.mode == "process"
+        a, _ = thread.reset(seed=3)
+        b, _ = process.reset(seed=3)
+        assert np.array_equal(a, b)
+        actions = np.stack([thread.single_action_space.sample() for _ in range(2)])
+        assert np.array_equal(thread.step(actions)[0], process.step(actions)[0])
+        with pytest.raises(retro.ConfigurationError, match="restart_workers"):
+            thread.restart_workers()
+        with pytest.raises(retro.ConfigurationError, match="cannot be pickled"):
+            pickle.dumps(process)
+        assert type(pickle.loads(pickle.dumps(thread))) is RetroThreadVectorEnv
+    finally:
+        thread.close()
+        process.close()
+    with pytest.raises(retro.ConfigurationError, match="does not run mode='process'"):
+        RetroThreadVectorEnv("Airstriker-Genesis", 2, mode="process")
