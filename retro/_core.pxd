@@ -126,8 +126,7 @@ cdef struct Frontend:
 
 cdef struct StepJob:
     Frontend *fe
-    int head            # frames before the last
-    int tail            # 1 if there is a last frame
+    int frames          # frames to play
     bint pool
     bint observe_last
     int rc              # 0, or what retro_guard_run returned on failure

@@ -174,9 +174,11 @@ cdef inline void keep_prev(Frontend *fe) noexcept nogil:
     fe.prev_valid = True
 
 
-cdef int run_program_frames(StepJob *job, Frontend *fe, retro_run_fn run) noexcept nogil:
-    """The job's frames one by one, the scenario evaluated after each; stops at the frame it is done."""
-    cdef int n = job.head + job.tail
+cdef int run_frames(StepJob *job, Frontend *fe, retro_run_fn run) noexcept nogil:
+    """The frame loop: the job's frames one by one. Frames no one observes skip the picture's conversion
+    (``observe_last``), the frame before the last is kept for max-pooling (``pool``), and the scenario
+    program, if any, is evaluated after each frame, the loop stopping at the frame it is done."""
+    cdef int n = job.frames
     cdef int f, rc = 0
     cdef int first_seen = n - (2 if job.pool else 1) if job.observe_last else 0
     cdef bint was_skipping = fe.skip_video
@@ -188,7 +190,7 @@ cdef int run_program_frames(StepJob *job, Frontend *fe, retro_run_fn run) noexce
         if rc != 0:
             break
         job.played += 1
-        if program_frame(job.prog):
+        if job.prog != NULL and program_frame(job.prog):
             break
     fe.skip_video = was_skipping
     return rc
@@ -197,27 +199,10 @@ cdef int run_program_frames(StepJob *job, Frontend *fe, retro_run_fn run) noexce
 cdef void run_step_job(StepJob *job) noexcept nogil:
     """The frames of one ``Emulator.step`` call, then its observation; plain C, on any thread."""
     cdef Frontend *fe = job.fe
-    cdef retro_run_fn run = fe.core.api.run
-    cdef int rc = 0
-    cdef int head = job.head
-    cdef bint was_skipping = fe.skip_video
+    cdef int rc
     retro_fe_enter(fe, &fe.log)
     fe.running = True
-    if job.prog != NULL:
-        rc = run_program_frames(job, fe, run)
-    else:
-        if job.observe_last and head > (1 if job.pool else 0):
-            fe.skip_video = True
-            rc = retro_guard_run(run, head - (1 if job.pool else 0))
-            fe.skip_video = was_skipping
-            head = 1 if job.pool else 0
-        if rc == 0 and head:
-            rc = retro_guard_run(run, head)
-        if rc == 0 and job.tail:
-            if job.pool:
-                keep_prev(fe)
-            rc = retro_guard_run(run, job.tail)
-        job.played = job.head + job.tail if rc == 0 else 0
+    rc = run_frames(job, fe, fe.core.api.run)
     finish_frame(fe)
     fe.frame_before = NULL
     fe.running = False
@@ -1257,8 +1242,7 @@ cdef class Emulator:
             fe.frame = target
             fe.frame_pending = True
         job.fe = fe
-        job.tail = 1 if n >= 1 else 0
-        job.head = n - job.tail
+        job.frames = n
         job.pool = pool
         job.observe_last = observe_last
         job.rc = 0
