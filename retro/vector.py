@@ -21,8 +21,10 @@ The two modes are two classes behind one contract, as Gymnasium's
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
-from typing import Any, Sequence
+import time
+from typing import Any, NoReturn, Sequence
 
 import gymnasium
 from gymnasium.envs.registration import EnvSpec
@@ -34,7 +36,7 @@ from gymnasium.vector.utils import batch_space
 from retro.emulator import StepPool
 from retro.enums import Actions, State
 from retro.env import RetroEnv
-from retro.errors import ConfigurationError, WorkerDiedError
+from retro.errors import ConfigurationError, EmulatorClosedError, WorkerDiedError
 from retro.session import GameSession, Preprocess, observation_shape, play_together
 
 __all__ = ["RetroVectorEnv", "RetroThreadVectorEnv", "RetroProcessVectorEnv", "Preprocessing", "make_vec"]
@@ -128,6 +130,10 @@ class RetroVectorEnv(VectorEnv):
             truncated (``truncated`` True, next-step autoreset), as Gymnasium's
             ``TimeLimit`` does for a single env.
         render_mode: None or ``"rgb_array"`` (``render()`` returns each env's screen).
+        step_timeout: process mode: the seconds a worker may take to answer a
+            ``reset``, ``step`` or ``call``; one that takes longer (stopped, or
+            stuck in a core) is killed and reported as a ``WorkerDiedError``,
+            as a worker that dies is (default None: no limit).
         **kwargs: go to every ``RetroEnv``; among them ``record``, a folder (or True for
             the working directory) where every env records every episode, as
             ``<game>-<state>-env<i>-<number>.bk2``.
@@ -150,12 +156,13 @@ class RetroVectorEnv(VectorEnv):
                  max_pool: bool = False, grayscale: bool = False, resize: tuple[int, int] | None = None,
                  num_threads: int | None = None, mode: str = "thread",
                  use_restricted_actions: Actions = Actions.FILTERED, max_episode_steps: int | None = None,
-                 render_mode: str | None = None, on_worker_death: str = "raise", **kwargs: Any) -> None:
+                 render_mode: str | None = None, on_worker_death: str = "raise", step_timeout: float | None = None,
+                 **kwargs: Any) -> None:
         self._init_args: dict[str, Any] = dict(
             kwargs, game=game, num_envs=num_envs, state=state, states=states, frameskip=frameskip, max_pool=max_pool,
             grayscale=grayscale, resize=resize, num_threads=num_threads, mode=mode,
             use_restricted_actions=use_restricted_actions, max_episode_steps=max_episode_steps,
-            render_mode=render_mode, on_worker_death=on_worker_death)
+            render_mode=render_mode, on_worker_death=on_worker_death, step_timeout=step_timeout)
         if num_envs < 1:
             raise ConfigurationError(f"num_envs must be >= 1, got {num_envs}")
         if mode not in ("thread", "process"):
@@ -171,6 +178,10 @@ class RetroVectorEnv(VectorEnv):
             raise ConfigurationError(f"on_worker_death must be 'raise' or 'restart', got {on_worker_death!r}")
         if render_mode not in (None, "rgb_array"):
             raise ConfigurationError(f"render_mode must be None or 'rgb_array' for a vector env, got {render_mode!r}")
+        if step_timeout is not None and (mode != "process" or not step_timeout > 0):
+            raise ConfigurationError(f"step_timeout is a positive number of seconds, for mode='process' (a worker "
+                                     f"thread stuck in a core cannot be stopped), got {step_timeout!r} in "
+                                     f"mode={mode!r}")
         kwargs.pop("api", None)  # always Gymnasium's
         if kwargs.get("obs_type") == "grayscale":  # ALE's name for it: the batch's own grayscale
             kwargs["obs_type"], grayscale = "rgb", True
@@ -183,6 +194,7 @@ class RetroVectorEnv(VectorEnv):
         self.render_mode = render_mode
         self.max_episode_steps = max_episode_steps
         self.on_worker_death = on_worker_death
+        self.step_timeout = step_timeout
         self._elapsed = np.zeros(num_envs, np.int64)
         starts = list(states) if states is not None else [state] * num_envs
         record = kwargs.pop("record", None)
@@ -245,6 +257,8 @@ class RetroThreadVectorEnv(RetroVectorEnv):
         ``options={'reset_mask': mask}`` resets only the envs the mask selects. Returns
         ``(observations, infos)``, infos batched with their ``_key`` masks.
         """
+        if self.closed:
+            raise EmulatorClosedError("the vector env is closed")
         seeds: list[int | None]
         if seed is None:
             seeds = [None] * self.num_envs
@@ -271,6 +285,8 @@ class RetroThreadVectorEnv(RetroVectorEnv):
         The returned observations are a new array each step (the cores'
         pictures are converted into it), so earlier batches stay as they were.
         """
+        if self.closed:
+            raise EmulatorClosedError("the vector env is closed")
         envs, sessions = self.envs, self._sessions
         n = self.num_envs
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
@@ -431,7 +447,7 @@ class RetroProcessVectorEnv(RetroVectorEnv):
         ``(observations, infos)``, infos batched with their ``_key`` masks.
         """
         try:
-            obs, infos = self._remote(self._async.reset, seed=seed, options=options)
+            obs, infos = self._remote("reset", seed=seed, options=options)
         except WorkerDiedError as e:
             if self.on_worker_death != "restart":
                 raise
@@ -442,7 +458,7 @@ class RetroProcessVectorEnv(RetroVectorEnv):
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """One agent step of every env, each in its worker process."""
         try:
-            result = self._remote(self._async.step, actions)
+            result = self._remote("step", actions)
         except WorkerDiedError as e:
             if self.on_worker_death != "restart":
                 raise
@@ -452,9 +468,19 @@ class RetroProcessVectorEnv(RetroVectorEnv):
 
     def _restarted(self, died: WorkerDiedError) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                          dict[str, Any]]:
-        """``on_worker_death="restart"``: new workers, every env reset; a step's results for that."""
-        self.restart_workers()
-        obs, infos = self._remote(self._async.reset)
+        """``on_worker_death="restart"``: new workers, every env reset; a step's results for that.
+
+        A worker lost again while the new ones start is restarted too (up to three times in a row)."""
+        for attempt in range(3):
+            self.restart_workers()
+            try:
+                obs, infos = self._remote("reset")
+                break
+            except WorkerDiedError as again:
+                if attempt == 2:
+                    raise
+                died = WorkerDiedError(str(again), sorted({*died.env_indices, *again.env_indices}),
+                                       died.exitcodes + again.exitcodes, {**again.last, **died.last})
         self._last_obs, self._last_infos = obs, infos
         infos = dict(infos)
         mask = np.zeros(self.num_envs, bool)
@@ -463,23 +489,53 @@ class RetroProcessVectorEnv(RetroVectorEnv):
         zeros = np.zeros(self.num_envs, bool)
         return obs, np.zeros(self.num_envs), zeros, ~zeros, infos
 
-    def _remote(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """A call to the worker processes; a worker that died is a ``WorkerDiedError`` naming its env."""
+    def _remote(self, call: str, *args: Any, **kwargs: Any) -> Any:
+        """``call`` (``"reset"``, ``"step"`` or ``"call"``) on every worker, waiting at most ``step_timeout``.
+
+        A worker that died, at any moment, or that did not answer within
+        ``step_timeout`` seconds (it is then killed) is a ``WorkerDiedError``
+        naming its env; the other workers are stopped.
+        """
+        if self.closed:
+            raise EmulatorClosedError("the vector env is closed")
+        vec = self._async
         try:
-            return fn(*args, **kwargs)
+            getattr(vec, f"{call}_async")(*args, **kwargs)
+            return getattr(vec, f"{call}_wait")(timeout=self.step_timeout)
+        except multiprocessing.TimeoutError as e:
+            stalled = [i for i, pipe in enumerate(vec.parent_pipes) if pipe is not None and not pipe.poll(0)]
+            for i in stalled:
+                _kill(vec.processes[i])
+            self._lost(stalled, e, f"did not answer within step_timeout={self.step_timeout} s and was killed")
         except (BrokenPipeError, ConnectionResetError, EOFError, OSError) as e:
-            dead = [(i, p.exitcode) for i, p in enumerate(self._async.processes) if p.exitcode is not None]
+            dead = self._dead_workers()
             if not dead:
                 raise
-            self._async.close(terminate=True)
-            self._async_dead = True
-            names = ", ".join(f"env {i} ({_exit_text(code)})" for i, code in dead)
-            last = {i: self._last_of(i) for i, _ in dead}
-            raise WorkerDiedError(
-                f"the worker process of {names} died; the other workers were stopped. "
-                f"restart_workers() starts them all again (then call reset()), or make a new vector env "
-                f"(or pass on_worker_death='restart')",
-                [i for i, _ in dead], [code for _, code in dead], last) from e
+            self._lost(dead, e, "died")
+
+    def _dead_workers(self, wait: float = 5.0) -> list[int]:
+        """The workers that have exited. A worker that died mid-call closes its pipe a moment before the
+        process is reaped, so a broken pipe waits up to ``wait`` seconds for the exit to show."""
+        processes = self._async.processes
+        deadline = time.monotonic() + wait
+        while True:
+            dead = [i for i, p in enumerate(processes) if p.exitcode is not None]
+            if dead or time.monotonic() >= deadline:
+                return dead
+            for p in processes:
+                p.join(0.05)
+
+    def _lost(self, envs: list[int], cause: BaseException, how: str) -> NoReturn:
+        """Stop every worker and raise the ``WorkerDiedError`` for the envs in ``envs``."""
+        codes = [self._async.processes[i].exitcode for i in envs]
+        _terminate(self._async)
+        self._async_dead = True
+        names = ", ".join(f"env {i} ({_exit_text(code)})" for i, code in zip(envs, codes))
+        last = {i: self._last_of(i) for i in envs}
+        raise WorkerDiedError(
+            f"the worker process of {names} {how}; the other workers were stopped. "
+            f"restart_workers() starts them all again (then call reset()), or make a new vector env "
+            f"(or pass on_worker_death='restart')", envs, codes, last) from cause
 
     def _last_of(self, i: int) -> tuple[np.ndarray | None, dict[str, Any]]:
         """Env ``i``'s last observation and info as returned by ``reset``/``step`` (None before any)."""
@@ -494,27 +550,37 @@ class RetroProcessVectorEnv(RetroVectorEnv):
     def restart_workers(self) -> None:
         """Process mode: start every worker again (after a ``WorkerDiedError``); ``reset()`` comes next."""
         if not getattr(self, "_async_dead", False):
-            self._async.close(terminate=True)
+            _terminate(self._async)
         self._async = self._make_async()
         self._async_dead = False
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """Each env's attribute ``name``."""
-        return tuple(self._remote(self._async.get_attr, name))
+        return tuple(self._remote("call", name))
 
     def set_attr(self, name: str, values: Any) -> None:
         """Set each env's attribute ``name``: one value for all, or a list or tuple with one per env."""
-        self._remote(self._async.set_attr, name, values)
+        if not isinstance(values, (list, tuple)):
+            values = [values] * self.num_envs
+        if len(values) != self.num_envs:
+            raise ConfigurationError(f"set_attr({name!r}) needs {self.num_envs} values, got {len(values)}")
+        try:
+            self._async.set_attr(name, list(values))
+        except (BrokenPipeError, ConnectionResetError, EOFError, OSError) as e:
+            dead = self._dead_workers()
+            if not dead:
+                raise
+            self._lost(dead, e, "died")
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         """Call each env's method ``name`` (or read the attribute, if it is not callable); returns the results."""
-        return tuple(self._remote(self._async.call, name, *args, **kwargs))
+        return tuple(self._remote("call", name, *args, **kwargs))
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         """Each env's screen with ``render_mode="rgb_array"``; None otherwise."""
         if self.render_mode != "rgb_array":
             return None
-        return tuple(self._remote(self._async.call, "render"))
+        return tuple(self._remote("call", "render"))
 
     def __getstate__(self) -> dict[str, Any]:
         """Not picklable: the envs' states live in the worker processes (``ConfigurationError``)."""
@@ -522,9 +588,17 @@ class RetroProcessVectorEnv(RetroVectorEnv):
                                  "processes); pickle one in mode='thread'")
 
     def close_extras(self, **kwargs: Any) -> None:
-        """Stop the worker processes."""
-        if not getattr(self, "_async_dead", False):
-            self._async.close()
+        """Stop the worker processes (killing them if one has died, or they do not stop in time)."""
+        if getattr(self, "_async_dead", False):
+            return
+        vec = self._async
+        if any(p.exitcode is not None for p in vec.processes):
+            _terminate(vec)
+            return
+        try:
+            vec.close(timeout=self.step_timeout if self.step_timeout is not None else 30.0)
+        except (BrokenPipeError, ConnectionResetError, EOFError, OSError, multiprocessing.TimeoutError):
+            _terminate(vec)
 
 
 def _spec_for(game: str, kwargs: dict[str, Any]) -> EnvSpec | None:
@@ -535,6 +609,29 @@ def _spec_for(game: str, kwargs: dict[str, Any]) -> EnvSpec | None:
         return None
     args = {k: v for k, v in kwargs.items() if k not in ("game", "num_envs")}
     return dataclasses.replace(spec, kwargs={**spec.kwargs, **args})
+
+
+def _terminate(vec: Any) -> None:
+    """Stop an ``AsyncVectorEnv``'s workers at once, whatever call it was waiting for: kill them, close the
+    pipes and mark it closed (its own ``close`` would first wait for the pending call, from a dead worker)."""
+    for process in vec.processes:
+        if process.exitcode is None:
+            _kill(process)
+    for pipe in vec.parent_pipes:
+        if pipe is not None:
+            pipe.close()
+    vec.closed = True
+
+
+def _kill(process: Any) -> None:
+    """SIGKILL a worker process (a stopped one too) and reap it."""
+    import signal
+
+    try:
+        os.kill(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.join(5)
 
 
 def _exit_text(code: int | None) -> str:

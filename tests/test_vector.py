@@ -265,3 +265,105 @@ def test_the_two_modes_are_two_classes_behind_one_contract():
         process.close()
     with pytest.raises(retro.ConfigurationError, match="does not run mode='process'"):
         RetroThreadVectorEnv("Airstriker-Genesis", 2, mode="process")
+
+
+# -- workers that die or stall at any moment -------------------------------------------------------------------------
+
+def _campaign(kills: int, stops: int, seed: int) -> list[str]:
+    """SIGKILL a random worker at a random moment ``kills`` times, and SIGSTOP one ``stops`` times, while stepping
+    a process-mode env that restarts its workers by itself; what each loss looked like from the caller."""
+    import os
+    import random
+    import signal
+    import threading
+    import time
+
+    rng = random.Random(seed)
+    seen = []
+    venv = RetroVectorEnv("Airstriker-Genesis", 2, mode="process", on_worker_death="restart", step_timeout=5.0)
+    try:
+        venv.reset(seed=0)
+        for n in range(kills + stops):
+            sig = signal.SIGKILL if n < kills else signal.SIGSTOP
+            pids = [p.pid for p in venv._async.processes]
+            delay = rng.uniform(0.0, 0.15)
+            victim = rng.choice(pids)
+            threading.Timer(delay, os.kill, (victim, sig)).start()
+            deadline = time.monotonic() + delay + 30
+            while time.monotonic() < deadline:
+                obs, _rew, _term, trunc, infos = venv.step(venv.action_space.sample())
+                if "worker_died" in infos:
+                    assert trunc.all() and obs.shape == (2, 224, 320, 3)
+                    seen.append(f"{sig.name}: restarted env {list(np.flatnonzero(infos['worker_died']))}")
+                    break
+            else:
+                seen.append(f"{sig.name}: not noticed")
+        obs, *_ = venv.step(venv.action_space.sample())  # playing on
+        assert obs.shape == (2, 224, 320, 3)
+    finally:
+        venv.close()
+    return seen
+
+
+def test_workers_killed_or_stopped_at_any_moment_are_reported_and_restarted():
+    """Every SIGKILL (mid-step, mid-reset, while idle) and every SIGSTOP (caught by step_timeout) is a
+    WorkerDiedError that on_worker_death='restart' turns into restarted workers."""
+    import os
+
+    kills, stops = int(os.environ.get("RETRO_KILLS", "4")), int(os.environ.get("RETRO_STOPS", "1"))
+    seen = _campaign(kills, stops, seed=1)
+    print("\n".join(seen))
+    assert len(seen) == kills + stops and all("restarted env" in s for s in seen), seen
+
+
+def test_a_worker_killed_mid_step_is_a_worker_died_error():
+    import os
+    import signal
+    import threading
+
+    venv = RetroVectorEnv("Airstriker-Genesis", 2, mode="process")
+    try:
+        venv.reset(seed=0)
+        pid = venv._async.processes[1].pid
+        threading.Timer(0.05, os.kill, (pid, signal.SIGKILL)).start()
+        with pytest.raises(retro.WorkerDiedError) as info:
+            for _ in range(100_000):
+                venv.step(venv.action_space.sample())
+        assert info.value.env_indices == [1] and "killed by SIGKILL" in str(info.value)
+    finally:
+        venv.close()  # no EOFError from the dead worker's pipe
+    with pytest.raises(retro.EmulatorClosedError):
+        venv.step(venv.action_space.sample())
+
+
+def test_a_stopped_worker_is_killed_after_step_timeout():
+    import os
+    import signal
+    import time
+
+    venv = RetroVectorEnv("Airstriker-Genesis", 2, mode="process", step_timeout=2.0)
+    try:
+        venv.reset(seed=0)
+        os.kill(venv._async.processes[0].pid, signal.SIGSTOP)
+        start = time.monotonic()
+        with pytest.raises(retro.WorkerDiedError, match="did not answer within step_timeout=2.0 s") as info:
+            venv.step(venv.action_space.sample())
+        assert info.value.env_indices == [0] and time.monotonic() - start < 15
+        venv.restart_workers()
+        venv.reset(seed=0)
+        assert venv.step(venv.action_space.sample())[0].shape == (2, 224, 320, 3)
+    finally:
+        venv.close()
+
+
+def test_closed_envs_raise_the_same_error_in_both_modes():
+    for mode in ("thread", "process"):
+        venv = RetroVectorEnv("Airstriker-Genesis", 2, mode=mode)
+        venv.reset(seed=0)
+        venv.close()
+        with pytest.raises(retro.EmulatorClosedError):
+            venv.step(venv.action_space.sample())
+        with pytest.raises(retro.EmulatorClosedError):
+            venv.reset()
+    with pytest.raises(retro.ConfigurationError, match="step_timeout"):
+        RetroVectorEnv("Airstriker-Genesis", 2, step_timeout=1.0)
