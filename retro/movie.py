@@ -237,7 +237,7 @@ class Movie:
     _html_renderer: ClassVar[Callable[["Movie"], str] | None] = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Movie":
-        if cls is Movie:
+        if cls is __class__:  # type: ignore[name-defined]  # this class, even where its module name is patched
             record = args[1] if len(args) > 1 else kwargs.get("record", False)
             cls = MovieWriter if record else MovieReader
         return super().__new__(cls)

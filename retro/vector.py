@@ -147,7 +147,7 @@ class RetroVectorEnv(VectorEnv):
     def __new__(cls, *args: Any, **kwargs: Any) -> "RetroVectorEnv":
         """``RetroVectorEnv(...)`` makes the class of its ``mode``: :class:`RetroThreadVectorEnv` or
         :class:`RetroProcessVectorEnv` (as Gymnasium's ``SyncVectorEnv``/``AsyncVectorEnv``, one contract)."""
-        if cls is RetroVectorEnv:
+        if cls is __class__:  # type: ignore[name-defined]  # this class, even where its module name is patched
             cls = RetroProcessVectorEnv if kwargs.get("mode") == "process" else RetroThreadVectorEnv
         return super().__new__(cls)
 
