@@ -146,6 +146,10 @@ cdef void run_step_jobs(void *jobs, int j) noexcept nogil
 cdef class _CoreCopy:
     cdef Core *c
     cdef bytes rom_data       # the content handed to retro_load_game
+    cdef Py_ssize_t views     # views into its memory alive (numpy arrays from get_memory, memory_blocks)
+    cdef bint unload_pending  # its emulator let go while views were alive: unload when the last one goes
+    cdef bint reuse_after     # whether the copy may be reused once unloaded
+    cdef void _unload_now(self) noexcept
 
 
 cdef class Emulator:

@@ -586,6 +586,14 @@ cdef class _View:
         if self.counted is not None:
             self.counted.exports -= 1
 
+    def __dealloc__(self):
+        cdef _CoreCopy copy
+        if isinstance(self.owner, _CoreCopy):
+            copy = <_CoreCopy>self.owner
+            copy.views -= 1
+            if copy.views == 0 and copy.unload_pending:
+                copy._unload_now()
+
 
 cdef class _CoreCopy:
     """One loaded copy of a core library and what belongs to it (a C ``Core``).
@@ -597,7 +605,40 @@ cdef class _CoreCopy:
     hold the copy they point into, so they stay readable after a power cycle
     or ``close()`` (showing the old run), and the library is unmapped and
     the strings freed after them.
+
+    A copy whose emulator lets go of it (``close()``, a power cycle, a
+    restore on a spare copy) while views into its memory are alive keeps its
+    game loaded until the last of them goes, then unloads it: a core frees
+    the game's memory at unload (the ALE core's RAM is on the heap), and the
+    next game loaded in the process would be handed it, so writes through an
+    old view would land in another emulator. Until then the memory stays the
+    old run's, and :data:`_pending` keeps the copy.
     """
+
+    cdef void _unload_now(self) noexcept:
+        """Unload the game and deinit the core of a copy whose emulator let go of it, on a frontend of its
+        own (the core's callbacks see this copy's options), then let the copy go."""
+        cdef Core *c = self.c
+        cdef Frontend *fe = <Frontend *>calloc(1, sizeof(Frontend))
+        self.unload_pending = False
+        if fe != NULL and c != NULL:
+            fe.core = c
+            with nogil:
+                retro_fe_enter(fe, &fe.log)
+                if c.loaded:
+                    c.api.unload_game()
+                if c.initialised:
+                    c.api.deinit()
+                retro_fe_leave()
+            c.loaded = False
+            c.initialised = False
+            c.reusable = self.reuse_after
+            retro_fe_log_free(&fe.log)
+        free(fe)
+        try:
+            _pending.remove(self)
+        except Exception:  # not there, or the interpreter is shutting down
+            pass
 
     def __cinit__(self):
         self.c = <Core *>calloc(1, sizeof(Core))
@@ -667,6 +708,11 @@ def reuse_core_copies(core_path, bint enable=True, power_on=()):
         dlclose(<void *><uintptr_t>handle)
 
 
+def pending_core_copies():
+    """How many core copies keep their game loaded until the views into their memory go."""
+    return len(_pending)
+
+
 def idle_core_copies():
     """``{core path: number of closed copies waiting to be reused}``."""
     return {path: len(handles) for path, handles in _idle_copies.items() if handles}
@@ -710,11 +756,17 @@ cdef void *_take_idle_copy(str core_path) except? NULL:
     return NULL
 
 
+#: Core copies whose game stays loaded until the views into their memory go (see ``_CoreCopy``).
+cdef list _pending = []
+
+
 cdef object make_view(object owner, void *ptr, size_t size, bint readonly):
     cdef _View v = _View.__new__(_View)
     v.owner = owner
     if isinstance(owner, Emulator):
         v.counted = owner
+    elif isinstance(owner, _CoreCopy):
+        (<_CoreCopy>owner).views += 1
     v.ptr = ptr
     v.size = <Py_ssize_t>size
     v.readonly = readonly
@@ -1028,6 +1080,14 @@ cdef class Emulator:
         if self._copy is None:
             return
         c = self._copy.c
+        if self._copy.views > 0:
+            # views into this copy's memory are alive: its game stays loaded until they go (see _CoreCopy)
+            self._copy.reuse_after = c.initialised and self._private_copy and not c.shutdown and not c.spoiled
+            self._copy.unload_pending = True
+            _pending.append(self._copy)
+            self._copy = None
+            fe.core = NULL
+            return
         with nogil:
             retro_fe_enter(fe, &fe.log)
             if c.loaded:
@@ -1671,6 +1731,10 @@ cdef class Emulator:
 
         ``region`` is a libretro memory id (2 = system RAM) or one of
         ``"system_ram"``, ``"save_ram"``, ``"video_ram"``, ``"rtc"``.
+
+        A view keeps the memory it shows: after ``close()`` or a power cycle
+        it shows the old run, and writing to it changes no other emulator;
+        the old game is unloaded when the last such view goes.
         """
         address, size = self._memory_address(region)
         if address == 0 or size == 0:

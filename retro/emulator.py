@@ -417,6 +417,10 @@ class RetroEmulator(Emulator):
         system RAM as a single block at the system's RAM base, cut to the
         system's RAM size where the core's buffer is larger (Genesis Plus GX
         gives 64 KB for the 8 KB of a Master System or Game Gear).
+
+        The views keep the memory they show: after ``close()`` or a power
+        cycle they show the old run, and writing to them changes no other
+        emulator; the old game is unloaded when the last of them goes.
         """
         blocks: dict[int, np.ndarray] = {}
         for i, d in enumerate(self.memory_descriptors()):

@@ -702,6 +702,9 @@ class GameSession:
         """Stop recording and close the emulator."""
         if getattr(self, "movie", None) is not None:
             self.stop_record()
+        data = getattr(self, "data", None)
+        if data is not None:
+            data.release()
         em = getattr(self, "em", None)
         if em is not None:
             em.close()

@@ -15,6 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import retro
@@ -247,3 +248,64 @@ def test_a_reused_stella_copy_gives_each_game_its_audio(test_roms: dict[str, Pat
         em.close()
     assert _core.idle_core_copies().get(em.core_path, 0) >= 1
     assert rates == [(629, 629), (524, 524), (629, 629)]
+
+
+# -- views that outlive their emulator ------------------------------------------------------------------------------
+
+def _stale_view_case(rom: str, core: str | None, how: str) -> tuple[bool, bool]:
+    """A RAM view of an emulator that then closes (or power-cycles); a new emulator of the same core plays, and
+    the old view is written all over: (did the new run's RAM change, does the old view still read its bytes)."""
+    kwargs = {"core": core} if core else {}
+    em1 = retro.RetroEmulator(rom, **kwargs)
+    em1.step(30)
+    views = list(em1.memory_blocks().values())
+    kept = [bytes(v) for v in views]
+    if how == "close":
+        em1.close()
+        em2 = retro.RetroEmulator(rom, **kwargs)
+    else:
+        em1.power_cycle()
+        em2 = em1
+    try:
+        em2.step(30)
+        before = em2.get_ram().copy()
+        readable = [bytes(v) for v in views] == kept
+        for view in views:
+            view[:] = 0xA5
+        del view
+        em2.step(0)
+        changed = not np.array_equal(em2.get_ram(), before)
+        pending = _core.pending_core_copies()
+        del views
+        assert _core.pending_core_copies() == pending - 1, "the old game is unloaded when its last view goes"
+    finally:
+        em2.close()
+    return changed, readable
+
+
+@pytest.mark.parametrize("how", ["close", "power_cycle"])
+@pytest.mark.parametrize("rom", ["nes", "snes", "atari2600", "gb", "gba", "sms", "pce", "32x", "genesis", "ale"])
+def test_a_view_that_outlives_its_emulator_never_writes_into_another(
+        rom: str, how: str, test_roms: dict[str, Path]) -> None:
+    """The view keeps its game's memory: a core frees it when the game is unloaded (the ALE core's RAM is on the
+    heap) and the next game loaded in the process would be handed it."""
+    if rom == "ale":
+        path, core = str(retro.data.get_romfile_path("Pong-Atari2600")), "ale"
+    elif rom == "genesis":
+        path, core = str(retro.data.get_romfile_path("Airstriker-Genesis")), None
+    else:
+        path, core = str(test_roms[rom]), None
+    changed, readable = _stale_view_case(path, core, how)
+    assert not changed and readable
+
+
+def test_closing_envs_leaves_no_game_loaded() -> None:
+    """Envs let go of their RAM views before their emulator closes, so closing one unloads its game at once."""
+    before = _core.pending_core_copies()
+    for game in ("Pong-Atari2600", "Airstriker-Genesis"):
+        for _ in range(3):
+            env = retro.make(game)
+            env.reset()
+            env.step(env.action_space.sample())
+            env.close()
+    assert _core.pending_core_copies() == before

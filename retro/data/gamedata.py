@@ -309,6 +309,15 @@ class GameData:
         self._check_actions()
         self._invalidate()
 
+    def release(self) -> None:
+        """Let go of the emulator's memory (before it closes): its views, and what was compiled over them.
+
+        An emulator whose memory is still viewed when it closes keeps its game loaded for the views
+        (``retro._core``), so the env lets go first.
+        """
+        self._memory = Memory()
+        self._invalidate()
+
     @property
     def memory(self) -> Memory:
         """Typed access to RAM (empty until :meth:`configure`)."""
