@@ -595,6 +595,16 @@ cdef class _View:
                 copy._unload_now()
 
 
+cdef void unload_game_and_core(Frontend *fe, Core *c) noexcept nogil:
+    """``retro_unload_game`` and ``retro_deinit`` of ``c`` (as far as it got), its callbacks going to ``fe``."""
+    retro_fe_enter(fe, &fe.log)
+    if c.loaded:
+        c.api.unload_game()
+    if c.initialised:
+        c.api.deinit()
+    retro_fe_leave()
+
+
 cdef class _CoreCopy:
     """One loaded copy of a core library and what belongs to it (a C ``Core``).
 
@@ -624,12 +634,7 @@ cdef class _CoreCopy:
         if fe != NULL and c != NULL:
             fe.core = c
             with nogil:
-                retro_fe_enter(fe, &fe.log)
-                if c.loaded:
-                    c.api.unload_game()
-                if c.initialised:
-                    c.api.deinit()
-                retro_fe_leave()
+                unload_game_and_core(fe, c)
             c.loaded = False
             c.initialised = False
             c.reusable = self.reuse_after
@@ -1089,12 +1094,7 @@ cdef class Emulator:
             fe.core = NULL
             return
         with nogil:
-            retro_fe_enter(fe, &fe.log)
-            if c.loaded:
-                c.api.unload_game()
-            if c.initialised:
-                c.api.deinit()
-            retro_fe_leave()
+            unload_game_and_core(fe, c)
         c.reusable = c.initialised and self._private_copy and not c.shutdown and not c.spoiled
         c.loaded = False
         c.initialised = False
