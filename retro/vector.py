@@ -218,6 +218,14 @@ class RetroVectorEnv(VectorEnv):
         """Process mode: start every worker again (after a ``WorkerDiedError``); ``reset()`` comes next."""
         raise ConfigurationError("restart_workers() is for mode='process'")
 
+    def _per_env(self, name: str, values: Any) -> list[Any]:
+        """``set_attr``'s values, one per env: one value for all, or a list or tuple of ``num_envs``."""
+        if not isinstance(values, (list, tuple)):
+            return [values] * self.num_envs
+        if len(values) != self.num_envs:
+            raise ConfigurationError(f"set_attr({name!r}) needs {self.num_envs} values, got {len(values)}")
+        return list(values)
+
 
 class RetroThreadVectorEnv(RetroVectorEnv):
     """``RetroVectorEnv(..., mode="thread")``: every emulator in this process, stepped together on a
@@ -353,11 +361,7 @@ class RetroThreadVectorEnv(RetroVectorEnv):
 
     def set_attr(self, name: str, values: Any) -> None:
         """Set each env's attribute ``name``: one value for all, or a list or tuple with one per env."""
-        if not isinstance(values, (list, tuple)):
-            values = [values] * self.num_envs
-        if len(values) != self.num_envs:
-            raise ConfigurationError(f"set_attr({name!r}) needs {self.num_envs} values, got {len(values)}")
-        for env, value in zip(self.envs, values):
+        for env, value in zip(self.envs, self._per_env(name, values)):
             setattr(env, name, value)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
@@ -490,7 +494,8 @@ class RetroProcessVectorEnv(RetroVectorEnv):
         return obs, np.zeros(self.num_envs), zeros, ~zeros, infos
 
     def _remote(self, call: str, *args: Any, **kwargs: Any) -> Any:
-        """``call`` (``"reset"``, ``"step"`` or ``"call"``) on every worker, waiting at most ``step_timeout``.
+        """``call`` (``"reset"``, ``"step"``, ``"call"`` or ``"set_attr"``) on every worker, waiting at most
+        ``step_timeout`` (``set_attr`` is one round with no timeout of its own).
 
         A worker that died, at any moment, or that did not answer within
         ``step_timeout`` seconds (it is then killed) is a ``WorkerDiedError``
@@ -500,6 +505,8 @@ class RetroProcessVectorEnv(RetroVectorEnv):
             raise EmulatorClosedError("the vector env is closed")
         vec = self._async
         try:
+            if call == "set_attr":
+                return vec.set_attr(*args)
             getattr(vec, f"{call}_async")(*args, **kwargs)
             return getattr(vec, f"{call}_wait")(timeout=self.step_timeout)
         except multiprocessing.TimeoutError as e:
@@ -560,17 +567,7 @@ class RetroProcessVectorEnv(RetroVectorEnv):
 
     def set_attr(self, name: str, values: Any) -> None:
         """Set each env's attribute ``name``: one value for all, or a list or tuple with one per env."""
-        if not isinstance(values, (list, tuple)):
-            values = [values] * self.num_envs
-        if len(values) != self.num_envs:
-            raise ConfigurationError(f"set_attr({name!r}) needs {self.num_envs} values, got {len(values)}")
-        try:
-            self._async.set_attr(name, list(values))
-        except (BrokenPipeError, ConnectionResetError, EOFError, OSError) as e:
-            dead = self._dead_workers()
-            if not dead:
-                raise
-            self._lost(dead, e, "died")
+        self._remote("set_attr", name, self._per_env(name, values))
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         """Call each env's method ``name`` (or read the attribute, if it is not callable); returns the results."""

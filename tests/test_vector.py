@@ -255,6 +255,11 @@ def test_the_two_modes_are_two_classes_behind_one_contract():
         assert np.array_equal(a, b)
         actions = np.stack([thread.single_action_space.sample() for _ in range(2)])
         assert np.array_equal(thread.step(actions)[0], process.step(actions)[0])
+        for venv in (thread, process):  # the same attribute calls in both
+            venv.set_attr("movie_id", [3, 4])
+            assert venv.get_attr("movie_id") == (3, 4)
+            with pytest.raises(retro.ConfigurationError, match="needs 2 values"):
+                venv.set_attr("movie_id", [1])
         with pytest.raises(retro.ConfigurationError, match="restart_workers"):
             thread.restart_workers()
         with pytest.raises(retro.ConfigurationError, match="cannot be pickled"):

@@ -313,12 +313,17 @@ def _playback_file(
         outputs.update(frames=step, shape=frame_shape, fps=fps, seconds=time.perf_counter() - start)
         return outputs
     finally:
-        if encoder is not None and encoder.poll() is None:
-            encoder.kill()
-            encoder.wait()
-        if tmpdir is not None:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+        _clean_up(encoder, tmpdir)
         env.close()
+
+
+def _clean_up(encoder: subprocess.Popen[bytes] | None, tmpdir: str | None) -> None:
+    """Stop an encoder still running (a render that failed) and remove the render's scratch folder."""
+    if encoder is not None and encoder.poll() is None:
+        encoder.kill()
+        encoder.wait()
+    if tmpdir is not None:
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def _play(args: tuple[str, dict[str, Any]]) -> dict[str, Any]:
@@ -533,11 +538,7 @@ def _playback_env(emulator: Any, movie: Any, monitor_csv: Any, video_file: str |
                     if subprocess.run(cmd + vargs + ["-f", _FORMATS[ext], tmp]).returncode != 0:
                         raise RetroError(f"ffmpeg failed while writing {video_file}")
     finally:
-        if encoder is not None and encoder.poll() is None:
-            encoder.kill()
-            encoder.wait()
-        if tmpdir is not None:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+        _clean_up(encoder, tmpdir)
 
 
 def main(argv: list[str] | None = None) -> int:
