@@ -127,8 +127,8 @@ cdef struct Frontend:
 cdef struct StepJob:
     Frontend *fe
     int frames          # frames to play
-    bint pool
-    bint observe_last
+    bint pool           # keep the frame before the last, for max-pooling
+    int skip            # frames at the start whose picture is not converted (no one observes them)
     int rc              # 0, or what retro_guard_run returned on failure
     # a scenario evaluated after every frame, stopping at the frame it is done (or NULL)
     Program *prog
@@ -191,7 +191,7 @@ cdef class Emulator:
     cdef int _enter(self) except -1
     cdef void _leave(self) noexcept
     cdef int _check_step(self, int n, bint pool, object out) except -1
-    cdef void _prepare_step(self, StepJob *job, int n, bint pool, bint observe_last, object out)
+    cdef void _prepare_step(self, StepJob *job, int n, bint pool, int skip, object out)
     cdef int _prepare_extras(self, StepJob *job, object program, object obs, bint gray, object size, bint pool) except -1
     cdef object _finish_step(self, StepJob *job, int n, object out)
     cdef void _set_option(self, str key, str value, bint notify) except *

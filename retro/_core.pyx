@@ -175,15 +175,15 @@ cdef inline void keep_prev(Frontend *fe) noexcept nogil:
 
 
 cdef int run_frames(StepJob *job, Frontend *fe, retro_run_fn run) noexcept nogil:
-    """The frame loop: the job's frames one by one. Frames no one observes skip the picture's conversion
-    (``observe_last``), the frame before the last is kept for max-pooling (``pool``), and the scenario
-    program, if any, is evaluated after each frame, the loop stopping at the frame it is done."""
+    """The frame loop: the job's frames one by one. The first ``skip`` frames, which no one observes,
+    skip the picture's conversion, the frame before the last is kept for max-pooling (``pool``), and
+    the scenario program, if any, is evaluated after each frame, the loop stopping at the frame it is
+    done."""
     cdef int n = job.frames
     cdef int f, rc = 0
-    cdef int first_seen = n - (2 if job.pool else 1) if job.observe_last else 0
     cdef bint was_skipping = fe.skip_video
     for f in range(n):
-        fe.skip_video = was_skipping or f < first_seen
+        fe.skip_video = was_skipping or f < job.skip
         if job.pool and f == n - 1:
             keep_prev(fe)
         rc = retro_guard_run(run, 1)
@@ -1234,14 +1234,16 @@ cdef class Emulator:
 
     # -- running ---------------------------------------------------------------
 
-    def step(self, int n=1, *, bint pool=False, bint observe_last=False, out=None, program=None, obs=None,
+    def step(self, int n=1, *, bint pool=False, int skip=0, out=None, program=None, obs=None,
              bint gray=False, size=None):
         """Run ``n`` frames (one ``retro_run`` each) with the GIL released.
 
         ``pool=True`` keeps the frame before the last one, for
         ``get_observation(pool=True)`` (max-pooling over a frame skip).
-        ``observe_last=True`` converts only the frames that can be observed
-        (the last, and the one before with ``pool``): cheaper frame skips.
+        ``skip=k`` does not convert the pictures of the first ``k`` frames,
+        which no one observes (``skip=n - 1``, or ``n - 2`` with ``pool``,
+        converts only what a frame skip's observation needs): cheaper frame
+        skips. The frames are played all the same.
 
         ``out``, a writable C-contiguous uint8 array of the screen's shape
         (H, W, 3), receives the new picture straight from the core's frame
@@ -1263,7 +1265,7 @@ cdef class Emulator:
         cdef StepJob job
         self._check_step(n, pool, out)
         self._prepare_extras(&job, program, obs, gray, size, pool)
-        self._prepare_step(&job, n, pool, observe_last, out)
+        self._prepare_step(&job, n, pool, skip, out)
         with nogil:
             run_step_job(&job)
         result = self._finish_step(&job, n, out)
@@ -1288,7 +1290,7 @@ cdef class Emulator:
                 raise MemoryError()
         return 0
 
-    cdef void _prepare_step(self, StepJob *job, int n, bint pool, bint observe_last, object out):
+    cdef void _prepare_step(self, StepJob *job, int n, bint pool, int skip, object out):
         cdef Frontend *fe = self.fe
         cdef uint8_t *target = fe.own_frame
         cdef uint8_t[:, :, ::1] dst
@@ -1304,7 +1306,7 @@ cdef class Emulator:
         job.fe = fe
         job.frames = n
         job.pool = pool
-        job.observe_last = observe_last
+        job.skip = skip
         job.rc = 0
         job.played = 0
         self.busy = True

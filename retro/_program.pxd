@@ -23,7 +23,15 @@ cdef struct Node:
     int first_child
     int n_children
 
+cdef struct Record:
+    # A scenario's running state, the one copy of it: what the last frame gave and the episode so far
+    double reward[MAX_REWARDS]       # each player's reward of the last frame
+    double total[MAX_REWARDS]        # each player's reward summed since the restart
+    bint done                        # the done condition at the last frame
+    int64_t frame                    # frames evaluated since the restart
+
 cdef struct Program:
+    Record *rec                      # the scenario's running state, written every frame
     const Entry *entries
     int n_values
     int64_t *cur
@@ -36,20 +44,25 @@ cdef struct Program:
     int player[MAX_REWARDS]
     int first_term[MAX_REWARDS]
     int n_terms[MAX_REWARDS]
-    double reward[MAX_REWARDS]       # of the last frame
-    double total[MAX_REWARDS]        # the episode's, as the scenario sums it
-    double step_reward[MAX_REWARDS]  # summed over the frames since program_begin
-    bint done
-    long frames                      # frames evaluated since program_begin
+    double step_reward[MAX_REWARDS]  # summed over the frames since begin()
+    bint done                        # the last frame's done
+    long frames                      # frames evaluated since begin()
 
 
 cdef bint program_frame(Program *p) noexcept nogil
 
 
+cdef class ScenarioRecord:
+    cdef Record r
+
+    cpdef put(self, int player, double reward)
+    cpdef end_frame(self, bint done)
+
+
 cdef class FrameProgram:
     cdef Program p
     cdef ValueTable table
+    cdef ScenarioRecord _record
     cdef object _owned
 
-    cpdef begin(self, object scenario)
-    cpdef finish(self, object scenario)
+    cpdef begin(self)

@@ -25,12 +25,11 @@ from libc.string cimport memcpy, memset
 
 from retro._values cimport MASK_C, MASK_PY, FMT_D, FMT_N, Entry, ValueTable, entry_bits
 
-__all__ = ["FrameProgram", "OP_CODES"]
+__all__ = ["FrameProgram", "ScenarioRecord", "N_OPS"]
 
-#: op name -> code (the 12 operations of ``retro.data.ops``)
-OP_CODES = {name: i for i, name in enumerate((
-    "equal", "negative-equal", "not-equal", "less-than", "greater-than", "less-or-equal",
-    "greater-or-equal", "nonzero", "zero", "positive", "negative", "sign"))}
+#: Ops are taken by code: code ``i`` is ``retro.data.ops.OP_NAMES[i]`` (that table is the one list of the ops,
+#: and a property test holds this evaluator to the Python one on every op); -1 is NOOP.
+N_OPS = 12
 
 # Values, references and masks beyond this stay in Python (its ints do not overflow).
 cdef int64_t LIMIT = (<int64_t>1) << 62
@@ -113,9 +112,11 @@ cdef bint program_frame(Program *p) noexcept nogil:
                 r += <double>m * term.reward
             elif m < 0:
                 r += <double>m * term.penalty
-        p.reward[k] = r
-        p.total[k] += r
+        p.rec.reward[p.player[k]] = r
+        p.rec.total[p.player[k]] += r
         p.step_reward[k] += r
+    p.rec.done = p.done
+    p.rec.frame += 1
     swap = p.prev
     p.prev = p.cur
     p.cur = swap
@@ -130,10 +131,72 @@ cdef int64_t _ref(object value) except? -1:
     return <int64_t>value
 
 
-cdef int _op(object name) except -2:
-    if name is None or name == "":
-        return -1
-    return OP_CODES[name]
+cdef int _op(object code) except -2:
+    if not -1 <= code < N_OPS:
+        raise ValueError(f"op code {code} is not one of -1 (NOOP) .. {N_OPS - 1}")
+    return code
+
+
+cdef class ScenarioRecord:
+    """A scenario's running state, the one copy of it: the last frame's rewards and done, the totals, the frame.
+
+    The C evaluator (:class:`FrameProgram`) writes it every frame in the
+    frame loop; the Python evaluator (scenarios that call Lua, or with custom
+    variables) writes it with :meth:`put` and :meth:`end_frame`.
+    ``reward`` and ``total_reward`` read as new lists, one float per player.
+    """
+
+    @property
+    def frame(self):
+        return self.r.frame
+
+    @frame.setter
+    def frame(self, int64_t value):
+        self.r.frame = value
+
+    @property
+    def is_done(self):
+        return bool(self.r.done)
+
+    @is_done.setter
+    def is_done(self, bint value):
+        self.r.done = value
+
+    @property
+    def reward(self):
+        return [self.r.reward[k] for k in range(MAX_REWARDS)]
+
+    @reward.setter
+    def reward(self, values):
+        cdef int k
+        for k in range(MAX_REWARDS):
+            self.r.reward[k] = values[k]
+
+    @property
+    def total_reward(self):
+        return [self.r.total[k] for k in range(MAX_REWARDS)]
+
+    @total_reward.setter
+    def total_reward(self, values):
+        cdef int k
+        for k in range(MAX_REWARDS):
+            self.r.total[k] = values[k]
+
+    cpdef put(self, int player, double reward):
+        """Player ``player``'s reward of this frame (added to the total)."""
+        if not 0 <= player < MAX_REWARDS:
+            raise IndexError(f"player {player} of {<int>MAX_REWARDS}")
+        self.r.reward[player] = reward
+        self.r.total[player] += reward
+
+    cpdef end_frame(self, bint done):
+        """The frame's done; the frame is counted."""
+        self.r.done = done
+        self.r.frame += 1
+
+    def restart(self):
+        """Frame 0, no reward, not done."""
+        memset(&self.r, 0, sizeof(Record))
 
 
 cdef class FrameProgram:
@@ -144,8 +207,10 @@ cdef class FrameProgram:
         done: the done tree, ``(is_all, [(slot, use_delta, op, reference)], [children])``.
         players: ``[(player, [(slot, use_delta, op, reference, reward, penalty)])]`` for each
             player with a reward; slot -1 is the time reward (x = 1 every frame).
+        record: the :class:`ScenarioRecord` every frame is written into (the scenario's
+            running state; a new one if not given).
 
-    ``op`` is an op name of ``retro.data.ops`` or None. Raises ``ValueError``
+    ``op`` is an op code (the op's index in ``retro.data.ops.OP_NAMES``, -1 for NOOP). Raises ``ValueError``
     when a value, reference or mask could leave 64 bits, or the tree is
     deeper than 64: such scenarios stay with the Python evaluator.
     """
@@ -153,7 +218,7 @@ cdef class FrameProgram:
     def __cinit__(self):
         memset(&self.p, 0, sizeof(Program))
 
-    def __init__(self, ValueTable table not None, done, players):
+    def __init__(self, ValueTable table not None, done, players, ScenarioRecord record=None):
         cdef Py_ssize_t n = table._n, i
         cdef const Entry *e
         cdef list nodes = []
@@ -218,6 +283,8 @@ cdef class FrameProgram:
         p.n_players = <int>len(players)
         p.entries = table._entries
         self.table = table    # keeps the entries and the memory they point into alive
+        self._record = record if record is not None else ScenarioRecord()
+        p.rec = &self._record.r
 
     def __dealloc__(self):
         PyMem_Free(self.p.cur)
@@ -252,35 +319,24 @@ cdef class FrameProgram:
 
     # -- running ---------------------------------------------------------------------------
 
-    cpdef begin(self, object scenario):
-        """Before frames: take the scenario's totals; the step's rewards start at 0."""
+    cpdef begin(self):
+        """Before a step's frames: its rewards start at 0."""
         cdef int k
-        cdef list totals = scenario.total_reward
         for k in range(self.p.n_players):
-            self.p.total[k] = totals[self.p.player[k]]
             self.p.step_reward[k] = 0.0
         self.p.frames = 0
         self.p.done = False
 
-    cpdef finish(self, object scenario):
-        """After frames: the scenario's frame, done, last reward and totals, as its own update leaves them."""
-        cdef int k
-        cdef list rewards = scenario.reward
-        cdef list totals = scenario.total_reward
-        if self.p.frames == 0:
-            return
-        for k in range(self.p.n_players):
-            rewards[self.p.player[k]] = self.p.reward[k]
-            totals[self.p.player[k]] = self.p.total[k]
-        scenario.is_done = bool(self.p.done)
-        scenario.frame += self.p.frames
-
-    def update(self, scenario):
-        """One frame of ``scenario.update`` (the scenario's running state is read and written)."""
-        self.begin(scenario)
+    def update(self):
+        """One frame, evaluated over the values as they are now, into the record; returns done."""
+        self.begin()
         program_frame(&self.p)
-        self.finish(scenario)
         return self.p.done
+
+    @property
+    def record(self):
+        """The :class:`ScenarioRecord` this program writes."""
+        return self._record
 
     def step_rewards(self, int players):
         """Each of the first ``players`` players' rewards summed since the frames began."""

@@ -38,9 +38,9 @@ cdef class StepPool:
         self.threads = n
         self.pid = os.getpid()
 
-    def step(self, emulators, *, int n=1, bint pool=False, bint observe_last=False, outs=None, programs=None,
+    def step(self, emulators, *, int n=1, bint pool=False, int skip=0, outs=None, programs=None,
              obs=None, bint gray=False, size=None):
-        """``em.step(n, pool=, observe_last=, out=outs[i], program=programs[i], obs=obs[i], gray=, size=)``
+        """``em.step(n, pool=, skip=, out=outs[i], program=programs[i], obs=obs[i], gray=, size=)``
         for every emulator, in parallel.
 
         ``outs``, ``programs`` and ``obs`` are None or one entry (or None) per
@@ -89,7 +89,7 @@ cdef class StepPool:
             for i in range(k):
                 (<Emulator>ems[i])._prepare_extras(&jobs[i], progs[i], views[i], gray, size, pool)
             for i in range(k):
-                (<Emulator>ems[i])._prepare_step(&jobs[i], n, pool, observe_last, targets[i])
+                (<Emulator>ems[i])._prepare_step(&jobs[i], n, pool, skip, targets[i])
             with nogil:
                 retro_workers_run(self.w, run_step_jobs, jobs, <int>k)
             error = None

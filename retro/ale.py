@@ -45,14 +45,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from retro.actions import ComboGroups, discrete_table
-from retro.enums import Observations
 from retro.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from retro.session import GameSession
 
 __all__ = ["ALE_ACTIONS", "ALEView", "action_name", "action_set", "ale_minimal_action_names",
-           "check_frameskip", "parse_obs_type"]
+           "check_frameskip"]
 
 ALE_ACTIONS = ("NOOP", "FIRE", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT", "DOWNRIGHT", "DOWNLEFT",
                "UPFIRE", "RIGHTFIRE", "LEFTFIRE", "DOWNFIRE", "UPRIGHTFIRE", "UPLEFTFIRE", "DOWNRIGHTFIRE",
@@ -62,20 +61,6 @@ ALE_ACTIONS = ("NOOP", "FIRE", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT
 _DIRECTIONS = ("", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT", "DOWNRIGHT", "DOWNLEFT")
 _DIRECTION_BUTTONS = ("UP", "DOWN", "LEFT", "RIGHT")
 _ATARI_FIRE = "BUTTON"
-
-OBS_TYPES = {"rgb": (Observations.IMAGE, False), "grayscale": (Observations.IMAGE, True),
-             "ram": (Observations.RAM, False)}
-
-
-def parse_obs_type(obs_type: Any) -> tuple[Observations, bool]:
-    """``(Observations, grayscale)`` for a ``retro.Observations`` or ALE's ``"rgb"``/``"grayscale"``/``"ram"``."""
-    if isinstance(obs_type, Observations):
-        return obs_type, False
-    if isinstance(obs_type, str) and obs_type in OBS_TYPES:
-        return OBS_TYPES[obs_type]
-    raise ConfigurationError(
-        f"Invalid observation type: {obs_type!r}. Expecting: rgb, grayscale, ram (or a retro.Observations)")
-
 
 def check_frameskip(frameskip: Any) -> int | tuple[int, int]:
     """``frameskip`` checked as ale-py checks it: a positive int, or ``(low, high)`` with 0 < low < high."""

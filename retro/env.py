@@ -27,11 +27,12 @@ from gymnasium import spaces
 
 from retro import data as retro_data
 from retro.ale import (ALEView, action_name, action_set, ale_minimal_action_names, check_frameskip,
-                       check_repeat_action_probability, parse_obs_type)
+                       check_repeat_action_probability)
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, ResetNeededError
 from retro.policy import GYM_RETRO, ApiPolicy
 from retro.session import GameSession, read_state_file, resolve_game
+from retro.step import ObservationSpec, StepPlan, play
 
 __all__ = ["RetroEnv", "make", "resolve_game", "read_state_file"]
 
@@ -227,7 +228,7 @@ class RetroEnv(gymnasium.Env):
             core=core, check_rom_hash=check_rom_hash, frameskip=frameskip,
             repeat_action_probability=repeat_action_probability, full_action_space=full_action_space,
             core_options=core_options, power_cycle_on_reset=power_cycle_on_reset)
-        session_obs, self._gray = parse_obs_type(obs_type)
+        spec = ObservationSpec.named(obs_type)
         self._frameskip = check_frameskip(frameskip)
         self._repeat_p = check_repeat_action_probability(repeat_action_probability)
         if full_action_space is not None and use_restricted_actions not in (Actions.FILTERED, Actions.DISCRETE):
@@ -254,16 +255,18 @@ class RetroEnv(gymnasium.Env):
         self.ram: np.ndarray | None = None
         self.viewer: Any = None
         self.session = GameSession(game, state, scenario, info, use_restricted_actions, players, inttype,
-                                   session_obs, core, check_rom_hash, core_options, power_cycle_on_reset)
+                                   spec.kind, core, check_rom_hash, core_options, power_cycle_on_reset)
         self.session.em.policy = policy  # a refused state: StateError, or stable-retro's False
-        self._obs_type = session_obs
+        self._obs_type = spec.kind
         self._action_names: list[str] | None = None
         if full_action_space is not None:
             self._use_ale_actions(bool(full_action_space))
         self.ale = ALEView(self.session)
         self.action_space = self.session.action_space
-        shape = self.session.observe(gray=True).shape if self._gray else self.session.observation_shape
-        self.observation_space = spaces.Box(low=0, high=255, shape=shape, dtype=np.uint8)
+        frames = self._frameskip if isinstance(self._frameskip, int) else 1
+        #: What a step plays: ``frameskip`` frames (drawn per step when stochastic), then the observation.
+        self.plan = StepPlan(frames, spec)
+        self.observation_space = spaces.Box(low=0, high=255, shape=spec.shape(self.session), dtype=np.uint8)
         self._seed_rngs(None)
         if record is True:
             self.auto_record()
@@ -340,13 +343,15 @@ class RetroEnv(gymnasium.Env):
             raise ResetNeededError("Please call env.reset() before env.step()")
         session = self.session
         masks = session.decode(a)
-        frames = self._frameskip if isinstance(self._frameskip, int) else int(self.np_random.integers(*self._frameskip))
-        if frames == 1 and not self._repeat_p and not self._gray:
-            obs, rew, done, info = session.step_frame(masks)
+        plan = self.plan
+        if not isinstance(self._frameskip, int):
+            plan = plan.with_frames(int(self.np_random.integers(*self._frameskip)))
+        obs = plan.observation.empty(session)
+        if self._repeat_p:
+            rew, done, info = self._play_sticky(masks, plan, obs)
         else:
-            rew = self._play(masks, frames)
-            obs = session.observe(gray=self._gray)
-            _, done, info = session.outcome()
+            session.press(masks)
+            [(rew, done, info)] = play(plan, [session], [obs])
         if self._obs_type == Observations.RAM:
             self.ram = obs
         else:
@@ -359,30 +364,32 @@ class RetroEnv(gymnasium.Env):
             return obs, rew, done, info
         return obs, rew, done, False, info
 
-    def _play(self, masks: list[int], frames: int) -> Any:
-        """One agent step of ``frames`` frames on the session's frame-skip path, with sticky actions.
+    def _play_sticky(self, masks: list[int], plan: StepPlan, obs: np.ndarray) -> tuple[Any, bool, dict[str, Any]]:
+        """One agent step with sticky actions: ``(reward, done, info)``, the observation into ``obs``.
 
         As in ALE, each frame keeps the previous action with probability
         ``repeat_action_probability`` until the new one is taken; the game
-        stops at the frame it is done. Returns the summed reward.
+        stops at the frame it is done.
         """
         session = self.session
-        sticky = 0
-        if self._repeat_p:
-            taken = np.flatnonzero(self._sticky_rng.random(frames) >= self._repeat_p)
-            sticky = int(taken[0]) if taken.size else frames
+        taken = np.flatnonzero(self._sticky_rng.random(plan.frames) >= self._repeat_p)
+        sticky = int(taken[0]) if taken.size else plan.frames
         reward: Any = 0.0
         if sticky:
-            reward = session.play(sticky, observe_from=sticky - 1)
-            if sticky == frames or session.data.is_done():
-                return reward
+            if sticky == plan.frames:
+                [(reward, done, info)] = play(plan, [session], [obs])
+                return reward, done, info
+            [(reward, done, info)] = play(plan.with_frames(sticky), [session])
+            if done:
+                session.observe(obs, gray=plan.observation.gray, size=plan.observation.size)
+                return reward, done, info
         session.press(masks)
-        rest = session.play(frames - sticky, observe_from=frames - sticky - 1)
+        [(rest, done, info)] = play(plan.with_frames(plan.frames - sticky), [session], [obs])
         if not sticky:
-            return rest
+            return rest, done, info
         if isinstance(rest, list):
-            return [a + b for a, b in zip(reward, rest)]
-        return reward + rest
+            return [a + b for a, b in zip(reward, rest)], done, info
+        return reward + rest, done, info
 
     def _seed_rngs(self, seed: int | None) -> None:
         """Seed ``np_random`` (stochastic frame skips, no-op starts) and the sticky-action RNG as ale-py does:
@@ -406,7 +413,7 @@ class RetroEnv(gymnasium.Env):
             self._seed_rngs(seed)
         self.session.restart()
         self._needs_reset = False
-        obs = self.session.observe(gray=self._gray)
+        obs = self.session.observe(gray=self.plan.observation.gray)
         if self._obs_type == Observations.RAM:
             self.ram = obs
         else:

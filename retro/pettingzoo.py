@@ -49,9 +49,10 @@ from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 
 from retro import data as retro_data
 from retro.data.integrations import declared, declared_in, json_path
-from retro.enums import Actions, Observations, State
+from retro.enums import Actions, State
 from retro.env import make, resolve_game
 from retro.errors import ConfigurationError, InvalidActionError, ResetNeededError
+from retro.step import PETTINGZOO_OBS_TYPES
 
 __all__ = ["parallel_env", "env", "raw_env", "ParallelRetroEnv", "games", "player_states", "choose_scenario",
            "AGENT_NAMES"]
@@ -59,7 +60,6 @@ __all__ = ["parallel_env", "env", "raw_env", "ParallelRetroEnv", "games", "playe
 AGENT_NAMES = ("first_0", "second_0", "third_0", "fourth_0", "fifth_0", "sixth_0", "seventh_0", "eighth_0")
 """Agent names by player, as PettingZoo's Atari envs name them."""
 
-_OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
 
 
 def _is_state_list(value: Any) -> bool:
@@ -163,8 +163,8 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
                           use_restricted_actions=use_restricted_actions, **kwargs)
         if not isinstance(players, int) or isinstance(players, bool) or not 1 <= players <= len(AGENT_NAMES):
             raise ConfigurationError(f"players must be an int from 1 to {len(AGENT_NAMES)}, got {players!r}")
-        if obs_type not in _OBS_TYPES:
-            raise ConfigurationError(f"obs_type must be one of {_OBS_TYPES}, got {obs_type!r}")
+        if obs_type not in PETTINGZOO_OBS_TYPES:
+            raise ConfigurationError(f"obs_type must be one of {PETTINGZOO_OBS_TYPES}, got {obs_type!r}")
         if not isinstance(max_cycles, int) or max_cycles < 1:
             raise ConfigurationError(f"max_cycles must be a positive int, got {max_cycles!r}")
         inttype = kwargs.pop("inttype", retro_data.Integrations.ALL)
@@ -178,13 +178,7 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
         self.render_mode = render_mode
         self.env = make(name, state, inttype=inttype, scenario=scenario, players=players,
                               use_restricted_actions=use_restricted_actions, render_mode=render_mode,
-                              obs_type=Observations.RAM if obs_type == "ram" else Observations.IMAGE,
-                              api="gymnasium", **kwargs)
-        self._stepper: Any = self.env
-        if obs_type == "grayscale_image":
-            from retro.vector import Preprocessing
-
-            self._stepper = Preprocessing(self.env, grayscale=True)
+                              obs_type=obs_type, api="gymnasium", **kwargs)
         self.metadata = dict(self.metadata, name=f"retro/{name}")
         self.possible_agents = list(AGENT_NAMES[:players])
         self.agents: list[str] = []
@@ -199,7 +193,7 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
         # a player's own view: the screen cropped for that player, where the scenario crops it differently
         crops = [self.env.data.crop_info(p) for p in range(players)]
         self._own_view = [obs_type == "rgb_image" and p > 0 and crops[p] != crops[0] for p in range(players)]
-        obs_space = self._stepper.observation_space
+        obs_space = self.env.observation_space
         self.observation_spaces = {
             agent: (spaces.Box(0, 255, self.env.get_screen(p).shape, np.uint8) if self._own_view[p]
                     else obs_space)
@@ -226,7 +220,7 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
     def reset(self, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
         """Start an episode: ``(observations, infos)`` by agent; every possible agent plays again."""
-        obs, info = self._stepper.reset(seed=seed, options=options)
+        obs, info = self.env.reset(seed=seed, options=options)
         self.agents = self.possible_agents[:]
         self.frame = 0
         return self._observations(obs), {agent: dict(info) for agent in self.agents}
@@ -269,7 +263,7 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
         """
         if not self.agents:
             raise ResetNeededError("every agent is done: call reset() before step()")
-        obs, reward, terminated, _truncated, info = self._stepper.step(self._joint_action(actions))
+        obs, reward, terminated, _truncated, info = self.env.step(self._joint_action(actions))
         self.frame += 1
         rewards = reward if isinstance(reward, list) else [reward]
         truncated = self.frame >= self.max_cycles
@@ -295,7 +289,7 @@ class ParallelRetroEnv(ParallelEnv, EzPickle):
 
     def close(self) -> None:
         """Close the game."""
-        self._stepper.close()
+        self.env.close()
 
 
 def parallel_env(game: str, **kwargs: Any) -> ParallelRetroEnv:

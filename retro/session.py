@@ -5,10 +5,10 @@ action decoding, input routes, the movie recorder and the observation. Its
 surface is small: :meth:`~GameSession.decode` an action into button masks,
 :meth:`~GameSession.press` them, :meth:`~GameSession.advance` one frame into a new
 observation, :meth:`~GameSession.play` k frames, :meth:`~GameSession.observe` into an
-array, :meth:`~GameSession.outcome`, :meth:`~GameSession.restart`. Every frame that
-is played goes through the session, so every frame is recorded when a movie
-is being recorded. :func:`play_together` plays a frame skip of several
-sessions with their emulators stepping together on a :class:`~retro.StepPool`.
+array, :meth:`~GameSession.outcome`, :meth:`~GameSession.restart`. Every step,
+of one session or of several whose emulators step together on a
+:class:`~retro.StepPool`, is played by the step engine (:func:`retro.step.play`),
+so every frame is evaluated and recorded the same way.
 
 ``RetroEnv`` is the Gym/Gymnasium adapter over one session; ``RetroVectorEnv``
 and the ``Preprocessing`` wrapper compose sessions.
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence, cast
 
@@ -41,12 +40,13 @@ from retro.actions import discrete_table, filter_table, multi_discrete_table
 from retro.data.integrations import GameFiles
 from retro.data.recipes import recipes
 from retro._fileutil import read_regular
-from retro.emulator import RetroEmulator, StepPool, pack_buttons
+from retro import step
+from retro.emulator import RetroEmulator, pack_buttons
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, IntegrationError, InvalidActionError, StateError
 from retro.start_states import state_from_recipe
 
-__all__ = ["GameSession", "Preprocess", "play_together", "read_state_file", "resolve_game", "MAX_STATE_FILE_BYTES"]
+__all__ = ["GameSession", "read_state_file", "resolve_game", "MAX_STATE_FILE_BYTES"]
 
 #: Largest save state read from a file (after decompression).
 MAX_STATE_FILE_BYTES = 64 << 20
@@ -86,31 +86,6 @@ def read_state_file(path: str) -> bytes:
     if not data:
         raise StateError(f"{path} is empty; not a save state")
     return data
-
-
-@dataclass(frozen=True)
-class Preprocess:
-    """What an agent step is made of: ``frameskip`` frames, then an observation made in C.
-
-    ``max_pool`` takes the pixel-wise maximum of the last two frames,
-    ``grayscale`` converts to luma, ``resize=(height, width)`` area-resizes.
-    """
-
-    frameskip: int = 1
-    max_pool: bool = False
-    grayscale: bool = False
-    resize: tuple[int, int] | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.frameskip, int) or self.frameskip < 1:
-            raise ConfigurationError(f"frameskip must be an int >= 1, got {self.frameskip!r}")
-        if self.resize is not None and (len(self.resize) != 2 or min(self.resize) < 1):
-            raise ConfigurationError(f"resize must be (height, width), got {self.resize!r}")
-
-    @property
-    def pools(self) -> bool:
-        """Whether observations max-pool two frames (``max_pool`` with a frame skip above 1)."""
-        return self.max_pool and self.frameskip > 1
 
 
 class GameSession:
@@ -293,7 +268,12 @@ class GameSession:
         self._direct = self._plain_image and self.em.frames_presented >= self.em.frame_count
         width, height = self.em.get_resolution()
         self._screen_shape = (height, width, 3)
-        self.observation_shape: tuple[int, ...] = self.observe().shape
+        #: The shape of the screen as observed (cropped for player 1) and of the RAM.
+        self.image_shape: tuple[int, ...] = self.screen(0).shape
+        self.ram_shape: tuple[int, ...] = self.em.get_ram().shape
+        #: One frame a step, the observation of ``obs_type`` (what :meth:`advance` and :meth:`play` play).
+        self.plan = step.StepPlan(1, step.ObservationSpec(self.obs_type))
+        self.observation_shape: tuple[int, ...] = self.plan.observation.shape(self)
 
     # -- actions ----------------------------------------------------------------
 
@@ -427,50 +407,37 @@ class GameSession:
 
     def advance(self) -> np.ndarray:
         """Play one frame with the held buttons; returns its observation (a new array)."""
-        obs = self._frame()
-        self.data.update_ram()
+        obs = self.plan.observation.empty(self)
+        step.play(self.plan, [self], [obs])
         return obs
 
-    def step_frame(self, masks: list[int]) -> tuple[np.ndarray, Any, bool, dict[str, int]]:
-        """:meth:`press`, :meth:`advance` and :meth:`outcome` in one call: ``(obs, reward, done, info)``."""
-        self.press(masks)
-        obs = self._frame()
-        return (obs, *self.data.step_outcome(self.players))
-
-    def _frame(self) -> np.ndarray:
-        """One frame played (and recorded) and its observation; the scenario not yet evaluated."""
-        if self.movie is not None:
-            self._record(self._held)
-        em = self.em
-        if self._direct:
-            obs = np.empty(self._screen_shape, np.uint8)
-            shown = em.frames_presented
-            em.step(out=obs)
-            if em.frames_presented == shown:
-                self._own_the_picture()
-            return obs
-        em.step()
-        return self.observe()
-
-    def _own_the_picture(self) -> None:
-        """The core repeated a frame: from now on the emulator keeps the picture in its own buffer.
-
-        ``step(0)`` moves the current picture (still in the observation about
-        to be handed out) into the emulator's buffer.
-        """
-        self._direct = False
-        self.em.step(0)
-
-    def play(self, frames: int, *, pool: bool = False, observe_from: int = 0) -> Any:
+    def play(self, frames: int) -> Any:
         """Play ``frames`` frames with the held buttons, stopping at the frame the game is done.
 
         Returns the reward summed over the frames played (a list per player
-        with several players). ``pool`` keeps the frame before the last for
-        a max-pooled observation; frames before ``observe_from`` skip
-        converting the picture.
+        with several players).
         """
-        [(reward, _done)] = _play_frames([self], None, frames, pool, observe_from)
+        [(reward, _done, _info)] = step.play(self.plan.with_frames(frames), [self])
         return reward
+
+    @property
+    def picture_direct(self) -> bool:
+        """Whether a plain observation can be converted straight from the core into the caller's array.
+
+        True for an uncropped screen, for as long as the core shows a new
+        picture every frame (see :meth:`keep_picture`).
+        """
+        return self._direct
+
+    def keep_picture(self) -> None:
+        """The core repeated a frame: from now on the emulator keeps the picture in its own buffer.
+
+        ``step(0)`` moves the current picture (which may be in an observation
+        handed out) into the emulator's buffer.
+        """
+        if self._direct:
+            self._direct = False
+            self.em.step(0)
 
     def outcome(self) -> Outcome:
         """``(reward, done, info)`` of the frame just played (reward per player with several players)."""
@@ -533,16 +500,10 @@ class GameSession:
             self.power_on()
         self._at_power_on = False
         self.press([0] * self.players)
-        shown = em.frames_presented
-        em.step()
-        if em.frames_presented == shown:
-            self._direct = False
         if self.movie_path is not None:
             self._start_auto_movie()
-        if self.movie is not None:
-            self._record(self._held)
         self.data.reset()
-        self.data.update_ram()
+        step.play(self.plan, [self])
 
     def power_on(self) -> None:
         """Switch the console off and on, and play what a new session plays before its first restart.
@@ -646,13 +607,13 @@ class GameSession:
 
     # -- recording ------------------------------------------------------------------
 
-    def _record(self, masks: Sequence[int], frames: int = 1) -> None:
-        """Append ``frames`` frames holding ``masks`` (one per player, cut to the system's buttons) to the movie."""
+    def record(self, frames: int = 1) -> None:
+        """Append ``frames`` frames holding the held buttons (cut to the system's buttons) to the movie."""
         buttons = (1 << self.num_buttons) - 1
-        row = [m & buttons for m in masks]
-        movie = self.movie
+        row = [m & buttons for m in self._held]
+        append = self.movie.append_frame
         for _ in range(frames):
-            movie.append_frame(row)
+            append(row)
 
     def record_movie(self, path: str) -> None:
         """Record every frame played into a ``.bk2`` movie from now on."""
@@ -708,152 +669,3 @@ class GameSession:
         em = getattr(self, "em", None)
         if em is not None:
             em.close()
-
-
-def _play_frames(sessions: Sequence[GameSession], steps: StepPool | None, frames: int, pool: bool,
-                 observe_from: int, obs: Sequence[np.ndarray] | None = None, gray: bool = False,
-                 size: tuple[int, int] | None = None) -> list[tuple[Any, bool]]:
-    """``frames`` frames of several sessions (buttons already held), their emulators stepping together.
-
-    Each session's reward is summed over its frames and it stops at the frame
-    it is done; every frame played is recorded. Frames before
-    ``observe_from`` skip converting the picture. Returns ``(reward, done)``
-    per session.
-
-    Where every session's scenario runs in C, each emulator plays all its
-    frames in one job, its scenario evaluated in C after every frame, and
-    ``obs`` (if given, one array per session) receives its observation
-    preprocessed in the same job; a movie being recorded gets the frames
-    played afterwards (the buttons are held for the whole step). Otherwise
-    frames are played one pool round at a time, the scenario evaluated in
-    Python in between, and ``obs`` is filled after the last.
-    """
-    players = sessions[0].players
-    programs = [s.data.frame_program() for s in sessions]
-    if all(p is not None for p in programs) and observe_from >= frames - (2 if pool else 1):
-        return _play_in_c(sessions, steps, programs, frames, pool, observe_from, obs, gray, size)
-    totals = [[0.0] * players for _ in sessions]
-    done = [False] * len(sessions)
-    active = list(range(len(sessions)))
-    try:
-        for f in range(frames):
-            for j in active:
-                s = sessions[j]
-                if s.movie is not None:
-                    s._record(s._held)
-            ems = [sessions[j].em for j in active]
-            for em in ems:
-                em.video_enabled = f >= observe_from
-            if steps is None:
-                ems[0].step(pool=pool and f == frames - 1)
-            else:
-                steps.step(ems, pool=pool and f == frames - 1)
-            still = []
-            for j in active:
-                data = sessions[j].data
-                data.update_ram()
-                total = totals[j]
-                for p in range(players):
-                    total[p] += data.current_reward(p)
-                if data.is_done():
-                    done[j] = True
-                else:
-                    still.append(j)
-            active = still
-            if not active:
-                break
-    finally:
-        for s in sessions:
-            s.em.video_enabled = True
-    if obs is not None:
-        for j, s in enumerate(sessions):
-            s.observe(obs[j], gray=gray, size=size, pool=pool)
-    return [(float(t[0]) if players == 1 else [float(x) for x in t], d) for t, d in zip(totals, done)]
-
-
-def _play_in_c(sessions: Sequence[GameSession], steps: StepPool | None, programs: Sequence[Any], frames: int,
-               pool: bool, observe_from: int, obs: Sequence[np.ndarray] | None, gray: bool,
-               size: tuple[int, int] | None) -> list[tuple[Any, bool]]:
-    """``_play_frames`` with every frame of a session in one job and its scenario in C."""
-    players = sessions[0].players
-    ems = [s.em for s in sessions]
-    blind = observe_from >= frames  # no frame is observed: none is converted
-    for s, program in zip(sessions, programs):
-        program.begin(s.data.scenario)
-    try:
-        if blind:
-            for em in ems:
-                em.video_enabled = False
-        kwargs: dict[str, Any] = {"n": frames, "pool": pool, "observe_last": not blind, "gray": gray, "size": size}
-        if steps is None:
-            ems[0].step(program=programs[0], obs=None if obs is None else obs[0], **kwargs)
-        else:
-            steps.step(ems, programs=programs, obs=obs, **kwargs)
-    finally:
-        for em in ems:
-            em.video_enabled = True
-        for s, program in zip(sessions, programs):
-            program.finish(s.data.scenario)
-            if s.movie is not None:
-                s._record(s._held, program.frames)
-    results: list[tuple[Any, bool]] = []
-    for program in programs:
-        rewards = program.step_rewards(players)
-        results.append((rewards[0] if players == 1 else rewards, program.done))
-    return results
-
-
-def play_together(sessions: Sequence[GameSession], steps: StepPool, pre: Preprocess,
-                  rows: Sequence[np.ndarray]) -> list[Outcome]:
-    """One agent step (``pre.frameskip`` frames) of sessions whose buttons are held; observations into ``rows``.
-
-    Returns ``(reward, done, info)`` per session.
-    """
-    image = sessions[0].obs_type == Observations.IMAGE
-    if pre.frameskip == 1:
-        return _play_one_frame(sessions, steps, pre, rows, image and not (pre.grayscale or pre.resize))
-    observe_from = pre.frameskip - (2 if pre.pools else 1) if image else pre.frameskip
-    if image:
-        played = _play_frames(sessions, steps, pre.frameskip, pre.pools, observe_from, rows, pre.grayscale,
-                              pre.resize)
-    else:
-        played = _play_frames(sessions, steps, pre.frameskip, pre.pools, observe_from)
-        for j, s in enumerate(sessions):
-            s.observe(rows[j])
-    return [(reward, done, s.data.lookup_all()) for s, (reward, done) in zip(sessions, played)]
-
-
-def _play_one_frame(sessions: Sequence[GameSession], steps: StepPool, pre: Preprocess,
-                    rows: Sequence[np.ndarray], raw: bool) -> list[Outcome]:
-    """``play_together`` without a frame skip: the vector env's common step, kept short."""
-    ems = []
-    for s in sessions:
-        if s.movie is not None:
-            s._record(s._held)
-        ems.append(s.em)
-    direct = raw and all(s._direct for s in sessions)
-    if direct:
-        shown = [em.frames_presented for em in ems]
-        steps.step(ems, outs=rows)  # each picture converted straight into its row
-        for s, em, before in zip(sessions, ems, shown):
-            if em.frames_presented == before:
-                s._own_the_picture()
-    else:
-        steps.step(ems)
-    players = sessions[0].players
-    results: list[Outcome] = []
-    for j, s in enumerate(sessions):
-        if not direct:
-            s.observe(rows[j], gray=pre.grayscale, size=pre.resize)
-        results.append(s.data.step_outcome(players))
-    return results
-
-
-def observation_shape(session: GameSession, pre: Preprocess) -> tuple[int, ...]:
-    """The shape of ``session``'s observations under ``pre``."""
-    if session.obs_type == Observations.RAM:
-        return session.observation_shape
-    if not (pre.grayscale or pre.resize):
-        return session.observation_shape
-    h, w = pre.resize if pre.resize else session.observation_shape[:2]
-    return (h, w) if pre.grayscale else (h, w, 3)

@@ -37,7 +37,8 @@ from retro.emulator import StepPool
 from retro.enums import Actions, State
 from retro.env import RetroEnv
 from retro.errors import ConfigurationError, EmulatorClosedError, WorkerDiedError
-from retro.session import GameSession, Preprocess, observation_shape, play_together
+from retro.session import GameSession
+from retro.step import ObservationSpec, StepPlan, play
 
 __all__ = ["RetroVectorEnv", "RetroThreadVectorEnv", "RetroProcessVectorEnv", "Preprocessing", "make_vec"]
 
@@ -75,16 +76,15 @@ class Preprocessing(gymnasium.Wrapper):
             raise ConfigurationError('Preprocessing needs a RetroEnv made with api="gymnasium"')
         _check_plain_steps(env.unwrapped)
         self._session = _session_of(env)
-        self._pre = Preprocess(frameskip, max_pool, grayscale, resize)
-        self._steps = StepPool(1)
-        self._shape = observation_shape(self._session, self._pre)
-        self.observation_space = spaces.Box(0, 255, self._shape, np.uint8)
+        #: What a step plays.
+        self.plan = StepPlan(frameskip, ObservationSpec(self._session.obs_type, grayscale, resize, max_pool))
+        self.observation_space = spaces.Box(0, 255, self.plan.observation.shape(self._session), np.uint8)
 
     def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset the env and return ``(observation, info)``, the observation preprocessed."""
         _, info = self.env.reset(**kwargs)
-        obs = self._session.observe(np.empty(self._shape, np.uint8), gray=self._pre.grayscale,
-                                    size=self._pre.resize)
+        spec = self.plan.observation
+        obs = self._session.observe(spec.empty(self._session), gray=spec.gray, size=spec.size)
         return obs, info
 
     def step(self, action: Any) -> tuple[np.ndarray, Any, bool, bool, dict[str, Any]]:
@@ -93,14 +93,9 @@ class Preprocessing(gymnasium.Wrapper):
             self.env.step(action)  # raises the env's own error
         session = self._session
         session.press(session.decode(action))
-        obs = np.empty(self._shape, np.uint8)
-        [(rew, done, info)] = play_together([session], self._steps, self._pre, [obs])
+        obs = self.plan.observation.empty(session)
+        [(rew, done, info)] = play(self.plan, [session], [obs])
         return obs, rew, done, False, info
-
-    def close(self) -> None:
-        """Close the step pool and the env."""
-        self._steps.close()
-        super().close()
 
 
 class RetroVectorEnv(VectorEnv):
@@ -242,9 +237,10 @@ class RetroThreadVectorEnv(RetroVectorEnv):
                 env.close()
             raise
         self._sessions = [env.session for env in self.envs]
-        self._preprocess = Preprocess(frameskip, max_pool, grayscale, resize)
-        self._shape = observation_shape(self._sessions[0], self._preprocess)
-        self.single_observation_space = spaces.Box(0, 255, self._shape, np.uint8)
+        #: What a step of every env plays.
+        self.plan = StepPlan(frameskip, ObservationSpec(self._sessions[0].obs_type, grayscale, resize, max_pool))
+        self.single_observation_space = spaces.Box(0, 255, self.plan.observation.shape(self._sessions[0]),
+                                                   np.uint8)
         self.single_action_space = self.envs[0].action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -312,7 +308,7 @@ class RetroThreadVectorEnv(RetroVectorEnv):
             sessions[i].press(masks[i])
         if stepping:
             playing = sessions if len(stepping) == n else [sessions[i] for i in stepping]
-            results = play_together(playing, self._steps, self._preprocess, [obs[i] for i in stepping])
+            results = play(self.plan, playing, [obs[i] for i in stepping], self._steps)
             for i, (rew, done, info) in zip(stepping, results):
                 self._rewards[i] = rew
                 self._terminated[i] = done
@@ -333,7 +329,7 @@ class RetroThreadVectorEnv(RetroVectorEnv):
 
     def _observe(self, i: int, out: np.ndarray) -> None:
         """Env ``i``'s observation after a reset (no pooling: one frame has been played)."""
-        self._sessions[i].observe(out, gray=self._preprocess.grayscale, size=self._preprocess.resize)
+        self._sessions[i].observe(out, gray=self.plan.observation.gray, size=self.plan.observation.size)
 
     def _batch_infos(self) -> dict[str, Any]:
         """Gymnasium's batched info: per key an array over envs and a ``_key`` mask."""

@@ -535,11 +535,11 @@ def test_pooling_takes_the_max_of_the_last_two_frames(test_roms):
         assert np.array_equal(em.get_observation(pool=True), np.maximum(before, after))
 
 
-def test_observe_last_skips_conversions_but_not_frames(airstriker_rom):
+def test_skip_skips_conversions_but_not_frames(airstriker_rom):
     with RetroEmulator(airstriker_rom) as a, RetroEmulator(airstriker_rom) as b:
         for _ in range(20):
             a.step(4)
-            b.step(4, observe_last=True)
+            b.step(4, skip=3)
         assert np.array_equal(a.get_screen(), b.get_screen())
         assert np.array_equal(a.get_ram(), b.get_ram())
         assert a.frame_count == b.frame_count == 1 + 80  # with the first frame

@@ -21,7 +21,7 @@ from retro import Observations
 from retro._program import FrameProgram
 from retro._values import ValueTable
 from retro.data import GameData
-from retro.data.ops import OP_NAMES
+from retro.data.ops import OP_CODES, OP_NAMES
 from retro.data.scenario import Scenario
 
 VARS = ["a", "b", "c", "d", "e"]
@@ -115,7 +115,7 @@ def test_the_program_refuses_what_it_cannot_hold() -> None:
         FrameProgram(table, None, [])
     table = ValueTable([ram], [([(0, 0)], "u", None)])
     with pytest.raises(ValueError, match="reference"):
-        FrameProgram(table, (False, [(0, False, "equal", 1 << 70)], []), [])
+        FrameProgram(table, (False, [(0, False, OP_CODES["equal"], 1 << 70)], []), [])
 
 
 def _vector_run(game: str, steps: int, **kwargs: Any) -> list[Any]:

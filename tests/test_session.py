@@ -13,7 +13,8 @@ import pytest
 import retro
 from retro.data import Integrations
 from retro.movie import Movie
-from retro.session import GameSession, Preprocess
+from retro.session import GameSession
+from retro.step import ObservationSpec, StepPlan
 from retro.vector import Preprocessing, RetroVectorEnv
 from tests.cores import build
 
@@ -169,8 +170,8 @@ def test_session_surface() -> None:
         out = np.empty((84, 84), np.uint8)
         assert session.observe(out, gray=True, size=(84, 84)) is out
         assert set(session.outcome()[2]) == {"score", "opponent_score"}
-        assert Preprocess(4, max_pool=True).pools and not Preprocess(1, max_pool=True).pools
+        assert StepPlan(4, ObservationSpec(pool=True)).pools and not StepPlan(1, ObservationSpec(pool=True)).pools
         with pytest.raises(retro.ConfigurationError):
-            Preprocess(0)
+            StepPlan(0)
     finally:
         session.close()

@@ -196,7 +196,8 @@ class GameData:
         if self._watch_slots is None and not self._watch_unmapped:
             spec = self._scenario.program_spec()
             try:
-                self._program = FrameProgram(self._watch_table, *(spec or (None, [])))
+                done, players = spec or (None, [])
+                self._program = FrameProgram(self._watch_table, done, players, record=self._scenario.state)
                 self._program_runs = spec is not None
                 self._program.prev = prev
             except ValueError:  # values, references or masks beyond 62 bits: Python's ints
@@ -385,7 +386,7 @@ class GameData:
     def _evaluate(self) -> None:
         """One frame of the scenario over the current values (compiled readers are fresh)."""
         if self._program_runs and not self._custom:
-            self._program.update(self._scenario)  # type: ignore[union-attr]
+            self._program.update()  # type: ignore[union-attr]
             return
         current = self._watch_table.read()
         if self._watch_slots is not None:
@@ -414,7 +415,7 @@ class GameData:
         scenario = self._scenario
         if players == 1 and self._program_runs and not self._custom:
             # the usual step, kept flat: the scenario in C, then the info dict
-            self._program.update(scenario)  # type: ignore[union-attr]
+            self._program.update()  # type: ignore[union-attr]
             return float(scenario.reward[0]), bool(scenario.is_done), self._all_table.read_dict(self._all_names)
         self._evaluate()
         return self._reward(players), bool(scenario.is_done), self._info()
@@ -429,9 +430,9 @@ class GameData:
     def frame_program(self) -> Optional[FrameProgram]:
         """The scenario compiled to C, for frames played without Python, or None.
 
-        A step job runs it after every frame (:meth:`FrameProgram.begin` and
-        :meth:`FrameProgram.finish` around the job keep this object's state
-        as :meth:`update_ram` would leave it). None when the scenario calls a
+        A step job runs it after every frame, writing the scenario's running
+        state (its :class:`~retro._program.ScenarioRecord`) as :meth:`update_ram`
+        would. None when the scenario calls a
         script, custom variables are set, or a value does not fit in C:
         then :meth:`update_ram` must run after every frame.
         """

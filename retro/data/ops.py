@@ -7,52 +7,37 @@ through. Scenario specs and delta searches name them by string.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from retro.errors import IntegrationError
 
-__all__ = ["OP_NAMES", "Op", "get_op", "calculate", "calculate_array"]
+__all__ = ["OP_NAMES", "OP_CODES", "OPS", "Op", "get_op", "calculate", "calculate_array"]
 
-Op = Callable[[int, int], int]
-
-
-def _sign(x: int, ref: int) -> int:
-    return (x > 0) - (x < 0)
+Op = Callable[[Any, int], Any]
 
 
-#: name -> scalar operation
+#: name -> operation, element-wise on ints and on numpy arrays (comparisons give 1 or 0, ``sign`` -1, 0 or 1).
+#: The one table of the ops: an op's position here is its code in the C evaluator (``retro._program``),
+#: and searches use the same functions on arrays.
 OPS: dict[str, Op] = {
-    "equal": lambda x, ref: int(x == ref),
-    "negative-equal": lambda x, ref: int(x == -ref),
-    "not-equal": lambda x, ref: int(x != ref),
-    "less-than": lambda x, ref: int(x < ref),
-    "greater-than": lambda x, ref: int(x > ref),
-    "less-or-equal": lambda x, ref: int(x <= ref),
-    "greater-or-equal": lambda x, ref: int(x >= ref),
-    "nonzero": lambda x, ref: int(x != 0),
-    "zero": lambda x, ref: int(x == 0),
-    "positive": lambda x, ref: int(x > 0),
-    "negative": lambda x, ref: int(x < 0),
-    "sign": _sign,
+    "equal": lambda x, ref: (x == ref) * 1,
+    "negative-equal": lambda x, ref: (x == -ref) * 1,
+    "not-equal": lambda x, ref: (x != ref) * 1,
+    "less-than": lambda x, ref: (x < ref) * 1,
+    "greater-than": lambda x, ref: (x > ref) * 1,
+    "less-or-equal": lambda x, ref: (x <= ref) * 1,
+    "greater-or-equal": lambda x, ref: (x >= ref) * 1,
+    "nonzero": lambda x, ref: (x != 0) * 1,
+    "zero": lambda x, ref: (x == 0) * 1,
+    "positive": lambda x, ref: (x > 0) * 1,
+    "negative": lambda x, ref: (x < 0) * 1,
+    "sign": lambda x, ref: (x > 0) * 1 - (x < 0) * 1,
 }
 OP_NAMES = tuple(OPS)
-
-_ARRAY_OPS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
-    "equal": lambda x, ref: x == ref,
-    "negative-equal": lambda x, ref: x == -ref,
-    "not-equal": lambda x, ref: x != ref,
-    "less-than": lambda x, ref: x < ref,
-    "greater-than": lambda x, ref: x > ref,
-    "less-or-equal": lambda x, ref: x <= ref,
-    "greater-or-equal": lambda x, ref: x >= ref,
-    "nonzero": lambda x, ref: x != 0,
-    "zero": lambda x, ref: x == 0,
-    "positive": lambda x, ref: x > 0,
-    "negative": lambda x, ref: x < 0,
-    "sign": lambda x, ref: x != 0,
-}
+#: name -> code (its index in :data:`OP_NAMES`), as the C evaluator takes ops; -1 is NOOP.
+OP_CODES = {name: i for i, name in enumerate(OP_NAMES)}
 
 
 def get_op(name: Optional[str], where: str = "") -> Optional[Op]:
@@ -78,7 +63,5 @@ def calculate(name: Optional[str], x: int, reference: int = 0) -> int:
 
 def calculate_array(name: Optional[str], x: np.ndarray, reference: int = 0) -> np.ndarray:
     """Where ``op(x, reference)`` is nonzero, element-wise (None: where ``x`` is nonzero)."""
-    if name is None or name == "":
-        return x != 0
-    get_op(name)
-    return _ARRAY_OPS[name](x, reference)
+    op = get_op(name)
+    return x != 0 if op is None else op(x, reference) != 0

@@ -60,7 +60,8 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from retro.data.numbers import CROP, REFERENCE, REWARD, number
-from retro.data.ops import OPS, Op, get_op
+from retro._program import ScenarioRecord
+from retro.data.ops import OP_CODES, OPS, Op, get_op
 from retro._fileutil import atomic_write_json, read_regular
 from retro.errors import IntegrationError
 
@@ -206,6 +207,11 @@ def _op(spec: Mapping[str, Any], where: str) -> Optional[str]:
     return op or None
 
 
+def _code(op: Optional[str]) -> int:
+    """An op's code for the C evaluator (-1: NOOP)."""
+    return OP_CODES[op] if op else -1
+
+
 def _reward_spec(raw: Any, where: str) -> RewardSpec:
     spec = _obj(raw, where)
     return RewardSpec(
@@ -348,14 +354,14 @@ def _generate_update(done: Optional[_DoneTree], done_script: Optional[tuple[str,
                      players: list[_Player]) -> Callable[..., bool]:
     """One Python function doing a frame of :meth:`Scenario.update`.
 
-    ``update(values, deltas, reward, total, call)`` works out done (the done
+    ``update(values, deltas, record, call)`` works out done (the done
     script's answer, or the done tree), then each player's reward (the
     player's script's answer, or the time reward plus the reward terms, in
-    order), stores it in ``reward[p]``, adds it to ``total[p]`` and returns
+    order), puts it in the :class:`~retro._program.ScenarioRecord` and returns
     done. ``call(scope, function)`` runs a script function.
     """
     src = _Source()
-    lines = ["def generated(values, deltas, reward, total, call):"]
+    lines = ["def generated(values, deltas, record, call):"]
     if done_script is not None:
         lines.append(f"    done = _truth(_run(call, {src.const('script', done_script)}))")
     else:
@@ -370,7 +376,7 @@ def _generate_update(done: Optional[_DoneTree], done_script: Optional[tuple[str,
                 lines += src.reward_term(src.measured("1", op, time.reference), time.reward, time.penalty)
             for i, use_delta, op, ref, rew, pen in terms:
                 lines += src.reward_term(src.measured(src.variable(i, use_delta), op, ref), rew, pen)
-        lines += [f"    reward[{p}] = r", f"    total[{p}] += r"]
+        lines.append(f"    record.put({p}, r)")
     lines.append("    return done")
     return src.compile(lines)  # type: ignore[no-any-return]
 
@@ -404,10 +410,8 @@ class Scenario:
         self.actions: Optional[list[list[list[str]]]] = None
         self.scripts: list[tuple[str, str]] = []  # (path as written, scope)
         self.crops: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * MAX_PLAYERS
-        self.frame = 0
-        self.reward = [0.0] * MAX_PLAYERS
-        self.total_reward = [0.0] * MAX_PLAYERS
-        self.is_done = False
+        #: The running state (frame, rewards, totals, done): the one copy, which the C evaluator writes too.
+        self.state = ScenarioRecord()
         self._compile()
 
     # -- loading and saving --------------------------------------------------------------
@@ -562,7 +566,8 @@ class Scenario:
 
         def tree(node: DoneNode) -> Any:
             return (node.condition == "all",
-                    [(index[k], s.measurement == "delta", s.op, s.reference) for k, s in node.variables.items()],
+                    [(index[k], s.measurement == "delta", _code(s.op), s.reference)
+                     for k, s in node.variables.items()],
                     [tree(n) for n in node.nodes.values()])
 
         players = []
@@ -570,8 +575,8 @@ class Scenario:
             terms = []
             time = self._time_terms[p]
             if time is not None:
-                terms.append((-1, False, time.op, time.reference, time.reward, time.penalty))
-            terms += [(index[k], s.measurement == "delta", s.op, s.reference, s.reward, s.penalty)
+                terms.append((-1, False, _code(time.op), time.reference, time.reward, time.penalty))
+            terms += [(index[k], s.measurement == "delta", _code(s.op), s.reference, s.reward, s.penalty)
                       for k, s in self.rewards[p].variables.items()]
             if terms:
                 players.append((p, terms))
@@ -579,12 +584,45 @@ class Scenario:
 
     # -- running ---------------------------------------------------------------------------
 
+    @property
+    def frame(self) -> int:
+        """Frames evaluated since the restart."""
+        return self.state.frame
+
+    @frame.setter
+    def frame(self, value: int) -> None:
+        self.state.frame = value
+
+    @property
+    def reward(self) -> list[float]:
+        """Each player's reward of the last frame (a new list)."""
+        return self.state.reward
+
+    @reward.setter
+    def reward(self, values: Sequence[float]) -> None:
+        self.state.reward = list(values)
+
+    @property
+    def total_reward(self) -> list[float]:
+        """Each player's reward summed since the restart (a new list)."""
+        return self.state.total_reward
+
+    @total_reward.setter
+    def total_reward(self, values: Sequence[float]) -> None:
+        self.state.total_reward = list(values)
+
+    @property
+    def is_done(self) -> bool:
+        """Whether the done condition held at the last frame."""
+        return self.state.is_done
+
+    @is_done.setter
+    def is_done(self, value: bool) -> None:
+        self.state.is_done = value
+
     def restart(self) -> None:
         """Back to frame 0 with no reward (the scenario part of ``GameData.reset``)."""
-        self.frame = 0
-        self.reward = [0.0] * MAX_PLAYERS
-        self.total_reward = [0.0] * MAX_PLAYERS
-        self.is_done = False
+        self.state.restart()
 
     def update(self, values: Sequence[int], deltas: Sequence[int], call: Optional[ScriptCall] = None) -> None:
         """One frame: done, then rewards, then ``frame += 1``.
@@ -592,8 +630,7 @@ class Scenario:
         ``values[i]``/``deltas[i]`` belong to ``watched[i]``; ``call(scope,
         function)`` runs a script function.
         """
-        self.is_done = self._update(values, deltas, self.reward, self.total_reward, call)
-        self.frame += 1
+        self.state.end_frame(self._update(values, deltas, self.state, call))
 
     @property
     def timestep(self) -> int:

@@ -192,7 +192,7 @@ class StudioGame:
             pb["index"] = i + 1
         else:
             s.press([self._input & self._valid])
-        s.advance()
+        s.play(1)
         self.frame += 1
 
     def _show(self) -> None:
