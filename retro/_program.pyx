@@ -338,6 +338,14 @@ cdef class FrameProgram:
         """The :class:`ScenarioRecord` this program writes."""
         return self._record
 
+    def step_reward(self, int player=0):
+        """Player ``player``'s reward summed since the frames began."""
+        cdef int k
+        for k in range(self.p.n_players):
+            if self.p.player[k] == player:
+                return self.p.step_reward[k]
+        return 0.0
+
     def step_rewards(self, int players):
         """Each of the first ``players`` players' rewards summed since the frames began."""
         out = [0.0] * players

@@ -23,7 +23,6 @@ from typing import Any, Mapping
 
 import gymnasium
 import numpy as np
-from gymnasium import spaces
 
 from retro import data as retro_data
 from retro.ale import (ALEView, action_name, action_set, ale_minimal_action_names, check_frameskip,
@@ -257,7 +256,6 @@ class RetroEnv(gymnasium.Env):
         self.session = GameSession(game, state, scenario, info, use_restricted_actions, players, inttype,
                                    spec.kind, core, check_rom_hash, core_options, power_cycle_on_reset)
         self.session.em.policy = policy  # a refused state: StateError, or stable-retro's False
-        self._obs_type = spec.kind
         self._action_names: list[str] | None = None
         if full_action_space is not None:
             self._use_ale_actions(bool(full_action_space))
@@ -266,7 +264,8 @@ class RetroEnv(gymnasium.Env):
         frames = self._frameskip if isinstance(self._frameskip, int) else 1
         #: What a step plays: ``frameskip`` frames (drawn per step when stochastic), then the observation.
         self.plan = StepPlan(frames, spec)
-        self.observation_space = spaces.Box(low=0, high=255, shape=spec.shape(self.session), dtype=np.uint8)
+        self._new_observation = spec.maker(self.session)
+        self.observation_space = spec.space(self.session)
         self._seed_rngs(None)
         if record is True:
             self.auto_record()
@@ -346,16 +345,13 @@ class RetroEnv(gymnasium.Env):
         plan = self.plan
         if not isinstance(self._frameskip, int):
             plan = plan.with_frames(int(self.np_random.integers(*self._frameskip)))
-        obs = plan.observation.empty(session)
+        obs = self._new_observation()
         if self._repeat_p:
             rew, done, info = self._play_sticky(masks, plan, obs)
         else:
             session.press(masks)
             [(rew, done, info)] = play(plan, [session], [obs])
-        if self._obs_type == Observations.RAM:
-            self.ram = obs
-        else:
-            self.img = obs
+        self._keep(obs)
         if self.render_mode == "human":
             self.render()
         if not self.multi_rewards and self.players > 1:
@@ -381,7 +377,7 @@ class RetroEnv(gymnasium.Env):
                 return reward, done, info
             [(reward, done, info)] = play(plan.with_frames(sticky), [session])
             if done:
-                session.observe(obs, gray=plan.observation.gray, size=plan.observation.size)
+                plan.observation.observe(session, obs)
                 return reward, done, info
         session.press(masks)
         [(rest, done, info)] = play(plan.with_frames(plan.frames - sticky), [session], [obs])
@@ -390,6 +386,14 @@ class RetroEnv(gymnasium.Env):
         if isinstance(rest, list):
             return [a + b for a, b in zip(reward, rest)], done, info
         return reward + rest, done, info
+
+    def _keep(self, obs: Any) -> None:
+        """The observation's picture as ``img`` and its RAM as ``ram`` (Gym Retro's attributes)."""
+        img, ram = self.plan.observation.parts(obs)
+        if img is not None:
+            self.img = img
+        if ram is not None:
+            self.ram = ram
 
     def _seed_rngs(self, seed: int | None) -> None:
         """Seed ``np_random`` (stochastic frame skips, no-op starts) and the sticky-action RNG as ale-py does:
@@ -413,11 +417,8 @@ class RetroEnv(gymnasium.Env):
             self._seed_rngs(seed)
         self.session.restart()
         self._needs_reset = False
-        obs = self.session.observe(gray=self.plan.observation.gray)
-        if self._obs_type == Observations.RAM:
-            self.ram = obs
-        else:
-            self.img = obs
+        obs = self.plan.observation.observe(self.session)
+        self._keep(obs)
         if self.render_mode == "human":
             self.render()
         if self.api == "classic":

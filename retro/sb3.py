@@ -40,6 +40,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv as _SB3VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices
 
 from retro.errors import ConfigurationError
+from retro.step import row
 
 __all__ = ["VecEnv", "make_vec_env", "infos_per_env"]
 
@@ -144,7 +145,7 @@ class VecEnv(_SB3VecEnv):
             done = np.flatnonzero(dones)
             for i in done.tolist():
                 # the batch ``obs`` is handed to no one else: its rows are the terminal observations
-                env_infos[i]["terminal_observation"] = self._view(obs[i])
+                env_infos[i]["terminal_observation"] = self._view(row(obs, i))
                 env_infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
             # reset the finished envs now (SB3's envs reset in the step that ends an episode);
             # the returned batch holds the other envs' rows of this step

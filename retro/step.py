@@ -30,10 +30,12 @@ The observation names users pass (ALE's ``"rgb"``, ``"grayscale"``,
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
+from gymnasium import spaces
 
 from retro.emulator import StepPool
 from retro.enums import Observations
@@ -57,7 +59,7 @@ class GameSession(Protocol):
     def observe(self, out: np.ndarray | None = None, *, gray: bool = False, size: tuple[int, int] | None = None,
                 pool: bool = False) -> np.ndarray: ...
 
-__all__ = ["ObservationSpec", "StepPlan", "OBS_TYPES", "PETTINGZOO_OBS_TYPES", "play"]
+__all__ = ["ObservationSpec", "StepPlan", "OBS_TYPES", "PETTINGZOO_OBS_TYPES", "play", "row", "copy"]
 
 Outcome = tuple[Any, bool, dict[str, int]]
 
@@ -89,7 +91,8 @@ class ObservationSpec:
                 raise ConfigurationError(f"resize must be (height, width), two ints >= 1, got {self.size!r}")
             object.__setattr__(self, "size", (int(h), int(w)))
         if self.kind == Observations.RAM and (self.gray or self.size is not None or self.pool):
-            raise ConfigurationError("grayscale, resize and max_pool are for image observations, not RAM")
+            raise ConfigurationError("grayscale, resize and max_pool are for image observations; a RAM "
+                                     "observation is the RAM alone")
 
     @classmethod
     def named(cls, obs_type: Any) -> "ObservationSpec":
@@ -115,9 +118,47 @@ class ObservationSpec:
         h, w = self.size if self.size is not None else session.image_shape[:2]
         return (h, w) if self.gray else (h, w, 3)
 
-    def empty(self, session: GameSession) -> np.ndarray:
-        """A new array for one of ``session``'s observations."""
-        return np.empty(self.shape(session), np.uint8)
+    def space(self, session: GameSession) -> spaces.Space[Any]:
+        """The observation space of ``session``'s observations."""
+        return spaces.Box(0, 255, self.shape(session), np.uint8)
+
+    def empty(self, session: GameSession) -> Any:
+        """A new observation of ``session``'s, to be filled."""
+        return self.maker(session)()
+
+    def maker(self, session: GameSession) -> Callable[[], Any]:
+        """What makes a new observation of ``session``'s, to be filled (for an env to call every step)."""
+        return functools.partial(np.empty, self.shape(session), np.uint8)
+
+    def batch(self, session: GameSession, n: int, *, zeroed: bool = True) -> Any:
+        """A batch of ``n`` observations of ``session``'s (:func:`row` picks one); not zeroed: to be filled."""
+        return (np.zeros if zeroed else np.empty)((n, *self.shape(session)), np.uint8)
+
+    def preprocessed_as(self, gray: bool, size: tuple[int, int] | None, pool: bool) -> "ObservationSpec":
+        """This spec with a vector env's (or ``Preprocessing``'s) picture settings (grayscale if either says so)."""
+        return dataclasses.replace(self, gray=self.gray or gray, size=size, pool=pool)
+
+    def parts(self, observation: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``(picture, RAM)`` of an observation, None for what it does not hold (an env's ``img`` and ``ram``)."""
+        return (None, observation) if self.kind == Observations.RAM else (observation, None)
+
+    def observe(self, session: GameSession, out: Any = None, *, pool: bool = False) -> Any:
+        """The observation of ``session``'s current frame, into ``out`` or a new one.
+
+        ``pool`` max-pools with the frame before (a frame skip's last two).
+        """
+        return session.observe(out, gray=self.gray, size=self.size, pool=pool)
+
+
+def row(batch: Any, i: int) -> Any:
+    """Observation ``i`` of a batch (a view into it)."""
+    return {key: part[i] for key, part in batch.items()} if isinstance(batch, dict) else batch[i]
+
+
+def copy(observations: Any) -> Any:
+    """A copy of an observation or a batch of them."""
+    return {key: part.copy() for key, part in observations.items()} if isinstance(observations, dict) \
+        else observations.copy()
 
 
 #: The observation types by the names users pass (ALE's); PettingZoo's add ``_image`` to the image ones.
@@ -148,85 +189,122 @@ class StepPlan:
         if not isinstance(self.frames, (int, np.integer)) or isinstance(self.frames, bool) or self.frames < 1:
             raise ConfigurationError(f"frameskip must be an int >= 1, got {self.frames!r}")
 
-    @property
+    @functools.cached_property
     def pools(self) -> bool:
         """Whether observations max-pool two frames (``pool`` with more than one frame a step)."""
         return self.observation.pool and self.frames > 1
 
-    @property
+    @functools.cached_property
     def skip(self) -> int:
         """Frames at the start of a step whose picture no one observes."""
         return self.frames - (2 if self.pools else 1)
 
+    @functools.cached_property
+    def direct(self) -> bool:
+        """Whether the picture can go straight from the core into the observation (nothing done to it)."""
+        return self.observation.kind == Observations.IMAGE and not self.observation.preprocessed
+
+    @functools.cached_property
+    def made_in_job(self) -> bool:
+        """Whether the step job makes the observation's picture in C (grayscale, resize, pooling)."""
+        return self.observation.kind == Observations.IMAGE and self.observation.preprocessed
+
     def with_frames(self, frames: int) -> "StepPlan":
         """The same plan with ``frames`` frames a step (a stochastic frame skip, sticky actions)."""
-        return self if frames == self.frames else dataclasses.replace(self, frames=frames)
+        if frames == self.frames:
+            return self
+        variants = self.__dict__.setdefault("_variants", {})  # a stochastic frame skip draws from a few
+        plan = variants.get(frames)
+        if plan is None:
+            plan = variants[frames] = dataclasses.replace(self, frames=frames)
+        return plan
 
 
-def play(plan: StepPlan, sessions: Sequence[GameSession], outs: Sequence[np.ndarray] | None = None,
+def play(plan: StepPlan, sessions: Sequence[GameSession], outs: Sequence[Any] | None = None,
          steps: StepPool | None = None) -> list[Outcome]:
     """Play one step of ``plan`` on every session (buttons already held); ``(reward, done, info)`` per session.
 
-    ``outs``, one array per session of ``plan.observation``'s shape, receive
-    the observations (None: no observation is wanted, the last picture is
-    still converted for the screen). The emulators play together on
-    ``steps`` (None: one session, on its own emulator). ``reward`` is a
+    ``outs``, one observation per session as ``plan.observation.empty`` makes
+    them, receive the observations (None: no observation is wanted, the last
+    picture is still converted for the screen). The emulators play together
+    on ``steps`` (None: one session, on its own emulator). ``reward`` is a
     float with one player, else a list per player.
     """
-    frames, spec = plan.frames, plan.observation
+    spec = plan.observation
     players = sessions[0].players
-    pool = plan.pools
-    programs = [s.data.frame_program() for s in sessions]
-    image = spec.kind == Observations.IMAGE
-    in_c = None not in programs
+    programs, ems, shown = [], [], []
+    for s in sessions:
+        programs.append(s.data.frame_program())
+        em = s.em
+        ems.append(em)
+        shown.append(em.frames_presented)
     # a plain picture goes straight from the core into the caller's array (no copy), while the core shows
     # a new picture every frame; a preprocessed one is made into it by the same job
-    targets = None
-    if outs is not None and image and not spec.preprocessed:
-        targets = [out if s.picture_direct else None for s, out in zip(sessions, outs)]
-    views = outs if in_c and outs is not None and image and spec.preprocessed else None
-    ems = [s.em for s in sessions]
-    shown = [em.frames_presented for em in ems]
-    played = [0] * len(sessions)
-    if in_c:
+    targets: list[Any] = [None] * len(sessions)
+    views: list[Any] = targets
+    if outs is not None:
+        if plan.direct:
+            targets = [out if s.picture_direct else None for s, out in zip(sessions, outs)]
+        elif plan.made_in_job:
+            views = list(outs)
+    if None not in programs:
         for program in programs:
             program.begin()  # type: ignore[union-attr]
-        try:
-            _run(steps, ems, frames, pool, plan.skip, targets, programs, views, spec)
-        finally:
-            played[:] = [program.frames for program in programs]  # type: ignore[union-attr]
-        results = []
-        for program in programs:
-            rewards = program.step_rewards(players)  # type: ignore[union-attr]
-            results.append((rewards[0] if players == 1 else rewards, program.done))  # type: ignore[union-attr]
+        if steps is None:
+            ems[0].step(plan.frames, pool=plan.pools, skip=plan.skip, out=targets[0], program=programs[0],
+                        obs=views[0], gray=spec.gray, size=spec.size)
+        else:
+            steps.step(ems, n=plan.frames, pool=plan.pools, skip=plan.skip, outs=targets, programs=programs,
+                       obs=views, gray=spec.gray, size=spec.size)
+        played, results = None, None
     else:
-        results = _play_frames(plan, sessions, steps, targets, played)
-    for s, n, before, em in zip(sessions, played, shown, ems):
+        played, results = _play_frames(plan, sessions, steps, targets, views)
+    outcomes: list[Outcome] = []
+    for j, s in enumerate(sessions):
+        if results is None:  # the program's sums
+            sums: Any = programs[j]
+            n = sums.frames
+            reward, done = sums.step_reward(0) if players == 1 else sums.step_rewards(players), sums.done
+        else:
+            n = played[j]  # type: ignore[index]
+            reward, done = results[j]
         if s.movie is not None:
             s.record(n)
-        if em.frames_presented - before < n:
+        if ems[j].frames_presented - shown[j] < n:
             s.keep_picture()  # the core repeated a frame: the emulator keeps the picture from now on
-    outcomes: list[Outcome] = []
-    for j, (s, (reward, done)) in enumerate(zip(sessions, results)):
-        if outs is not None and (targets is None or targets[j] is None) and views is None:
-            s.observe(outs[j], gray=spec.gray, size=spec.size, pool=pool)
+        if outs is not None:
+            if targets[j] is None and views[j] is None:
+                spec.observe(s, outs[j], pool=plan.pools)
         outcomes.append((reward, done, s.data.lookup_all()))
     return outcomes
 
 
 def _play_frames(plan: StepPlan, sessions: Sequence[GameSession], steps: StepPool | None,
-                 targets: list[np.ndarray | None] | None, played: list[int]) -> list[tuple[Any, bool]]:
-    """The step's frames one at a time, each session's scenario evaluated in Python after each frame."""
+                 targets: list[Any], views: list[Any]) -> tuple[list[int], list[tuple[Any, bool]]]:
+    """The step's frames one at a time, each session's scenario evaluated in Python after each frame.
+
+    Returns the frames each session played and its ``(reward, done)``. A
+    session done before the last frame has its ``targets`` and ``views``
+    entries cleared: its observation is made afterwards.
+    """
     frames, skip, pool = plan.frames, plan.skip, plan.pools
+    gray, size = plan.observation.gray, plan.observation.size
     players = sessions[0].players
     totals = [[0.0] * players for _ in sessions]
     done = [False] * len(sessions)
+    played = [0] * len(sessions)
     active = list(range(len(sessions)))
     for f in range(frames):
         last = f == frames - 1
         ems = [sessions[j].em for j in active]
-        outs = [targets[j] for j in active] if last and targets is not None else None
-        _run(steps, ems, 1, pool and last, 1 if f < skip else 0, outs, None, None, None)
+        outs = [targets[j] for j in active] if last else None
+        obs = [views[j] for j in active] if last else None
+        if steps is None:
+            ems[0].step(1, pool=pool and last, skip=1 if f < skip else 0, out=outs[0] if outs else None,
+                        obs=obs[0] if obs else None, gray=gray, size=size)
+        else:
+            steps.step(ems, n=1, pool=pool and last, skip=1 if f < skip else 0, outs=outs, obs=obs, gray=gray,
+                       size=size)
         still = []
         for j in active:
             played[j] += 1
@@ -237,27 +315,10 @@ def _play_frames(plan: StepPlan, sessions: Sequence[GameSession], steps: StepPoo
                 total[p] += data.current_reward(p)
             if data.is_done():
                 done[j] = True
-                if targets is not None:
-                    targets[j] = None  # its picture is not the last frame's: observed after
+                targets[j] = views[j] = None  # its picture is not the last frame's: observed after
             else:
                 still.append(j)
         active = still
         if not active:
             break
-    return [(float(t[0]) if players == 1 else [float(x) for x in t], d) for t, d in zip(totals, done)]
-
-
-def _run(steps: StepPool | None, ems: list[Any], n: int, pool: bool, skip: int,
-         targets: list[np.ndarray | None] | None, programs: list[Any] | None, views: Sequence[np.ndarray] | None,
-         spec: ObservationSpec | None) -> None:
-    """One C job per emulator: ``n`` frames, the first ``skip`` not converted, the program after each."""
-    gray = spec.gray if spec is not None else False
-    size = spec.size if spec is not None else None
-    if steps is None:
-        [em] = ems
-        em.step(n, pool=pool, skip=skip, out=None if targets is None else targets[0],
-                program=None if programs is None else programs[0], obs=None if views is None else views[0],
-                gray=gray, size=size)
-    else:
-        steps.step(ems, n=n, pool=pool, skip=skip, outs=targets, programs=programs, obs=views, gray=gray,
-                   size=size)
+    return played, [(float(t[0]) if players == 1 else [float(x) for x in t], d) for t, d in zip(totals, done)]

@@ -24,12 +24,11 @@ import dataclasses
 import multiprocessing
 import os
 import time
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn, Sequence, cast
 
 import gymnasium
 from gymnasium.envs.registration import EnvSpec
 import numpy as np
-from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -38,7 +37,7 @@ from retro.enums import Actions, State
 from retro.env import RetroEnv
 from retro.errors import ConfigurationError, EmulatorClosedError, WorkerDiedError
 from retro.session import GameSession
-from retro.step import ObservationSpec, StepPlan, play
+from retro.step import StepPlan, copy, play, row
 
 __all__ = ["RetroVectorEnv", "RetroThreadVectorEnv", "RetroProcessVectorEnv", "Preprocessing", "make_vec"]
 
@@ -77,15 +76,14 @@ class Preprocessing(gymnasium.Wrapper):
         _check_plain_steps(env.unwrapped)
         self._session = _session_of(env)
         #: What a step plays.
-        self.plan = StepPlan(frameskip, ObservationSpec(self._session.obs_type, grayscale, resize, max_pool))
-        self.observation_space = spaces.Box(0, 255, self.plan.observation.shape(self._session), np.uint8)
+        base = cast(Any, env.unwrapped).plan.observation
+        self.plan = StepPlan(frameskip, base.preprocessed_as(grayscale, resize, max_pool))
+        self.observation_space = self.plan.observation.space(self._session)
 
     def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset the env and return ``(observation, info)``, the observation preprocessed."""
         _, info = self.env.reset(**kwargs)
-        spec = self.plan.observation
-        obs = self._session.observe(spec.empty(self._session), gray=spec.gray, size=spec.size)
-        return obs, info
+        return self.plan.observation.observe(self._session), info
 
     def step(self, action: Any) -> tuple[np.ndarray, Any, bool, bool, dict[str, Any]]:
         """One agent step: ``frameskip`` frames, rewards summed, stopping at the frame the game is done."""
@@ -238,13 +236,12 @@ class RetroThreadVectorEnv(RetroVectorEnv):
             raise
         self._sessions = [env.session for env in self.envs]
         #: What a step of every env plays.
-        self.plan = StepPlan(frameskip, ObservationSpec(self._sessions[0].obs_type, grayscale, resize, max_pool))
-        self.single_observation_space = spaces.Box(0, 255, self.plan.observation.shape(self._sessions[0]),
-                                                   np.uint8)
+        self.plan = StepPlan(frameskip, self.envs[0].plan.observation.preprocessed_as(grayscale, resize, max_pool))
+        self.single_observation_space = self.plan.observation.space(self._sessions[0])
         self.single_action_space = self.envs[0].action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._obs = np.zeros((self.num_envs, *self.single_observation_space.shape), np.uint8)
+        self._obs = self.plan.observation.batch(self._sessions[0], self.num_envs)
         self._rewards = np.zeros(self.num_envs if self.envs[0].players == 1 else (self.num_envs, self.envs[0].players))
         self._terminated = np.zeros(self.num_envs, bool)
         self._truncated = np.zeros(self.num_envs, bool)
@@ -271,12 +268,12 @@ class RetroThreadVectorEnv(RetroVectorEnv):
         else:
             seeds = list(seed)
         mask = (options or {}).get("reset_mask")
-        obs = self._obs.copy()
+        obs = copy(self._obs)
         for i, env in enumerate(self.envs):
             if mask is not None and not mask[i]:
                 continue
             _, self._infos[i] = env.reset(seed=seeds[i])
-            self._observe(i, obs[i])
+            self._observe(i, row(obs, i))
             self._elapsed[i] = 0
             self._rewards[i] = 0
             self._terminated[i] = self._truncated[i] = self._needs_autoreset[i] = False
@@ -295,7 +292,8 @@ class RetroThreadVectorEnv(RetroVectorEnv):
         n = self.num_envs
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
         masks = [sessions[i].decode(actions[i]) for i in range(n)]
-        obs = np.empty_like(self._obs)
+        # every row is written: the stepping envs' by the step, the others' by their reset
+        obs = self.plan.observation.batch(sessions[0], n, zeroed=False)
         if self._needs_autoreset.any():
             autoreset = self._needs_autoreset.tolist()
             resetting = [i for i in range(n) if autoreset[i]]
@@ -308,7 +306,7 @@ class RetroThreadVectorEnv(RetroVectorEnv):
             sessions[i].press(masks[i])
         if stepping:
             playing = sessions if len(stepping) == n else [sessions[i] for i in stepping]
-            results = play(self.plan, playing, [obs[i] for i in stepping], self._steps)
+            results = play(self.plan, playing, [row(obs, i) for i in stepping], self._steps)
             for i, (rew, done, info) in zip(stepping, results):
                 self._rewards[i] = rew
                 self._terminated[i] = done
@@ -317,7 +315,7 @@ class RetroThreadVectorEnv(RetroVectorEnv):
                 self._elapsed[stepping] += 1
         for i in resetting:
             _, self._infos[i] = envs[i].reset()
-            self._observe(i, obs[i])
+            self._observe(i, row(obs, i))
             self._elapsed[i] = 0
             self._rewards[i] = 0
             self._terminated[i] = False
@@ -327,9 +325,9 @@ class RetroThreadVectorEnv(RetroVectorEnv):
         self._needs_autoreset[:] = self._terminated | self._truncated
         return obs, self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), self._batch_infos()
 
-    def _observe(self, i: int, out: np.ndarray) -> None:
+    def _observe(self, i: int, out: Any) -> None:
         """Env ``i``'s observation after a reset (no pooling: one frame has been played)."""
-        self._sessions[i].observe(out, gray=self.plan.observation.gray, size=self.plan.observation.size)
+        self.plan.observation.observe(self._sessions[i], out)
 
     def _batch_infos(self) -> dict[str, Any]:
         """Gymnasium's batched info: per key an array over envs and a ``_key`` mask."""
@@ -548,7 +546,7 @@ class RetroProcessVectorEnv(RetroVectorEnv):
         info = {k: v[i] for k, v in infos.items()
                 if not k.startswith("_") and isinstance(v, np.ndarray) and len(v) == self.num_envs
                 and infos.get("_" + k, np.ones(self.num_envs, bool))[i]}
-        return np.array(self._last_obs[i]), info
+        return copy(row(self._last_obs, i)), info
 
     def restart_workers(self) -> None:
         """Process mode: start every worker again (after a ``WorkerDiedError``); ``reset()`` comes next."""
