@@ -915,6 +915,88 @@ def test_malformed_requests_get_typed_errors(live: LiveStudio) -> None:
     del asyncio
 
 
+def _rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+def test_a_thousand_malformed_messages_each_get_a_typed_error(live: LiveStudio) -> None:
+    """A client that writes 1,000 malformed messages while it reads: 1,000 typed error replies, in order, and
+    the socket still answers; the server's threads and memory stay as they were."""
+    import asyncio
+
+    kinds = [text for _label, text, _field in MALFORMED if not (isinstance(text, str) and len(text) > 100_000)]
+    messages = [kinds[i % len(kinds)] for i in range(1000)]
+
+    async def campaign() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        ws, hello = await live.connect()
+        assert hello["ok"]
+
+        async def write() -> None:
+            for text in messages:
+                await (ws.send_bytes(text) if isinstance(text, bytes) else ws.send_str(text))
+            await ws.send_str(json.dumps({"id": "last", "cmd": "status"}))
+
+        writer = asyncio.ensure_future(write())
+        replies: list[dict[str, Any]] = []
+        while True:
+            msg = await ws.receive(timeout=60)
+            assert msg.type.name in ("TEXT", "BINARY"), f"the socket ended: {msg}"
+            if msg.type.name == "TEXT":
+                doc = json.loads(msg.data)
+                if doc["type"] == "reply":
+                    if doc["id"] == "last":
+                        await writer
+                        await ws.close()
+                        return replies, doc
+                    replies.append(doc)
+
+    threads, rss = threading.active_count(), _rss_mib()
+    replies, last = live.run(campaign())
+    assert len(replies) == len(messages)
+    assert all(r["ok"] is False and r["error_type"] == "BadMessage" and "internal error" not in r["error"]
+               for r in replies), [r for r in replies if r.get("error_type") != "BadMessage"][:3]
+    assert last["ok"] and last["result"]["type"] == "status"
+    assert live.slots_free()
+    assert threading.active_count() <= threads + 1 and _rss_mib() < rss + 64
+
+
+def test_a_socket_that_writes_and_never_reads_is_closed(live: LiveStudio, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replies are never dropped, so a client that only writes stops being read; once its replies have waited
+    ``SLOW_READER_SECONDS`` it is closed and its game's slot is free, while another tab plays on."""
+    import asyncio
+
+    from retro.studio import server
+
+    monkeypatch.setattr(server, "SLOW_READER_SECONDS", 2.0)
+
+    async def flood() -> tuple[bool, dict[str, Any]]:
+        other, _ = await live.connect()
+        ws, hello = await live.connect()
+        assert hello["ok"]
+        closed = False
+        start = time.monotonic()
+        try:
+            while time.monotonic() - start < 60:  # writes until the server stops reading, then closes it
+                await asyncio.wait_for(ws.send_str('{"id": 1, "cmd": "nope"}'), 5)
+        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            pass
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # drain what the server sent before it closed the socket
+            msg = await ws.receive(timeout=60)
+            if msg.type.name in ("CLOSE", "CLOSED", "CLOSING", "ERROR"):
+                closed = True
+                break
+        reply = (await ask(other, '{"id": 2, "cmd": "nope"}'))[0]
+        await close_all([ws, other])
+        return closed, reply
+
+    closed, reply = live.run(flood(), timeout=180)
+    assert closed, "the server kept a socket that reads nothing"
+    assert reply["error_type"] == "BadMessage"  # the other tab was answered all along
+    assert live.slots_free()
+
+
 def test_random_malformed_messages_never_give_an_internal_error(live: LiveStudio) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st

@@ -22,7 +22,10 @@ message has none usable) and the socket stays open. Every error reply
 carries ``error_type``. At most :data:`MAX_GAMES` games play at once: a
 socket takes a slot before it awaits anything and gives it back however it
 ends; the sockets beyond the limit get ``{"type": "hello", "ok": false,
-"error": "busy: ...", "error_type": "Busy"}`` and are closed.
+"error": "busy: ...", "error_type": "Busy"}`` and are closed. Replies are never
+dropped: a socket that stops reading them is read no more, and closed once its
+replies have waited :data:`SLOW_READER_SECONDS` for it (its game's slot is
+then free again).
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ from retro.studio.workspace import (
     MAX_UPLOAD_BYTES, ContentTooLarge, StudioPathError, Workspace, create_integration, safe_name,
 )
 
-__all__ = ["make_app", "serve", "TOKEN_HEADER", "MAX_GAMES", "MAX_PENDING", "Busy", "Games", "GAMES"]
+__all__ = ["make_app", "serve", "TOKEN_HEADER", "MAX_GAMES", "MAX_PENDING", "SLOW_READER_SECONDS", "Busy", "Games",
+           "GAMES"]
 
 TOKEN_HEADER = "X-Retro-Token"
 #: Games (tabs) played at once by one server.
@@ -58,6 +62,9 @@ MAX_GAMES = 8
 MAX_PENDING = 32
 #: Text messages queued for one socket; status notices beyond it are dropped, replies wait for room.
 _MAX_QUEUED = 256
+#: A socket whose replies have waited this long for it to read them is closed (a client that writes and never
+#: reads would otherwise hold its game, and a read of the server's, for ever).
+SLOW_READER_SECONDS = 20.0
 _STATIC = ("index.html", "studio.js", "studio.css")
 _DOWNLOADS = (".mp4", ".bk2", ".state", ".json")
 _COMMANDS = {
@@ -301,7 +308,14 @@ async def _play(ws: web.WebSocketResponse, request: web.Request, app: web.Applic
             async for msg in ws:
                 if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     continue
-                await room.wait()  # replies are never dropped: a client that does not read stops being read
+                if not room.is_set():  # replies are never dropped: a client that does not read stops being read
+                    try:
+                        await asyncio.wait_for(room.wait(), SLOW_READER_SECONDS)
+                    except asyncio.TimeoutError:
+                        log.warning("closing a socket that read none of its replies for %s s", SLOW_READER_SECONDS)
+                        if request.transport is not None:
+                            request.transport.abort()  # a close frame would wait behind what it does not read
+                        break
                 try:
                     if msg.type == WSMsgType.BINARY:
                         raise BadMessage("message", "expected a text message of JSON, got a binary one")
