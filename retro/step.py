@@ -70,13 +70,16 @@ class ObservationSpec:
 
     ``gray`` converts to luma (an ``(H, W)`` array), ``size=(height, width)``
     area-resizes, ``pool`` takes the pixel-wise maximum of a step's last two
-    frames (with a frame skip above 1).
+    frames (with a frame skip above 1). ``with_ram`` adds the RAM to the
+    picture: the observation is a dict ``{"image": ..., "ram": ...}`` (a
+    Gymnasium ``Dict`` space).
     """
 
     kind: Observations = Observations.IMAGE
     gray: bool = False
     size: tuple[int, int] | None = None
     pool: bool = False
+    with_ram: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, Observations):
@@ -90,9 +93,9 @@ class ObservationSpec:
             if not ok:
                 raise ConfigurationError(f"resize must be (height, width), two ints >= 1, got {self.size!r}")
             object.__setattr__(self, "size", (int(h), int(w)))
-        if self.kind == Observations.RAM and (self.gray or self.size is not None or self.pool):
-            raise ConfigurationError("grayscale, resize and max_pool are for image observations; a RAM "
-                                     "observation is the RAM alone")
+        if self.kind == Observations.RAM and (self.gray or self.size is not None or self.pool or self.with_ram):
+            raise ConfigurationError("grayscale, resize, max_pool and the RAM alongside are for image "
+                                     "observations; a RAM observation is the RAM alone")
 
     @classmethod
     def named(cls, obs_type: Any) -> "ObservationSpec":
@@ -112,7 +115,7 @@ class ObservationSpec:
         return self.gray or self.size is not None or self.pool
 
     def shape(self, session: GameSession) -> tuple[int, ...]:
-        """The shape of ``session``'s observations."""
+        """The shape of ``session``'s observations (of their picture, with the RAM alongside)."""
         if self.kind == Observations.RAM:
             return session.ram_shape
         h, w = self.size if self.size is not None else session.image_shape[:2]
@@ -120,7 +123,10 @@ class ObservationSpec:
 
     def space(self, session: GameSession) -> spaces.Space[Any]:
         """The observation space of ``session``'s observations."""
-        return spaces.Box(0, 255, self.shape(session), np.uint8)
+        picture = spaces.Box(0, 255, self.shape(session), np.uint8)
+        if not self.with_ram:
+            return picture
+        return spaces.Dict({"image": picture, "ram": spaces.Box(0, 255, session.ram_shape, np.uint8)})
 
     def empty(self, session: GameSession) -> Any:
         """A new observation of ``session``'s, to be filled."""
@@ -128,11 +134,18 @@ class ObservationSpec:
 
     def maker(self, session: GameSession) -> Callable[[], Any]:
         """What makes a new observation of ``session``'s, to be filled (for an env to call every step)."""
-        return functools.partial(np.empty, self.shape(session), np.uint8)
+        if not self.with_ram:
+            return functools.partial(np.empty, self.shape(session), np.uint8)
+        shape, ram = self.shape(session), session.ram_shape
+        return lambda: {"image": np.empty(shape, np.uint8), "ram": np.empty(ram, np.uint8)}
 
     def batch(self, session: GameSession, n: int, *, zeroed: bool = True) -> Any:
         """A batch of ``n`` observations of ``session``'s (:func:`row` picks one); not zeroed: to be filled."""
-        return (np.zeros if zeroed else np.empty)((n, *self.shape(session)), np.uint8)
+        make = np.zeros if zeroed else np.empty
+        picture = make((n, *self.shape(session)), np.uint8)
+        if not self.with_ram:
+            return picture
+        return {"image": picture, "ram": make((n, *session.ram_shape), np.uint8)}
 
     def preprocessed_as(self, gray: bool, size: tuple[int, int] | None, pool: bool) -> "ObservationSpec":
         """This spec with a vector env's (or ``Preprocessing``'s) picture settings (grayscale if either says so)."""
@@ -140,6 +153,8 @@ class ObservationSpec:
 
     def parts(self, observation: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(picture, RAM)`` of an observation, None for what it does not hold (an env's ``img`` and ``ram``)."""
+        if self.with_ram:
+            return observation["image"], observation["ram"]
         return (None, observation) if self.kind == Observations.RAM else (observation, None)
 
     def observe(self, session: GameSession, out: Any = None, *, pool: bool = False) -> Any:
@@ -147,7 +162,22 @@ class ObservationSpec:
 
         ``pool`` max-pools with the frame before (a frame skip's last two).
         """
-        return session.observe(out, gray=self.gray, size=self.size, pool=pool)
+        if not self.with_ram:
+            return session.observe(out, gray=self.gray, size=self.size, pool=pool)
+        if out is None:
+            out = self.empty(session)
+        session.observe(out["image"], gray=self.gray, size=self.size, pool=pool)
+        self.observe_ram(session, out)
+        return out
+
+    def picture(self, observation: Any) -> np.ndarray:
+        """Where an observation's picture goes (the executor has C put it there)."""
+        return observation["image"] if self.with_ram else observation
+
+    def observe_ram(self, session: GameSession, out: Any) -> None:
+        """The RAM part of an observation (``with_ram``) whose picture C made."""
+        if self.with_ram:
+            out["ram"][...] = session.em.get_ram()
 
 
 def row(batch: Any, i: int) -> Any:
@@ -166,11 +196,13 @@ OBS_TYPES: dict[str, ObservationSpec] = {
     "rgb": ObservationSpec(),
     "grayscale": ObservationSpec(gray=True),
     "ram": ObservationSpec(Observations.RAM),
+    "rgb_ram": ObservationSpec(with_ram=True),
 }
-#: PettingZoo's names of the same types.
+#: PettingZoo's names of the array types.
 PETTINGZOO_OBS_TYPES = tuple(f"{name}_image" if spec.kind == Observations.IMAGE else name
-                             for name, spec in OBS_TYPES.items())
-_ALL_NAMES = {**OBS_TYPES, **{f"{n}_image": s for n, s in OBS_TYPES.items() if s.kind == Observations.IMAGE}}
+                             for name, spec in OBS_TYPES.items() if not spec.with_ram)
+_ALL_NAMES = {**OBS_TYPES, **{f"{n}_image": s for n, s in OBS_TYPES.items()
+                              if s.kind == Observations.IMAGE and not s.with_ram}}
 
 
 @dataclass(frozen=True)
@@ -243,10 +275,11 @@ def play(plan: StepPlan, sessions: Sequence[GameSession], outs: Sequence[Any] | 
     targets: list[Any] = [None] * len(sessions)
     views: list[Any] = targets
     if outs is not None:
+        pictures = [spec.picture(out) for out in outs] if spec.with_ram else outs
         if plan.direct:
-            targets = [out if s.picture_direct else None for s, out in zip(sessions, outs)]
+            targets = [out if s.picture_direct else None for s, out in zip(sessions, pictures)]
         elif plan.made_in_job:
-            views = list(outs)
+            views = list(pictures)
     if None not in programs:
         for program in programs:
             program.begin()  # type: ignore[union-attr]
@@ -275,6 +308,8 @@ def play(plan: StepPlan, sessions: Sequence[GameSession], outs: Sequence[Any] | 
         if outs is not None:
             if targets[j] is None and views[j] is None:
                 spec.observe(s, outs[j], pool=plan.pools)
+            else:  # C made the picture
+                spec.observe_ram(s, outs[j])
         outcomes.append((reward, done, s.data.lookup_all()))
     return outcomes
 
