@@ -1,5 +1,6 @@
-"""Lifecycle: making and closing snes9x and Stella emulators does not grow the process; a reused copy is a
-fresh one; private core copies left by killed processes do not pile up.
+"""Lifecycle: making and closing snes9x and Stella emulators does not grow the process; every core exits
+cleanly with or without close; a reused copy is a fresh one; private core copies left by killed processes do
+not pile up.
 
 The long make/close loops run in a child process that prints its
 measurement. ``RETRO_LIFECYCLE_CYCLES`` sets their length (CI runs a few
@@ -75,6 +76,18 @@ def test_make_close_cycles_keep_rss_flat_on_stella() -> None:
     per_cycle = (after - before) * 1024 / CYCLES
     assert per_cycle < 8, f"RSS grew {per_cycle:.1f} KB per make/close cycle ({before} -> {after} MB)"
     assert after - before <= 20, f"RSS grew {after - before:.1f} MB over {CYCLES} make/close cycles"
+
+
+def test_every_core_exits_cleanly_with_or_without_close(tmp_path: Path) -> None:
+    """The exit campaign's short form (``python3 -m tests.lifecycle_campaign exit`` is the long one): on every
+    core, after 100 and 600 frames, close then exit, exit without close, and close, make again and play, each
+    in a child that must exit with status 0 (a crash in a core's deinit or at exit is a signal)."""
+    from tests.lifecycle_campaign import CORES, MODES, exit_table
+
+    table = exit_table([100, 600], tmp_path)
+    assert len(table) == len(CORES) * 2 * len(MODES)
+    bad = {case: f"status {status}: {err}" for case, (status, err) in table.items() if status}
+    assert not bad, bad
 
 
 def run_digest(rom: Path, frames: int = 240) -> tuple[str, bytes]:

@@ -27,7 +27,7 @@ def campaign(kind: str, cases: int, *, seed: int = 0, corpus: bool = True, core:
         seeds_dir = work / "seeds"
         seeds_dir.mkdir(parents=True, exist_ok=True)
         seeds = target.seeds(seeds_dir, core) if kind == "states" else target.seeds(seeds_dir)
-        options: dict[str, Any] = {"rom": seeds["rom"]} if kind == "states" else {}
+        options: dict[str, Any] = {"rom": seeds["rom"], "core": seeds["core"]} if kind == "states" else {}
 
         def generate() -> Iterator[tuple[str, dict[str, Any]]]:
             n = 0

@@ -413,7 +413,9 @@ class Cli:
 # -- save states ---------------------------------------------------------------------------------------
 
 #: The ROM each core's states are made on: a provisioned game or one of our test ROMs.
-STATE_ROMS = {"stella": "pong", "genesis_plus_gx": "airstriker", "snes9x": "snes", "fceumm": "nes"}
+#: Core -> what a states campaign plays on it: "pong", "airstriker" or a test ROM of ``tests/roms``.
+STATE_ROMS = {"stella": "pong", "ale": "pong", "genesis_plus_gx": "airstriker", "snes9x": "snes", "fceumm": "nes",
+              "gambatte": "gbc", "mgba": "gba", "mednafen_pce_fast": "pce", "picodrive": "32x"}
 
 
 def state_rom(core: str, workdir: Path) -> Path:
@@ -437,7 +439,7 @@ class States:
         import retro
 
         rom = state_rom(core, workdir)
-        em = retro.RetroEmulator(rom)
+        em = retro.RetroEmulator(rom, core=core)
         rng = np.random.default_rng(1)
         states = []
         for _ in range(3):
@@ -446,7 +448,7 @@ class States:
                 em.step()
             states.append(em.get_state().hex())
         em.close()
-        return {"rom": str(rom), "states": states}
+        return {"rom": str(rom), "core": core, "states": states}
 
     @staticmethod
     def corpus() -> dict[str, Builder]:
@@ -469,7 +471,7 @@ class States:
     def __init__(self, options: dict[str, Any]) -> None:
         import retro
 
-        self.em = retro.RetroEmulator(options["rom"])
+        self.em = retro.RetroEmulator(options["rom"], core=options.get("core"))
         self.rng = random.Random(0)
 
     def run(self, case: dict[str, Any]) -> None:
