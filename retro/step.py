@@ -132,20 +132,22 @@ class ObservationSpec:
         """A new observation of ``session``'s, to be filled."""
         return self.maker(session)()
 
-    def maker(self, session: GameSession) -> Callable[[], Any]:
-        """What makes a new observation of ``session``'s, to be filled (for an env to call every step)."""
+    def maker(self, session: GameSession, n: int | None = None) -> Callable[[], Any]:
+        """What makes a new observation of ``session``'s (a batch of ``n`` with ``n``), to be filled: for an env
+        or a vector env to call every step."""
+        lead = () if n is None else (n,)
+        shape = (*lead, *self.shape(session))
         if not self.with_ram:
-            return functools.partial(np.empty, self.shape(session), np.uint8)
-        shape, ram = self.shape(session), session.ram_shape
+            return functools.partial(np.empty, shape, np.uint8)
+        ram = (*lead, *session.ram_shape)
         return lambda: {"image": np.empty(shape, np.uint8), "ram": np.empty(ram, np.uint8)}
 
-    def batch(self, session: GameSession, n: int, *, zeroed: bool = True) -> Any:
-        """A batch of ``n`` observations of ``session``'s (:func:`row` picks one); not zeroed: to be filled."""
-        make = np.zeros if zeroed else np.empty
-        picture = make((n, *self.shape(session)), np.uint8)
+    def batch(self, session: GameSession, n: int) -> Any:
+        """A zeroed batch of ``n`` observations of ``session``'s (:func:`row` picks one)."""
+        picture = np.zeros((n, *self.shape(session)), np.uint8)
         if not self.with_ram:
             return picture
-        return {"image": picture, "ram": make((n, *session.ram_shape), np.uint8)}
+        return {"image": picture, "ram": np.zeros((n, *session.ram_shape), np.uint8)}
 
     def preprocessed_as(self, gray: bool, size: tuple[int, int] | None, pool: bool) -> "ObservationSpec":
         """This spec with a vector env's (or ``Preprocessing``'s) picture settings (grayscale if either says so)."""

@@ -242,6 +242,7 @@ class RetroThreadVectorEnv(RetroVectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._obs = self.plan.observation.batch(self._sessions[0], self.num_envs)
+        self._new_batch = self.plan.observation.maker(self._sessions[0], self.num_envs)
         self._rewards = np.zeros(self.num_envs if self.envs[0].players == 1 else (self.num_envs, self.envs[0].players))
         self._terminated = np.zeros(self.num_envs, bool)
         self._truncated = np.zeros(self.num_envs, bool)
@@ -292,8 +293,7 @@ class RetroThreadVectorEnv(RetroVectorEnv):
         n = self.num_envs
         actions = list(actions) if not isinstance(actions, np.ndarray) else actions
         masks = [sessions[i].decode(actions[i]) for i in range(n)]
-        # every row is written: the stepping envs' by the step, the others' by their reset
-        obs = self.plan.observation.batch(sessions[0], n, zeroed=False)
+        obs = self._new_batch()  # every row is written: the stepping envs' by the step, the others' by their reset
         if self._needs_autoreset.any():
             autoreset = self._needs_autoreset.tolist()
             resetting = [i for i in range(n) if autoreset[i]]
