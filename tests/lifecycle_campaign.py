@@ -59,16 +59,21 @@ _RSS = textwrap.dedent("""
     import sys
     import retro
 
-    rom, core, cycles = sys.argv[1], sys.argv[2] or None, int(sys.argv[3])
+    kind, target, core, cycles = sys.argv[1], sys.argv[2], sys.argv[3] or None, int(sys.argv[4])
 
     def rss_kb():
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * 4096 / 1024
 
     def cycle():
-        em = retro.RetroEmulator(rom, core=core)
-        em.step(2)
-        em.close()
+        if kind == "make":  # an env of a game, reset and stepped
+            env = retro.make(target, core=core)
+            env.reset()
+            env.step(env.action_space.sample())
+        else:  # an emulator of a ROM, two frames
+            env = retro.RetroEmulator(target, core=core)
+            env.step(2)
+        env.close()
 
     for _ in range(50):  # warm up: allocator arenas, caches, the first copies
         cycle()
@@ -113,12 +118,21 @@ def exit_table(frames: list[int], roms: Path, cores: list[str] | None = None,
         return dict(zip(cases, results))
 
 
-def rss_per_cycle(rom: str, core: str | None, cycles: int) -> float:
-    """KB of RSS a make/close cycle adds, after a warm-up."""
-    r = _child(_RSS, rom, core or "", str(cycles), timeout=3600)
+def rss_kb(kind: str, target: str, core: str | None, cycles: int) -> tuple[float, float]:
+    """RSS in KB of a child before and after ``cycles`` make/close cycles (after a warm-up of 50).
+
+    ``kind`` ``"make"``: ``retro.make(target)`` reset and stepped; ``"emulator"``: a ROM's emulator, two frames.
+    """
+    r = _child(_RSS, kind, target, core or "", str(cycles), timeout=3600)
     if r.returncode:
         raise RuntimeError(f"the make/close loop failed (status {r.returncode}): {r.stderr[-2000:]}")
-    before, after = map(float, r.stdout.split())
+    before, after = map(float, r.stdout.split()[-2:])
+    return before, after
+
+
+def rss_per_cycle(rom: str, core: str | None, cycles: int) -> float:
+    """KB of RSS an emulator's make/close cycle adds, after a warm-up."""
+    before, after = rss_kb("emulator", rom, core, cycles)
     return (after - before) / cycles
 
 

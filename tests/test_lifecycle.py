@@ -13,7 +13,6 @@ import hashlib
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -21,47 +20,16 @@ import pytest
 
 import retro
 from retro import _core
+from tests.lifecycle_campaign import rss_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 CYCLES = int(os.environ.get("RETRO_LIFECYCLE_CYCLES", "400"))
 
-LOOP = textwrap.dedent("""
-    import sys
-    import retro
-
-    kind, target, cycles = sys.argv[1], sys.argv[2], int(sys.argv[3])
-
-    def rss_mb():
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * 4096 / 2**20
-
-    def cycle():
-        if kind == "make":
-            env = retro.make(target)
-            env.reset()
-            env.step(env.action_space.sample())
-        else:
-            env = retro.RetroEmulator(target)
-            env.step(2)
-        env.close()
-
-    for _ in range(50):  # warm up: allocator arenas, caches, the first copies
-        cycle()
-    before = rss_mb()
-    for _ in range(cycles):
-        cycle()
-    print(f"{before:.1f} {rss_mb():.1f} {len(__import__('os').listdir('/proc/self/fd'))}")
-""")
-
-
 def cycles_rss(kind: str, target: str, cycles: int = CYCLES) -> tuple[float, float]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, "-c", LOOP, kind, target, str(cycles)], capture_output=True, text=True,
-                       timeout=600, env=env)
-    assert r.returncode == 0, r.stderr[-3000:]
-    before, after, _fds = r.stdout.split()
-    print(f"{kind} {target}: {cycles} make/close cycles, RSS {before} MB -> {after} MB")
-    return float(before), float(after)
+    """RSS in MB before and after make/close cycles in a child (``tests.lifecycle_campaign``'s loop)."""
+    before, after = rss_kb(kind, target, None, cycles)
+    print(f"{kind} {target}: {cycles} make/close cycles, RSS {before / 1024:.1f} MB -> {after / 1024:.1f} MB")
+    return before / 1024, after / 1024
 
 
 def test_make_close_cycles_keep_rss_flat_on_snes9x(test_roms: dict[str, Path]) -> None:

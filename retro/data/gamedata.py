@@ -407,19 +407,6 @@ class GameData:
             values = current
         self._scenario.update(values, deltas, self._call_script)
 
-    def step_outcome(self, players: int = 1) -> tuple[float | list[float], bool, dict[str, int]]:
-        """:meth:`update_ram`, then :meth:`outcome`: an env's step after its frame, in one call."""
-        mem = self._memory
-        if mem.refresh() or self._compiled_generation != mem.generation:
-            self._compile()
-        scenario = self._scenario
-        if players == 1 and self._program_runs and not self._custom:
-            # the usual step, kept flat: the scenario in C, then the info dict
-            self._program.update()  # type: ignore[union-attr]
-            return float(scenario.reward[0]), bool(scenario.is_done), self._all_table.read_dict(self._all_names)
-        self._evaluate()
-        return self._reward(players), bool(scenario.is_done), self._info()
-
     def _reward(self, players: int) -> float | list[float]:
         rewards = self._scenario.reward
         if players == 1:
