@@ -143,6 +143,16 @@ cdef void run_step_job(StepJob *job) noexcept nogil
 cdef void run_step_jobs(void *jobs, int j) noexcept nogil
 
 
+cdef struct RestoreJob:
+    Frontend *fe
+    const unsigned char *state
+    size_t size
+    int rc              # 1 taken, 0 refused, -1 the core threw
+
+
+cdef void run_restore_jobs(void *jobs, int j) noexcept nogil
+
+
 cdef class _CoreCopy:
     cdef Core *c
     cdef bytes rom_data       # the content handed to retro_load_game
@@ -172,7 +182,7 @@ cdef class Emulator:
     cdef readonly str library_version
     cdef readonly str valid_extensions
     cdef readonly bint need_fullpath
-    cdef readonly unsigned long long frame_count
+    cdef public unsigned long long frame_count
     cdef unsigned cheat_index
     cdef dict _plans
     cdef object _frame_obj    # the array the current picture lives in, if not our own buffer
@@ -186,6 +196,8 @@ cdef class Emulator:
     cdef object _ready_spare(self)
     cdef object _swap_in(self, Emulator spare)
     cdef int _call_unserialize(self, const unsigned char[::1] view) except -2
+    cdef int _prepare_restore(self, RestoreJob *job, const unsigned char[::1] view) except -1
+    cdef int _finish_restore(self, RestoreJob *job) noexcept
     cdef int _check(self) except -1
     cdef int _check_open(self) except -1
     cdef int _enter(self) except -1

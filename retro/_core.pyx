@@ -217,6 +217,17 @@ cdef void run_step_jobs(void *jobs, int j) noexcept nogil:
     run_step_job(&(<StepJob *>jobs)[j])
 
 
+cdef void run_restore_job(RestoreJob *job) noexcept nogil:
+    """One ``retro_unserialize``; plain C, on any thread."""
+    retro_fe_enter(job.fe, &job.fe.log)
+    job.rc = retro_guard_unserialize(job.fe.core.api.unserialize, job.state, job.size)
+    retro_fe_leave()
+
+
+cdef void run_restore_jobs(void *jobs, int j) noexcept nogil:
+    run_restore_job(&(<RestoreJob *>jobs)[j])
+
+
 cdef bint audio_reserve(Frontend *fe, size_t frames) noexcept nogil:
     cdef size_t need = fe.audio_frames + frames
     cdef size_t cap
@@ -1438,6 +1449,35 @@ cdef class Emulator:
         self._leave()
         return out
 
+    def set_screen(self, picture):
+        """Show ``picture``, an ``(H, W, 3)`` uint8 array (or its bytes) of the screen's shape, as the current
+        picture: what a restored state showed, since a core's state holds no picture. The picture moves back
+        to the emulator's own buffer (arrays earlier steps wrote into are left alone), and the next pooled
+        step has no frame before it to pool with."""
+        cdef Frontend *fe = self.fe
+        cdef const uint8_t[::1] src
+        self._check()
+        if fe == NULL or fe.core == NULL:
+            raise EmulatorClosedError("this emulator is closed")
+        n = <size_t>fe.out_w * fe.out_h * 3
+        if isinstance(picture, np.ndarray):
+            if picture.dtype != np.uint8 or picture.shape != (fe.out_h, fe.out_w, 3):
+                raise ValueError(f"a picture is a uint8 array of shape {(fe.out_h, fe.out_w, 3)}, got "
+                                 f"{picture.dtype} {picture.shape}")
+            src = np.ascontiguousarray(picture).reshape(-1)
+        else:
+            src = memoryview(picture).cast("B")
+        if <size_t>src.shape[0] != n:
+            raise ValueError(f"a picture of this screen has {n} bytes ({fe.out_h}x{fe.out_w} RGB), got "
+                             f"{src.shape[0]}")
+        memcpy(fe.own_frame, &src[0], n)
+        fe.frame = fe.own_frame
+        fe.frame_before = NULL
+        fe.frame_pending = False
+        fe.shown_valid = False
+        fe.prev_valid = False
+        self._frame_obj = None
+
     def get_observation(self, out=None, *, bint gray=False, size=None, bint pool=False):
         """The screen preprocessed in C: max-pooled, grayscale and/or resized.
 
@@ -1616,18 +1656,32 @@ cdef class Emulator:
 
     cdef int _call_unserialize(self, const unsigned char[::1] view) except -2:
         """``retro_unserialize`` on the current core: 1 taken, 0 refused, -1 the core threw."""
-        cdef Frontend *fe = self.fe
-        cdef int rc
-        self._enter()
+        cdef RestoreJob job
+        self._prepare_restore(&job, view)
         with nogil:
-            retro_fe_enter(fe, &fe.log)
-            rc = retro_guard_unserialize(fe.core.api.unserialize, &view[0], view.shape[0])
-            retro_fe_leave()
-        if rc < 0:
-            fe.core.spoiled = True
+            run_restore_job(&job)
+        return self._finish_restore(&job)
+
+    cdef int _prepare_restore(self, RestoreJob *job, const unsigned char[::1] view) except -1:
+        """Take the emulator for a restore job of ``view`` (which the caller keeps alive until it is run)."""
+        self._enter()
+        job.fe = self.fe
+        job.state = &view[0]
+        job.size = <size_t>view.shape[0]
+        job.rc = 0
+        return 0
+
+    cdef int _finish_restore(self, RestoreJob *job) noexcept:
+        """Give the emulator back after its restore job; the job's result (a core that threw is spoiled)."""
+        if job.rc < 0:
+            self.fe.core.spoiled = True
         self._leave()
-        self.drain_log()
-        return rc
+        if self.fe.log.len or self.fe.log.dropped:
+            try:
+                self.drain_log()
+            except Exception:
+                pass
+        return job.rc
 
     def _try_state_in_child(self, const unsigned char[::1] view, int frames, int cpu_seconds,
                             double wall_seconds):

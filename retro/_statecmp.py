@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["host_pointer_spans", "POINTER_SIZE"]
+__all__ = ["host_pointer_spans", "mask_host_pointers", "POINTER_SIZE"]
 
 POINTER_SIZE = 8
 #: User-space addresses on 64-bit Linux lie below this (the canonical lower half).
@@ -62,3 +62,30 @@ def host_pointer_spans(a: bytes, b: bytes) -> list[tuple[int, int]] | None:
         spans.append((best, POINTER_SIZE))
         covered = best + POINTER_SIZE - 1
     return spans
+
+
+#: Where 64-bit Linux maps programs, shared libraries and large allocations: at or above this address.
+_MAPPED_FROM = 1 << 44
+
+
+def mask_host_pointers(state: bytes) -> bytes:
+    """``state`` with every 8-byte little-endian word (at any alignment) that holds an address where 64-bit
+    Linux maps programs, libraries and large allocations (``2**44 <= value < 2**47``) zeroed.
+
+    A function of the bytes alone: two states that differ only by such
+    pointers give the same bytes, in any process. Game data rarely looks
+    like that (two zero bytes above a byte of at least 0x10), so little else
+    is masked.
+    """
+    b = np.frombuffer(state, np.uint8)
+    n = len(b) - POINTER_SIZE + 1
+    if n <= 0:
+        return state
+    top = _MAPPED_FROM >> 40  # the least sixth byte
+    sixth = b[5:5 + n]
+    starts = np.flatnonzero((b[7:7 + n] == 0) & (b[6:6 + n] == 0) & (sixth >= top) & (sixth < 0x80))
+    if not starts.size:
+        return state
+    out = b.copy()
+    out[(starts[:, None] + np.arange(POINTER_SIZE)).reshape(-1)] = 0
+    return out.tobytes()

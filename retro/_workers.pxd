@@ -15,3 +15,5 @@ cdef class StepPool:
     cdef bint busy
     cdef long spin_ns
     cdef object pid   # the process whose threads these are
+
+    cdef int _ready(self) except -1

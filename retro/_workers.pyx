@@ -7,7 +7,7 @@ with the GIL released.
 
 from libc.stdlib cimport calloc, free
 
-from retro._core cimport Emulator, StepJob, run_step_jobs
+from retro._core cimport Emulator, RestoreJob, StepJob, run_restore_jobs, run_step_jobs
 
 import os
 
@@ -38,6 +38,21 @@ cdef class StepPool:
         self.threads = n
         self.pid = os.getpid()
 
+    cdef int _ready(self) except -1:
+        """Refuse a closed or busy pool; in a forked child, start the child's own threads."""
+        if self.w == NULL:
+            raise RetroError("this StepPool is closed")
+        if self.busy:
+            raise RetroError("this StepPool is already stepping on another thread")
+        if self.pid != os.getpid():
+            # a forked child has the pool but not its threads: start its own (the
+            # parent's structure is left alone, its lock may be in any state)
+            self.w = retro_workers_new(self.threads - 1, self.spin_ns)
+            self.pid = os.getpid()
+            if self.w == NULL:
+                raise RetroError(f"cannot start {self.threads - 1} worker threads")
+        return 0
+
     def step(self, emulators, *, int n=1, bint pool=False, int skip=0, outs=None, programs=None,
              obs=None, bint gray=False, size=None):
         """``em.step(n, pool=, skip=, out=outs[i], program=programs[i], obs=obs[i], gray=, size=)``
@@ -53,17 +68,7 @@ cdef class StepPool:
         cdef Py_ssize_t k = len(ems), i
         cdef StepJob *jobs
         cdef Emulator em
-        if self.w == NULL:
-            raise RetroError("this StepPool is closed")
-        if self.busy:
-            raise RetroError("this StepPool is already stepping on another thread")
-        if self.pid != os.getpid():
-            # a forked child has the pool but not its threads: start its own (the
-            # parent's structure is left alone, its lock may be in any state)
-            self.w = retro_workers_new(self.threads - 1, self.spin_ns)
-            self.pid = os.getpid()
-            if self.w == NULL:
-                raise RetroError(f"cannot start {self.threads - 1} worker threads")
+        self._ready()
         targets = [None] * k if outs is None else list(outs)
         if len(targets) != k:
             raise ValueError(f"outs has {len(targets)} entries for {k} emulators")
@@ -105,6 +110,50 @@ cdef class StepPool:
         finally:
             self.busy = False
             free(jobs)
+
+    def restore(self, emulators, states):
+        """``retro_unserialize`` of ``states[i]`` on emulator ``i``, for every emulator in parallel, with the GIL
+        released: the core's part of a restore (``retro.emulator.restore_states`` does the rest).
+
+        Each state is a bytes-like object of the size of its core's states.
+        Returns per emulator 1 (taken), 0 (the core refused it) or -1 (the
+        core threw while reading it: it may be half loaded).
+        """
+        cdef list ems = list(emulators)
+        cdef list views
+        cdef Py_ssize_t k = len(ems), i, taken = 0
+        cdef RestoreJob *jobs
+        cdef const unsigned char[::1] view
+        self._ready()
+        if len(states) != k:
+            raise ValueError(f"{len(states)} states for {k} emulators")
+        if len({id(e) for e in ems}) != k:
+            raise ValueError("an emulator appears twice; each can run one restore at a time")
+        for i in range(k):
+            if not isinstance(ems[i], Emulator):
+                raise TypeError(f"expected Emulator objects, got {type(ems[i]).__name__}")
+        views = [memoryview(s).cast("B") for s in states]
+        for i in range(k):
+            if views[i].nbytes == 0:
+                raise ValueError(f"state {i} is empty")
+        if k <= 0:
+            return []
+        jobs = <RestoreJob *>calloc(<size_t>k, sizeof(RestoreJob))
+        if jobs == NULL:
+            raise MemoryError()
+        self.busy = True
+        try:
+            for i in range(k):
+                view = views[i]
+                (<Emulator>ems[i])._prepare_restore(&jobs[i], view)
+                taken += 1
+            with nogil:
+                retro_workers_run(self.w, run_restore_jobs, jobs, <int>k)
+        finally:
+            results = [(<Emulator>ems[i])._finish_restore(&jobs[i]) for i in range(taken)]
+            self.busy = False
+            free(jobs)
+        return results
 
     def close(self):
         """Stop the worker threads (also done when the pool is collected)."""

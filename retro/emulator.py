@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from retro.systems import SYSTEMS, SystemInfo, canonical_system, check_rom_file,
     load_core_info as _load_core_info, system_for_rom, system_names
 
 __all__ = ["RetroEmulator", "CoreDescription", "CoreHost", "StepPool", "pack_buttons", "core_for_state",
-           "audio_options"]
+           "audio_options", "restore_states"]
 
 class CoreHost:
     """An emulator as its core's profile and restore policy see it (:class:`retro.profiles.protocol.CoreHost`).
@@ -218,7 +218,9 @@ class RetroEmulator(Emulator):
         state = self._restore.tidy(super().get_state())
         if self._restore.settles_saves:
             self._restore.restore(CoreHost(self), memoryview(state))
-        self._checked.append(state)  # this core made it: restoring it needs no probe
+        self._checked.append(state)  # this core made it: restoring it needs no probe, here or
+        if self.state_probe:         # on another emulator of the same core and game
+            _state_probe.trust(self._probe_target, _state_probe.digest(state))
         return state
 
     @property
@@ -469,3 +471,44 @@ class RetroEmulator(Emulator):
             "audio_rate": self.get_audio_rate(),
             "ram_blocks": {hex(k): len(v) for k, v in self.memory_blocks().items()},
         }
+
+
+def restore_states(emulators: Sequence[RetroEmulator], states: Sequence[Any],
+                   steps: StepPool | None = None) -> list[StateError | None]:
+    """``set_state(states[i])`` on ``emulators[i]`` for every emulator, the cores reading their states on ``steps``
+    all at once, with the GIL released. Returns per emulator None (restored) or the ``StateError`` that
+    ``set_state`` would have raised (the emulator is then left as a failed ``set_state`` leaves it).
+
+    Each state is checked as ``set_state`` checks it and prepared by its
+    core's restore policy; what is left to the running cores (their
+    ``retro_unserialize``) runs on the pool.
+    """
+    if len(states) != len(emulators):
+        raise ValueError(f"{len(states)} states for {len(emulators)} emulators")
+    errors: list[StateError | None] = [None] * len(emulators)
+    ready: list[int] = []
+    views: list[memoryview] = []
+    for i, (em, state) in enumerate(zip(emulators, states)):
+        try:
+            view = em._checked_view(state)
+            if em._restore.prepare(CoreHost(em), view):
+                ready.append(i)
+                views.append(view)
+        except StateError as e:
+            errors[i] = e
+    if steps is None or len(ready) < 2:
+        for i, view in zip(ready, views):
+            try:
+                emulators[i]._restore.restore_prepared(CoreHost(emulators[i]), view)
+            except StateError as e:
+                errors[i] = e
+        return errors
+    for i, rc in zip(ready, steps.restore([emulators[i] for i in ready], views)):
+        if rc != 1:
+            em = emulators[i]
+            if rc < 0:
+                em.power_cycle()  # it may be half loaded
+            em._restore.refused(CoreHost(em))
+            errors[i] = StateError(f"the {em.library_name} core " + (
+                "could not read the state: it is corrupt" if rc < 0 else "rejected the state"))
+    return errors

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from retro._statecmp import host_pointer_spans
+from retro._statecmp import host_pointer_spans, mask_host_pointers
 from retro.profiles.protocol import CoreHost, RestorePolicy
 from retro.profiles.restore import PlainRestore
 
@@ -55,6 +55,11 @@ class CoreProfile:
         processes compare equal.
         """
         return a == b or (self.state_host_pointers and host_pointer_spans(a, b) is not None)
+
+    def canonical_state(self, state: bytes) -> bytes:
+        """``state`` as a content hash sees it: for a core whose states hold host pointers, with the words that
+        hold them zeroed (``retro._statecmp.mask_host_pointers``), so equal games hash equal in any process."""
+        return mask_host_pointers(state) if self.state_host_pointers else state
 
     def __repr__(self) -> str:
         return f"<core profile {self.name or 'default'}>"

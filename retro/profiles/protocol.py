@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from retro.errors import StateError
+
 __all__ = ["CoreHost", "RestorePolicy"]
 
 
@@ -69,7 +71,14 @@ class CoreHost(Protocol):
 
 
 class RestorePolicy:
-    """The interface: ``install`` once, then ``restore`` a checked state view."""
+    """The interface: ``install`` once, then ``restore`` a checked state view.
+
+    A restore is :meth:`prepare` (what comes before the running core reads
+    the state), then, where that leaves it to the core, the core's
+    ``retro_unserialize``, which the caller may run for many emulators at
+    once on a ``StepPool`` (``retro.emulator.restore_states``), then
+    :meth:`refused` if the core did not take the state.
+    """
 
     name = "?"
     settles_saves = False
@@ -80,7 +89,25 @@ class RestorePolicy:
     def restore(self, host: CoreHost, view: memoryview) -> None:
         """Restore ``view`` (of the size of ``host``'s states) or raise ``StateError``, leaving
         ``host`` as it was."""
+        if self.prepare(host, view):
+            self.restore_prepared(host, view)
+
+    def restore_prepared(self, host: CoreHost, view: memoryview) -> None:
+        """The running core's part of a restore :meth:`prepare` left to it."""
+        try:
+            host.unserialize(view)
+        except StateError:
+            self.refused(host)
+            raise
+
+    def prepare(self, host: CoreHost, view: memoryview) -> bool:
+        """What the restore does before the running core reads ``view``; True if what is left is that core's
+        ``retro_unserialize`` of it, False if the restore is done (or ``StateError``)."""
         raise NotImplementedError
+
+    def refused(self, host: CoreHost) -> None:
+        """Called after the running core refused a prepared state or threw reading it (it is then power-cycled
+        already): leave ``host`` as a failed restore should (default: nothing more)."""
 
     def tidy(self, state: bytes) -> bytes:
         """``state``, a save just made, with bytes the core saves without ever setting them

@@ -40,8 +40,8 @@ class PlainRestore(RestorePolicy):
     def install(self, host: CoreHost) -> None:
         host.keep_spare(False)
 
-    def restore(self, host: CoreHost, view: memoryview) -> None:
-        host.unserialize(view)
+    def prepare(self, host: CoreHost, view: memoryview) -> bool:
+        return True
 
 
 class ReloadWithSpare(RestorePolicy):
@@ -59,5 +59,6 @@ class ReloadWithSpare(RestorePolicy):
     def install(self, host: CoreHost) -> None:
         host.keep_spare(True)
 
-    def restore(self, host: CoreHost, view: memoryview) -> None:
+    def prepare(self, host: CoreHost, view: memoryview) -> bool:
         host.restore_on_spare(view)
+        return False

@@ -331,7 +331,7 @@ class StellaInPlace(RestorePolicy):
     def install(self, em: CoreHost) -> None:
         em.keep_spare(False)
 
-    def restore(self, em: CoreHost, view: memoryview) -> None:
+    def prepare(self, em: CoreHost, view: memoryview) -> bool:
         problem = self._layout.problem(view)
         if problem is not None:
             raise StateError(f"the {em.library_name} core would refuse this state ({problem}): it is "
@@ -343,18 +343,17 @@ class StellaInPlace(RestorePolicy):
             fallback = ReloadWithSpare()
             em.use_restore_policy(fallback)
             fallback.restore(em, view)
-            return
+            return False
         em.reset()
         ctypes.c_uint8.from_address(chain.tia + TIA_FLAGS + 1).value = 0
         for ctrl in chain.paddles:
             ctypes.c_uint16.from_address(ctrl + KEY_REPEAT).value = 0
             (ctypes.c_int32 * 8).from_address(ctrl + DIGITAL)[:] = list(POWER_ON)
-        try:
-            em.unserialize(view)
-        except StateError:
-            # its names checked out, so the core should have taken it; it may hold part of it
-            em.power_cycle()
-            raise
+        return True
+
+    def refused(self, em: CoreHost) -> None:
+        # its names checked out, so the core should have taken it; it may hold part of it
+        em.power_cycle()
 
     def tidy(self, state: bytes) -> bytes:
         """``state`` with the TIA's four never-set ints cleared: they are heap garbage (saved
