@@ -45,7 +45,8 @@ from retro.enums import Actions, Observations, State
 from retro.systems import EMU_CORES, EMU_EXTENSIONS, EMU_INFO, get_system_info, system_for_rom
 
 from retro import data  # noqa: E402  (after the emulator: data uses it)
-from retro.env import RetroEnv, make  # noqa: E402
+from retro.env import RetroEnv, make, movie_snapshots  # noqa: E402
+from retro.snapshot import Snapshot  # noqa: E402
 from retro.movie import Movie  # noqa: E402
 from retro import retro_env  # noqa: E402,F401  (Gym Retro's module of RetroEnv)
 
@@ -56,6 +57,8 @@ __all__ = [
     "make",
     "RetroEnv",
     "Movie",
+    "Snapshot",
+    "movie_snapshots",
     "State",
     "Actions",
     "Observations",

@@ -19,7 +19,7 @@ ports; bad actions raise ``InvalidActionError`` naming the action space.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import gymnasium
 import numpy as np
@@ -30,7 +30,9 @@ from retro.ale import (ALEView, action_name, action_set, ale_minimal_action_name
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, ResetNeededError
 from retro.policy import GYM_RETRO, ApiPolicy
-from retro.session import GameSession, read_state_file, resolve_game
+from retro.session import GameSession, read_state_file, resolve_game, restore_sessions
+from retro.snapshot import Snapshot
+from retro.emulator import StepPool
 from retro.step import ObservationSpec, StepPlan, play
 
 __all__ = ["RetroEnv", "make", "resolve_game", "read_state_file"]
@@ -272,6 +274,7 @@ class RetroEnv(gymnasium.Env):
         elif record is not False and record is not None:
             self.auto_record(os.fspath(record))
         self._needs_reset = True
+        self._episode_steps = 0
 
     # -- actions ----------------------------------------------------------------
 
@@ -346,6 +349,7 @@ class RetroEnv(gymnasium.Env):
         if not isinstance(self._frameskip, int):
             plan = plan.with_frames(int(self.np_random.integers(*self._frameskip)))
         obs = self._new_observation()
+        self._episode_steps += 1
         if self._repeat_p:
             rew, done, info = self._play_sticky(masks, plan, obs)
         else:
@@ -417,6 +421,7 @@ class RetroEnv(gymnasium.Env):
             self._seed_rngs(seed)
         self.session.restart()
         self._needs_reset = False
+        self._episode_steps = 0
         obs = self.plan.observation.observe(self.session)
         self._keep(obs)
         if self.render_mode == "human":
@@ -507,21 +512,55 @@ class RetroEnv(gymnasium.Env):
         """The constructor's arguments (``record`` as False: see :meth:`snapshot`)."""
         return dict(self._init_args)
 
-    def snapshot(self) -> dict[str, Any]:
-        """The game's current state (:meth:`GameSession.snapshot`) and this env's: RNG states, whether it needs
-        a reset, the last observation. :meth:`restore` continues it in an env built from :attr:`init_args`."""
-        return {"session": self.session.snapshot(), "needs_reset": self._needs_reset,
-                "np_random": self.np_random.bit_generator.state, "np_random_seed": self._np_random_seed,
-                "sticky": self._sticky_rng.bit_generator.state, "img": self.img, "ram": self.ram}
+    @property
+    def episode_steps(self) -> int:
+        """Agent steps played since the last :meth:`reset` (or restore)."""
+        return self._episode_steps
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        """Continue from :meth:`snapshot` (of an env built with the same arguments)."""
-        self.session.restore(snapshot["session"])
-        self._needs_reset = snapshot["needs_reset"]
-        self.np_random.bit_generator.state = snapshot["np_random"]
-        self._np_random_seed = snapshot["np_random_seed"]
-        self._sticky_rng.bit_generator.state = snapshot["sticky"]
+    def snapshot(self) -> Snapshot:
+        """Everything needed to continue this game identically (a :class:`retro.Snapshot`): the game
+        (:meth:`GameSession.snapshot`) and this env's part, its random generators (frame skips, sticky
+        actions), its episode step count and whether it needs a reset. :meth:`restore` continues it, in
+        this env or another one built with the same arguments (:attr:`init_args`), in any process."""
+        return self.session.snapshot().replace(
+            needs_reset=self._needs_reset, episode_steps=self._episode_steps,
+            rngs={"np_random": self.np_random.bit_generator.state, "np_random_seed": self._np_random_seed,
+                  "sticky": self._sticky_rng.bit_generator.state})
+
+    def restore(self, snapshot: Snapshot | Mapping[str, Any]) -> Any:
+        """Continue from a :meth:`snapshot`; returns what :meth:`reset` returns (the observation, with
+        the info under ``api="gymnasium"``), of the restored game.
+
+        The game continues identically: the same actions give the same
+        observations, rewards and infos as after the snapshot was taken. A
+        movie being recorded ends here (its inputs would no longer replay to
+        this game); with :meth:`auto_record` the next episode records anew.
+        The dict an older retro pickled is taken too.
+        """
+        if isinstance(snapshot, Mapping):
+            return self._restore_pickled(snapshot)
+        restore_envs([self], [snapshot])
+        return self._restored_observation()
+
+    def _restored_observation(self) -> Any:
+        obs = self.plan.observation.observe(self.session)
+        self._keep(obs)
+        if self.api == "classic":
+            return obs
+        return obs, self.data.lookup_all()
+
+    def _restore_pickled(self, snapshot: Mapping[str, Any]) -> Any:
+        """The dict form an older retro pickled: the game's state, its data, the env's RNGs and observation."""
+        game = snapshot["session"]
+        now = self.session.snapshot()
+        restore_envs([self], [now.replace(
+            state=game["emulator"], start_state=game["initial_state"], statename=game["statename"],
+            power_on_reset=game["power_on_reset"], at_power_on=bool(game.get("at_power_on", False)),
+            held=tuple(game["held"]), episode=game["data"], needs_reset=snapshot["needs_reset"], episode_steps=0,
+            rngs={"np_random": snapshot["np_random"], "np_random_seed": snapshot["np_random_seed"],
+                  "sticky": snapshot["sticky"]})])
         self.img, self.ram = snapshot["img"], snapshot["ram"]
+        return None
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled as the constructor's arguments plus :meth:`snapshot`.
@@ -532,11 +571,13 @@ class RetroEnv(gymnasium.Env):
         (a movie has one writer): the copy records only once told to
         (:meth:`auto_record`, :meth:`record_movie`).
         """
-        return {"args": self._init_args, "snapshot": self.snapshot()}
+        return {"args": self._init_args, "snapshot": self.snapshot(), "img": self.img, "ram": self.ram}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state["args"])  # type: ignore[misc]
         self.restore(state["snapshot"])
+        if "img" in state:
+            self.img, self.ram = state["img"], state["ram"]
 
     def close(self) -> None:
         """Stop recording, close any window and release the emulator."""
@@ -552,3 +593,61 @@ class RetroEnv(gymnasium.Env):
             self.close()
         except Exception:
             pass
+
+
+def restore_envs(envs: "list[RetroEnv]", snapshots: "list[Snapshot]", steps: StepPool | None = None) -> None:
+    """Continue each env from its snapshot, the games' cores reading their states together on ``steps``
+    (the vector env's branching; :meth:`RetroEnv.restore` for one env)."""
+    restore_sessions([env.session for env in envs], snapshots, steps)
+    for env, snapshot in zip(envs, snapshots):
+        rngs = snapshot.parsed[1]
+        env._needs_reset = snapshot.needs_reset
+        env._episode_steps = snapshot.episode_steps
+        if rngs:
+            env.np_random.bit_generator.state = rngs["np_random"]
+            env._np_random_seed = rngs["np_random_seed"]
+            env._sticky_rng.bit_generator.state = rngs["sticky"]
+
+
+def movie_snapshots(path: str | os.PathLike[str], every: int = 1, **kwargs: Any) -> Iterator[Snapshot]:
+    """Snapshots along a recorded movie: the game at its start and after every ``every`` frames of it.
+
+    The movie's game is replayed from its start state on the core that made
+    it (the state says which), as ``retro playback`` replays it;
+    ``kwargs`` go to :func:`make` (``scenario``, ``obs_type``, ...), so the
+    snapshots continue in an env made with the same arguments (for example
+    as start states: ``RetroVectorEnv.reset(options={"snapshots": ...})``).
+    """
+    from retro.data import Integrations
+    from retro.emulator import core_for_state
+    from retro.movie import Movie
+
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise ConfigurationError(f"every is a number of frames >= 1, got {every!r}")
+    movie = Movie(path)
+    try:
+        if not movie.step():
+            return
+        state = movie.get_state() or None
+        kwargs = {"inttype": Integrations.ALL, "use_restricted_actions": Actions.ALL, "players": movie.players,
+                  "core": core_for_state(state) if state else None, **kwargs}
+        env = make(movie.get_game(), state=State.NONE, **kwargs)
+        try:
+            env.initial_state = state
+            env.reset()
+            yield env.snapshot()
+            players, buttons = movie.players, env.num_buttons
+            frame = 0
+            while movie.step():
+                switches = movie.get_console()
+                if switches:
+                    env.session.console(switches)  # power and reset, before the frame
+                keys = [movie.get_key(i, p) for p in range(players) for i in range(buttons)]
+                env.step(np.array(keys, dtype=np.uint8))
+                frame += 1
+                if frame % every == 0:
+                    yield env.snapshot()
+        finally:
+            env.close()
+    finally:
+        movie.close()

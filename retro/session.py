@@ -41,12 +41,13 @@ from retro.data.integrations import GameFiles
 from retro.data.recipes import recipes
 from retro._fileutil import read_regular
 from retro import step
-from retro.emulator import RetroEmulator, pack_buttons
+from retro.emulator import RetroEmulator, StepPool, pack_buttons, restore_states
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, IntegrationError, InvalidActionError, StateError
+from retro.snapshot import Snapshot
 from retro.start_states import state_from_recipe
 
-__all__ = ["GameSession", "read_state_file", "resolve_game", "MAX_STATE_FILE_BYTES"]
+__all__ = ["GameSession", "read_state_file", "resolve_game", "restore_sessions", "MAX_STATE_FILE_BYTES"]
 
 #: Largest save state read from a file (after decompression).
 MAX_STATE_FILE_BYTES = 64 << 20
@@ -131,6 +132,8 @@ class GameSession:
         self.statename: str | None = None
         self.initial_state: bytes | None = None
         self.movie: Any = None
+        self._ram_views: list[np.ndarray] | None = None
+        self._ram_generation = -1
         self.movie_id = 0
         self.movie_path: str | None = None
         self._power_on_reset = False
@@ -443,6 +446,25 @@ class GameSession:
         """``(reward, done, info)`` of the frame just played (reward per player with several players)."""
         return self.data.outcome(self.players)
 
+    def ram(self, out: np.ndarray | None = None) -> np.ndarray:
+        """All RAM blocks in address order (``RetroEmulator.get_ram``), into ``out`` or a new array.
+
+        The blocks' views are taken once per core copy, so a RAM observation
+        is one copy of the bytes.
+        """
+        em = self.em
+        if self._ram_views is None or self._ram_generation != em.memory_generation:
+            self._ram_views = list(em.memory_blocks().values())
+            self._ram_generation = em.memory_generation
+        views = self._ram_views
+        if out is None:
+            out = np.empty(sum(v.size for v in views), np.uint8)
+        if len(views) == 1:
+            out[...] = views[0]
+        elif views:
+            np.concatenate(views, out=out)
+        return out
+
     def observe(self, out: np.ndarray | None = None, *, gray: bool = False, size: tuple[int, int] | None = None,
                 pool: bool = False) -> np.ndarray:
         """The observation of the current frame, into ``out`` or a new array.
@@ -451,11 +473,7 @@ class GameSession:
         ``pool`` preprocess it in C); RAM: all RAM blocks in address order.
         """
         if self.obs_type == Observations.RAM:
-            ram = self.em.get_ram()
-            if out is None:
-                return ram
-            out[...] = ram
-            return out
+            return self.ram(out)
         if gray or size is not None or pool:
             if out is None:
                 h, w = size if size is not None else self._screen_shape[:2]
@@ -575,28 +593,50 @@ class GameSession:
         return (f" To play {game} on this core from power-on: "
                 f"retro.make({game!r}, state=retro.State.NONE, core={core!r})")
 
-    def snapshot(self) -> dict[str, Any]:
-        """Everything needed to continue this game identically in a session built with the same arguments.
+    def snapshot(self) -> Snapshot:
+        """Everything needed to continue this game identically in a session of the same game, core and
+        arguments: the emulator's state and picture, the start state, the episode's data
+        (:meth:`GameData.episode_state`) and the buttons held. Recording stays with this session (a movie
+        has one writer)."""
+        em = self.em
+        screen = em.get_screen()
+        return Snapshot.make(
+            game=self.gamename, core=em.core.name, state=em.get_state(), screen=screen.tobytes(),
+            screen_shape=screen.shape[:2], frame_count=int(em.frame_count),
+            start_state=None if self.initial_state is None else bytes(self.initial_state),
+            statename=None if self.statename is None else str(self.statename),
+            power_on_reset=bool(self._power_on_reset), at_power_on=bool(self._at_power_on),
+            held=tuple(int(m) for m in self._held), episode=self.data.episode_state())
 
-        The emulator's state, the start state, the episode's data
-        (:meth:`GameData.episode_state`) and the buttons held. Recording
-        stays with this session (a movie has one writer): a session restored
-        from the snapshot does not record until told to.
-        """
-        return {"emulator": self.em.get_state(), "initial_state": self.initial_state, "statename": self.statename,
-                "power_on_reset": self._power_on_reset, "at_power_on": self._at_power_on,
-                "data": self.data.episode_state(), "held": list(self._held)}
+    def restore(self, snapshot: Snapshot) -> None:
+        """Continue from a :meth:`snapshot` (of a session of the same game, core and arguments)."""
+        restore_sessions([self], [snapshot])
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        """Continue from what :meth:`snapshot` returned (of a session of the same game, core and arguments)."""
-        self.initial_state = snapshot["initial_state"]
-        self.statename = snapshot["statename"]
-        self._power_on_reset = snapshot["power_on_reset"]
-        self._at_power_on = bool(snapshot.get("at_power_on", False))
-        if not self.em.set_state(snapshot["emulator"]):
-            raise StateError(f"{self.gamename}: the core refused the saved emulator state")
-        self.press(list(snapshot["held"]))
-        self.data.set_episode_state(snapshot["data"])
+    def _check_snapshot(self, snapshot: Snapshot) -> None:
+        if not isinstance(snapshot, Snapshot):
+            raise TypeError(f"expected a retro.Snapshot, got {type(snapshot).__name__}")
+        core = self.em.core.name
+        if snapshot.game != self.gamename or snapshot.core != core:
+            raise StateError(f"this snapshot is of {snapshot.game} on the {snapshot.core} core; this session "
+                             f"plays {self.gamename} on the {core} core")
+        if tuple(snapshot.screen_shape) != self._screen_shape[:2] or len(snapshot.held) != self.players:
+            raise StateError(f"this snapshot's screen ({snapshot.screen_shape}) or players ({len(snapshot.held)}) "
+                             f"do not match this session's ({self._screen_shape[:2]}, {self.players}): it was "
+                             f"made with other arguments")
+
+    def _restored(self, snapshot: Snapshot) -> None:
+        """What follows the emulator's state in a restore: the picture, counters, buttons and episode data."""
+        if self.movie is not None:
+            self.stop_record()  # its inputs no longer replay to this game; the frames until now are kept
+        self.initial_state = snapshot.start_state
+        self.statename = snapshot.statename
+        self._power_on_reset = snapshot.power_on_reset
+        self._at_power_on = snapshot.at_power_on
+        em = self.em
+        em.set_screen(snapshot.screen)
+        em.frame_count = snapshot.frame_count
+        self.press(list(snapshot.held))
+        self.data.set_episode_state(snapshot.parsed[0])
 
     def _check_state(self, state: bytes, path: str) -> None:
         """Fail now, naming the file, for a state that does not fit or would crash or hang the core."""
@@ -661,6 +701,7 @@ class GameSession:
 
     def close(self) -> None:
         """Stop recording and close the emulator."""
+        self._ram_views = None  # they keep the core's memory alive
         if getattr(self, "movie", None) is not None:
             self.stop_record()
         data = getattr(self, "data", None)
@@ -669,3 +710,21 @@ class GameSession:
         em = getattr(self, "em", None)
         if em is not None:
             em.close()
+
+
+def restore_sessions(sessions: Sequence[GameSession], snapshots: Sequence[Snapshot],
+                     steps: StepPool | None = None) -> None:
+    """Continue each session from its snapshot, the cores reading their states together on ``steps``
+    (:func:`retro.emulator.restore_states`). Every snapshot is checked against its session before any
+    session changes."""
+    if len(snapshots) != len(sessions):
+        raise ConfigurationError(f"{len(snapshots)} snapshots for {len(sessions)} games")
+    for session, snapshot in zip(sessions, snapshots):
+        session._check_snapshot(snapshot)
+    errors = restore_states([s.em for s in sessions], [snap.state for snap in snapshots], steps)
+    for session, snapshot, error in zip(sessions, snapshots, errors):
+        if error is None:
+            session._restored(snapshot)
+    for session, error in zip(sessions, errors):
+        if error is not None:
+            raise StateError(f"{session.gamename}: the snapshot's state could not be restored: {error}") from None

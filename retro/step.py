@@ -56,6 +56,7 @@ class GameSession(Protocol):
     def picture_direct(self) -> bool: ...
     def keep_picture(self) -> None: ...
     def record(self, frames: int = 1) -> None: ...
+    def ram(self, out: np.ndarray | None = None) -> np.ndarray: ...
     def observe(self, out: np.ndarray | None = None, *, gray: bool = False, size: tuple[int, int] | None = None,
                 pool: bool = False) -> np.ndarray: ...
 
@@ -179,7 +180,7 @@ class ObservationSpec:
     def observe_ram(self, session: GameSession, out: Any) -> None:
         """The RAM part of an observation (``with_ram``) whose picture C made."""
         if self.with_ram:
-            out["ram"][...] = session.em.get_ram()
+            session.ram(out["ram"])
 
 
 def row(batch: Any, i: int) -> Any:

@@ -34,9 +34,10 @@ from gymnasium.vector.utils import batch_space
 
 from retro.emulator import StepPool
 from retro.enums import Actions, State
-from retro.env import RetroEnv
+from retro.env import RetroEnv, restore_envs
 from retro.errors import ConfigurationError, EmulatorClosedError, WorkerDiedError
 from retro.session import GameSession
+from retro.snapshot import Snapshot
 from retro.step import StepPlan, copy, play, row
 
 __all__ = ["RetroVectorEnv", "RetroThreadVectorEnv", "RetroProcessVectorEnv", "Preprocessing", "make_vec"]
@@ -211,6 +212,32 @@ class RetroVectorEnv(VectorEnv):
         """Process mode: start every worker again (after a ``WorkerDiedError``); ``reset()`` comes next."""
         raise ConfigurationError("restart_workers() is for mode='process'")
 
+    def snapshot(self, lanes: Sequence[int] | None = None) -> list[Snapshot]:
+        """A :class:`retro.Snapshot` of each lane's game (every lane's, by default): thread mode."""
+        raise ConfigurationError("per-lane snapshots are for mode='thread' (a process-mode lane's game lives "
+                                 "in its worker); make the vector env with mode='thread' to branch")
+
+    def restore(self, snapshots: Sequence[Snapshot], lanes: Sequence[int] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Continue lanes from snapshots: thread mode."""
+        raise ConfigurationError("per-lane restores are for mode='thread' (a process-mode lane's game lives "
+                                 "in its worker); make the vector env with mode='thread' to branch")
+
+    def fork(self, src_lane: int, dst_lanes: Sequence[int]) -> tuple[Any, dict[str, Any]]:
+        """Copy one lane's game into other lanes: thread mode."""
+        raise ConfigurationError("fork is for mode='thread' (a process-mode lane's game lives in its worker); "
+                                 "make the vector env with mode='thread' to branch")
+
+    def _lanes(self, lanes: Sequence[int] | None) -> list[int]:
+        """Lane indices, checked (None: every lane)."""
+        if lanes is None:
+            return list(range(self.num_envs))
+        out = []
+        for lane in lanes:
+            if not isinstance(lane, (int, np.integer)) or isinstance(lane, bool) or not 0 <= lane < self.num_envs:
+                raise ConfigurationError(f"a lane is an int in 0..{self.num_envs - 1}, got {lane!r}")
+            out.append(int(lane))
+        return out
+
     def _per_env(self, name: str, values: Any) -> list[Any]:
         """``set_attr``'s values, one per env: one value for all, or a list or tuple of ``num_envs``."""
         if not isinstance(values, (list, tuple)):
@@ -256,8 +283,10 @@ class RetroThreadVectorEnv(RetroVectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every env; an int seed gives env ``i`` the seed ``seed + i``.
 
-        ``options={'reset_mask': mask}`` resets only the envs the mask selects. Returns
-        ``(observations, infos)``, infos batched with their ``_key`` masks.
+        ``options={'reset_mask': mask}`` resets only the envs the mask selects;
+        ``options={'snapshots': ...}`` starts lanes from :class:`retro.Snapshot` s instead of their start
+        state (a list with one snapshot or None per lane, or a dict from lane to snapshot), as
+        :meth:`restore` does. Returns ``(observations, infos)``, infos batched with their ``_key`` masks.
         """
         if self.closed:
             raise EmulatorClosedError("the vector env is closed")
@@ -269,9 +298,12 @@ class RetroThreadVectorEnv(RetroVectorEnv):
         else:
             seeds = list(seed)
         mask = (options or {}).get("reset_mask")
+        starts = self._reset_snapshots((options or {}).get("snapshots"))
+        if starts:
+            self.restore(list(starts.values()), list(starts))
         obs = copy(self._obs)
         for i, env in enumerate(self.envs):
-            if mask is not None and not mask[i]:
+            if (mask is not None and not mask[i]) or i in starts:
                 continue
             _, self._infos[i] = env.reset(seed=seeds[i])
             self._observe(i, row(obs, i))
@@ -311,7 +343,9 @@ class RetroThreadVectorEnv(RetroVectorEnv):
                 self._rewards[i] = rew
                 self._terminated[i] = done
                 self._infos[i] = info
-            if self.max_episode_steps is not None:
+            if len(stepping) == n:
+                self._elapsed += 1
+            else:
                 self._elapsed[stepping] += 1
         for i in resetting:
             _, self._infos[i] = envs[i].reset()
@@ -324,6 +358,64 @@ class RetroThreadVectorEnv(RetroVectorEnv):
         self._obs = obs
         self._needs_autoreset[:] = self._terminated | self._truncated
         return obs, self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), self._batch_infos()
+
+    def _reset_snapshots(self, given: Any) -> dict[int, Snapshot]:
+        """``reset``'s ``snapshots`` option as lane -> snapshot."""
+        if given is None:
+            return {}
+        if isinstance(given, dict):
+            pairs = list(given.items())
+        elif isinstance(given, (list, tuple)) and len(given) == self.num_envs:
+            pairs = [(i, snap) for i, snap in enumerate(given) if snap is not None]
+        else:
+            raise ConfigurationError(f"options['snapshots'] is a list of {self.num_envs} snapshots (None for a lane "
+                                     f"reset as usual) or a dict from lane to snapshot, got {type(given).__name__}")
+        lanes = self._lanes([lane for lane, _ in pairs])
+        return dict(zip(lanes, (snap for _, snap in pairs)))
+
+    def snapshot(self, lanes: Sequence[int] | None = None) -> list[Snapshot]:
+        """A :class:`retro.Snapshot` of each lane's game (every lane's, by default), with the lane's episode
+        step count and whether it autoresets at the next step."""
+        if self.closed:
+            raise EmulatorClosedError("the vector env is closed")
+        return [self.envs[i].snapshot().replace(needs_reset=bool(self._needs_autoreset[i]),
+                                                episode_steps=int(self._elapsed[i]))
+                for i in self._lanes(lanes)]
+
+    def restore(self, snapshots: Sequence[Snapshot], lanes: Sequence[int] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Continue ``lanes[i]`` from ``snapshots[i]`` (lanes default to ``0..len(snapshots)-1``).
+
+        The cores read their states together on the step pool, with the GIL
+        released. Returns ``(observations, infos)`` as :meth:`reset` with a
+        ``reset_mask`` does: the restored lanes' rows are their games'
+        observations now (preprocessed; not pooled: one frame), the other
+        rows are as the last step left them. A lane restored from a
+        snapshot of an ended episode autoresets at the next step.
+        """
+        if self.closed:
+            raise EmulatorClosedError("the vector env is closed")
+        lanes = list(range(len(snapshots))) if lanes is None else self._lanes(lanes)
+        if len(lanes) != len(snapshots) or len(set(lanes)) != len(lanes):
+            raise ConfigurationError(f"restore takes one snapshot per lane, each lane once: got {len(snapshots)} "
+                                     f"snapshots for lanes {lanes}")
+        restore_envs([self.envs[i] for i in lanes], list(snapshots), self._steps)
+        obs = copy(self._obs)
+        for i, snap in zip(lanes, snapshots):
+            self._observe(i, row(obs, i))
+            self._infos[i] = self._sessions[i].data.lookup_all()
+            self._elapsed[i] = snap.episode_steps
+            self._rewards[i] = 0
+            self._terminated[i] = self._truncated[i] = False
+            self._needs_autoreset[i] = snap.needs_reset
+        self._obs = obs
+        return copy(obs), self._batch_infos()
+
+    def fork(self, src_lane: int, dst_lanes: Sequence[int]) -> tuple[Any, dict[str, Any]]:
+        """Copy lane ``src_lane``'s game into each of ``dst_lanes`` (:meth:`snapshot` then :meth:`restore`);
+        returns ``(observations, infos)`` as :meth:`restore` does. The lanes then play on independently."""
+        [snap] = self.snapshot([src_lane])
+        dst = self._lanes(dst_lanes)
+        return self.restore([snap] * len(dst), dst)
 
     def _observe(self, i: int, out: Any) -> None:
         """Env ``i``'s observation after a reset (no pooling: one frame has been played)."""
@@ -441,8 +533,10 @@ class RetroProcessVectorEnv(RetroVectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every env; an int seed gives env ``i`` the seed ``seed + i``.
 
-        ``options={'reset_mask': mask}`` resets only the envs the mask selects. Returns
-        ``(observations, infos)``, infos batched with their ``_key`` masks.
+        ``options={'reset_mask': mask}`` resets only the envs the mask selects;
+        ``options={'snapshots': ...}`` starts lanes from :class:`retro.Snapshot` s instead of their start
+        state (a list with one snapshot or None per lane, or a dict from lane to snapshot), as
+        :meth:`restore` does. Returns ``(observations, infos)``, infos batched with their ``_key`` masks.
         """
         try:
             obs, infos = self._remote("reset", seed=seed, options=options)
