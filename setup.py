@@ -37,7 +37,8 @@ def extension(name, *sources, args=compile_args, **kwargs):
 
 extensions = [
     # the libretro frontend: core loading, callbacks, state, memory
-    extension("_core", "retro/_guard.cpp", libraries=["dl", "stdc++"]),
+    extension("_core", "retro/_guard.cpp", libraries=["dl", "stdc++"],
+              depends=["retro/_digest.h", "retro/_frontend.h"]),
     # frame conversion and observation preprocessing
     # (-O3: the fixed-point loops of _resize.h vectorise only there; 8x faster than -O2 on Atari frames)
     extension("_preprocess", depends=["retro/_resize.h", "retro/_convert.h"], args=["-O0", "-g"] if DEBUG else ["-O3"]),

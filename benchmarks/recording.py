@@ -5,9 +5,11 @@
 Two set-ups on the ALE core (Pong, this project's ``retro`` scenario, frame
 skip 4): a ``RetroVectorEnv`` of 4 envs with Atari preprocessing (max-pool,
 grayscale, 84x84), and a single ``RetroEnv``. Each round runs each set-up
-for ``--seconds`` with random actions, recording (``record=`` a temporary
-folder) and not, in alternating order; the table shows the medians and the
-ratio recording / not recording.
+for ``--seconds`` with random actions, not recording, recording without the
+game's digests, and recording (``record=`` a temporary folder; movies carry
+per-frame digests for ``retro verify``), in alternating order; the table
+shows the medians, the ratio recording / not recording, and what the
+digests cost (recording with them against recording without).
 """
 
 from __future__ import annotations
@@ -39,11 +41,21 @@ def single(record: str | None) -> Any:
                       record=record if record is not None else False)
 
 
-def run(make: Callable[[str | None], Any], record: bool, seconds: float) -> float:
-    """Env-steps per second of ``seconds`` of random play (one warm-up second not counted)."""
+MODES = ("not recording", "recording, no digests", "recording")
+
+
+def run(make: Callable[[str | None], Any], mode: str, seconds: float) -> float:
+    """Env-steps per second of ``seconds`` of random play (one warm-up second not counted).
+
+    ``mode`` is one of :data:`MODES`; "recording, no digests" turns the
+    emulators' digests off before every step (what recording cost before
+    movies carried them).
+    """
     with tempfile.TemporaryDirectory(prefix="retro-bench-record-") as folder:
-        env = make(folder if record else None)
+        env = make(folder if mode != "not recording" else None)
         n = getattr(env, "num_envs", 1)
+        ems = [e.em for e in env.envs] if n > 1 else [env.em]
+        no_digests = mode == "recording, no digests"
         rng = np.random.default_rng(0)
         space = env.single_action_space if n > 1 else env.action_space
         actions = [rng.integers(0, 2, size=(n, *space.shape)) if n > 1 else rng.integers(0, 2, size=space.shape)
@@ -51,6 +63,9 @@ def run(make: Callable[[str | None], Any], record: bool, seconds: float) -> floa
         env.reset(seed=0)
         steps, start, counted = 0, time.perf_counter(), None
         while True:
+            if no_digests:
+                for em in ems:
+                    em.digests_on = False
             result = env.step(actions[steps % 64])
             steps += 1
             if n == 1 and (result[2] or result[3]):
@@ -70,16 +85,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args(argv)
     setups = {"vector, 4 envs, Atari preprocessing": vector, "single env": single}
-    results: dict[tuple[str, bool], list[float]] = {(name, rec): [] for name in setups for rec in (False, True)}
+    results: dict[tuple[str, str], list[float]] = {(name, mode): [] for name in setups for mode in MODES}
     for r in range(args.rounds):
         for name, make in setups.items():
-            for rec in ((False, True) if r % 2 == 0 else (True, False)):
-                results[(name, rec)].append(run(make, rec, args.seconds))
-    print("| set-up (ALE core, Pong, frame skip 4) | not recording | recording | ratio |")
-    print("|---|---:|---:|---:|")
+            for mode in (MODES if r % 2 == 0 else MODES[::-1]):
+                results[(name, mode)].append(run(make, mode, args.seconds))
+    print("| set-up (ALE core, Pong, frame skip 4) | not recording | recording, no digests | recording (with "
+          "digests) | recording / not | digests' cost |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name in setups:
-        plain, rec = statistics.median(results[(name, False)]), statistics.median(results[(name, True)])
-        print(f"| {name} | {plain:,.0f} | {rec:,.0f} | {rec / plain:.2f}x |")
+        plain, bare, rec = (statistics.median(results[(name, mode)]) for mode in MODES)
+        print(f"| {name} | {plain:,.0f} | {bare:,.0f} | {rec:,.0f} | {rec / plain:.2f}x | {1 - rec / bare:+.1%} |")
     print(f"\nenv-steps/s, medians of {args.rounds} interleaved rounds of {args.seconds:g} s")
 
 

@@ -12,6 +12,9 @@ Commands (``retro COMMAND --help`` tells more):
     which libretro core serves each system, and where it was found;
 ``playback FILE.bk2...``
     render movies to video (no display needed);
+``verify MOVIE.bk2...``
+    replay movies and check, frame by frame, that the game does what it did when they were recorded
+    (exit status 0 if every one replays identically, 1 if not);
 ``play GAME``
     play a game with the keyboard, in a window (the ``play`` extra: ``pip install 'retro[play]'``);
 ``provision``
@@ -204,6 +207,23 @@ def cmd_cores(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Replay each movie and check it against the digests recorded with it: 0 if every one replays identically."""
+    from retro import data
+    from retro.scripts.playback_movie import verify_movie
+
+    missing = [m for m in args.movies if not os.path.isfile(m)]
+    if missing:
+        raise _cli.CommandError(f"no such movie file: {', '.join(missing)}")
+    data.add_integrations(data.Integrations.ALL)
+    identical = True
+    for path in args.movies:
+        result = verify_movie(path)
+        identical = identical and result.identical
+        print(f"{path}: {result}", flush=True)
+    return 0 if identical else _cli.FAILURE
+
+
 def _passthrough(module: str) -> Callable[[list[str]], int]:
     """A command that hands all its arguments to another module's ``main`` (which reports its own errors)."""
     def run(argv: list[str]) -> int:
@@ -243,6 +263,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     p = sub.add_parser("cores", help="which libretro core serves each system")
     p.set_defaults(func=cmd_cores)
     sub.add_parser("playback", help="render .bk2 movies to video")
+    p = sub.add_parser("verify", help="replay movies and check them against the digests recorded with them")
+    p.add_argument("movies", nargs="+", metavar="MOVIE.bk2", help="movies recorded by retro")
+    p.set_defaults(func=cmd_verify)
     sub.add_parser("play", help="play a game with the keyboard, in a window")
     sub.add_parser("provision", help="install the pinned cores, ROMs and game library")
     sub.add_parser("bench", help="how fast a game runs here: emulator, env, vector env")

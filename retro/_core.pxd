@@ -117,6 +117,18 @@ cdef struct Frontend:
     int16_t *audio
     size_t audio_frames
     size_t audio_cap
+    # a movie's digests (retro/_digest.h): while `digest_on`, each frame played appends its RAM's
+    # (hash, chunk bits) to `digests`, and each step's last picture (frame index, hash) to `pictures`
+    bint digest_on
+    bint digest_failed        # out of memory: the digests are incomplete
+    uint64_t *digests
+    size_t n_digests
+    size_t cap_digests
+    uint64_t *pictures
+    size_t n_pictures
+    size_t cap_pictures
+    size_t picture_every      # frames between two pictures' hashes (at least)
+    size_t next_picture       # the first frame whose picture may be hashed next
     # input
     uint16_t masks[MAX_PORTS]
     unsigned long unknown_env_calls

@@ -53,6 +53,10 @@ cdef extern from "_frontend.h" nogil:
     void *retro_fe_dlopen_private(const char *path, const char *tmpdir, char *err, size_t errlen)
     char *retro_fe_library_base(void *handle)
 
+cdef extern from "_digest.h" nogil:
+    void retro_ram_digest(const uint8_t *ram, size_t n, uint64_t *out)
+    uint64_t retro_hash64(const uint8_t *p, size_t n, uint64_t seed)
+
 cdef extern from "_guard.h" nogil:
     int retro_guard_unserialize(retro_unserialize_fn fn, const void *data, size_t size)
     int retro_guard_serialize(retro_serialize_fn fn, void *data, size_t size)
@@ -174,6 +178,49 @@ cdef inline void keep_prev(Frontend *fe) noexcept nogil:
     fe.prev_valid = True
 
 
+cdef bint digest_room(uint64_t **buf, size_t *cap, size_t need) noexcept nogil:
+    """Room for ``need`` words in a digest buffer (grown by doubling); False if memory ran out."""
+    cdef size_t n
+    cdef uint64_t *grown
+    if need <= cap[0]:
+        return True
+    n = cap[0] * 2 if cap[0] else 4096
+    while n < need:
+        n *= 2
+    grown = <uint64_t *>realloc(buf[0], n * sizeof(uint64_t))
+    if grown == NULL:
+        return False
+    buf[0] = grown
+    cap[0] = n
+    return True
+
+
+cdef void digest_frame(Frontend *fe) noexcept nogil:
+    """Append the digest of the system RAM after the frame just played."""
+    cdef Core *c = fe.core
+    cdef const uint8_t *ram = <const uint8_t *>c.api.get_memory_data(RETRO_MEMORY_SYSTEM_RAM)
+    cdef size_t n = c.api.get_memory_size(RETRO_MEMORY_SYSTEM_RAM) if ram != NULL else 0
+    if not digest_room(&fe.digests, &fe.cap_digests, 2 * (fe.n_digests + 1)):
+        fe.digest_failed = True
+        return
+    retro_ram_digest(ram, n, &fe.digests[2 * fe.n_digests])
+    fe.n_digests += 1
+
+
+cdef void digest_picture(Frontend *fe) noexcept nogil:
+    """Append the current picture's hash, with the index of the frame that showed it (if ``picture_every``
+    frames have passed since the last one)."""
+    if fe.n_digests == 0 or fe.n_digests - 1 < fe.next_picture:
+        return
+    fe.next_picture = fe.n_digests - 1 + (fe.picture_every if fe.picture_every else 1)
+    if not digest_room(&fe.pictures, &fe.cap_pictures, 2 * (fe.n_pictures + 1)):
+        fe.digest_failed = True
+        return
+    fe.pictures[2 * fe.n_pictures] = fe.n_digests - 1
+    fe.pictures[2 * fe.n_pictures + 1] = retro_hash64(fe.frame, <size_t>fe.out_w * fe.out_h * 3, 0)
+    fe.n_pictures += 1
+
+
 cdef int run_frames(StepJob *job, Frontend *fe, retro_run_fn run) noexcept nogil:
     """The frame loop: the job's frames one by one. The first ``skip`` frames, which no one observes,
     skip the picture's conversion, the frame before the last is kept for max-pooling (``pool``), and
@@ -190,6 +237,8 @@ cdef int run_frames(StepJob *job, Frontend *fe, retro_run_fn run) noexcept nogil
         if rc != 0:
             break
         job.played += 1
+        if fe.digest_on:
+            digest_frame(fe)
         if job.prog != NULL and program_frame(job.prog):
             break
     fe.skip_video = was_skipping
@@ -206,6 +255,8 @@ cdef void run_step_job(StepJob *job) noexcept nogil:
     finish_frame(fe)
     fe.frame_before = NULL
     fe.running = False
+    if fe.digest_on and rc == 0 and job.played > job.skip and not fe.skip_video:
+        digest_picture(fe)  # the step's last frame had its picture converted
     if rc == 0 and job.plan != NULL:
         (<ResizePlan>job.plan).run(fe.frame, fe.prev if job.pool and fe.prev_valid else NULL, job.obs_gray,
                                    job.obs_out)
@@ -1081,6 +1132,8 @@ cdef class Emulator:
         self._frame_obj = None
         free(fe.prev)
         free(fe.audio)
+        free(fe.digests)
+        free(fe.pictures)
         retro_fe_log_free(&fe.log)
         free(fe)
         self.fe = NULL
@@ -1448,6 +1501,52 @@ cdef class Emulator:
             memcpy(&dst[0, 0, 0], fe.frame, <size_t>fe.out_w * fe.out_h * 3)
         self._leave()
         return out
+
+    @property
+    def digests_on(self):
+        """Whether every frame played records a digest of the game (``take_digests``): for verifiable movies."""
+        return self.fe != NULL and self.fe.digest_on
+
+    @digests_on.setter
+    def digests_on(self, bint on):
+        self._check_open()
+        self.fe.digest_on = on
+
+    def take_digests(self):
+        """The digests recorded since the last call, and forget them: ``(frames, pictures)``.
+
+        ``frames`` is ``uint64[n, 2]``, per frame played (while
+        ``digests_on``) the hash of the system RAM after it and one bit per
+        64th of the RAM (the low bit of that part's hash); ``pictures`` is
+        ``uint64[m, 2]``, per step (at most one each ``picture_digest_frames``
+        frames) the index (into ``frames``) of its last frame and the hash of
+        the picture it showed.
+        """
+        cdef Frontend *fe = self.fe
+        self._check_open()
+        if fe.digest_failed:
+            fe.digest_failed = False
+            fe.n_digests = fe.n_pictures = fe.next_picture = 0
+            raise MemoryError("the digest buffers could not grow: these digests are incomplete")
+        frames = np.empty((fe.n_digests, 2), np.uint64)
+        pictures = np.empty((fe.n_pictures, 2), np.uint64)
+        if fe.n_digests:
+            memcpy(<void *><uintptr_t>frames.ctypes.data, fe.digests, fe.n_digests * 2 * sizeof(uint64_t))
+        if fe.n_pictures:
+            memcpy(<void *><uintptr_t>pictures.ctypes.data, fe.pictures, fe.n_pictures * 2 * sizeof(uint64_t))
+        fe.n_digests = fe.n_pictures = fe.next_picture = 0
+        return frames, pictures
+
+    @property
+    def picture_digest_frames(self):
+        """With ``digests_on``: at least this many frames between two pictures' hashes (1: every step's
+        picture; a recording takes fewer, a replay that checks one takes every one)."""
+        return self.fe.picture_every if self.fe != NULL and self.fe.picture_every else 1
+
+    @picture_digest_frames.setter
+    def picture_digest_frames(self, size_t frames):
+        self._check_open()
+        self.fe.picture_every = max(frames, 1)
 
     def set_screen(self, picture):
         """Show ``picture``, an ``(H, W, 3)`` uint8 array (or its bytes) of the screen's shape, as the current

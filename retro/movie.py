@@ -23,6 +23,7 @@ when the interpreter exits), never half-written.
 from __future__ import annotations
 
 import hashlib
+import logging
 import lzma
 import re
 import os
@@ -39,7 +40,9 @@ from retro._fileutil import atomic_writer, read_regular
 from retro.errors import MovieFormatError
 from retro.systems import SYSTEMS, SystemInfo, canonical_system
 
-__all__ = ["Movie", "PLATFORMS", "CONSOLE_RESET", "CONSOLE_POWER"]
+log = logging.getLogger(__name__)
+
+__all__ = ["Movie", "MovieDigests", "DigestReport", "PLATFORMS", "CONSOLE_RESET", "CONSOLE_POWER", "DIGESTS_MEMBER"]
 
 #: Console switch bits of a frame's first field.
 CONSOLE_RESET = 0
@@ -122,6 +125,116 @@ FM2_COLUMNS = ["RIGHT", "LEFT", "DOWN", "UP", "START", "SELECT", "B", "A"]
 MAX_LOG_BYTES = 64 << 20
 MAX_STATE_BYTES = 64 << 20
 MAX_HEADER_BYTES = 1 << 20
+#: The zip member that holds a movie's digests (readers that do not know it, Gym Retro's, stable-retro's and
+#: BizHawk's, leave it alone).
+DIGESTS_MEMBER = "RetroDigests.bin"
+"""The zip member of a ``.bk2`` that holds the game's digests (:class:`MovieDigests`); other readers ignore it."""
+_DIGESTS_MAGIC = b"RETRODG\x01"
+MAX_DIGESTS_BYTES = 256 << 20
+
+
+@dataclass(frozen=True)
+class MovieDigests:
+    """What a movie recorded here says its game did, frame by frame (``retro verify`` checks a replay against it).
+
+    ``frames``, ``uint64[n, 2]``: per frame of the movie, the hash of the
+    system RAM after it and one bit per 64th of the RAM (the low bit of that
+    part's hash, so the bits that differ name parts that differ).
+    ``pictures``, ``uint64[m, 2]``: the frame index and the hash of the
+    picture at the end of each recorded step.
+    """
+
+    frames: np.ndarray
+    pictures: np.ndarray
+
+    def to_bytes(self) -> bytes:
+        """The ``RetroDigests.bin`` member: a magic, the two counts, then both tables as little-endian uint64."""
+        frames = np.ascontiguousarray(self.frames, "<u8").reshape(-1, 2)
+        pictures = np.ascontiguousarray(self.pictures, "<u8").reshape(-1, 2)
+        return b"".join([_DIGESTS_MAGIC, np.array([len(frames), len(pictures)], "<u8").tobytes(),
+                         frames.tobytes(), pictures.tobytes()])
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: str = "movie") -> "MovieDigests":
+        """Read what :meth:`to_bytes` wrote; ``MovieFormatError`` (naming ``path``) for anything else."""
+        if not data.startswith(_DIGESTS_MAGIC) or len(data) < len(_DIGESTS_MAGIC) + 16:
+            raise MovieFormatError(f"{path}: {DIGESTS_MEMBER} is not a digest record retro wrote")
+        n, m = (int(x) for x in np.frombuffer(data, "<u8", 2, len(_DIGESTS_MAGIC)))
+        at = len(_DIGESTS_MAGIC) + 16
+        if len(data) != at + 16 * (n + m):
+            raise MovieFormatError(f"{path}: {DIGESTS_MEMBER} claims {n} frames and {m} pictures but holds "
+                                   f"{len(data) - at} bytes of them")
+        frames = np.frombuffer(data, "<u8", 2 * n, at).reshape(n, 2).astype(np.uint64)
+        pictures = np.frombuffer(data, "<u8", 2 * m, at + 16 * n).reshape(m, 2).astype(np.uint64)
+        index = pictures[:, 0]
+        if m and (int(index.max()) >= n or (np.diff(index.astype(np.int64)) <= 0).any()):
+            raise MovieFormatError(f"{path}: {DIGESTS_MEMBER} has pictures of frames it does not have")
+        return cls(frames, pictures)
+
+    def check(self, replayed: "MovieDigests", ram_size: int) -> "DigestReport":
+        """How a replay's digests (one per frame, a picture every frame) compare with these, the recording's;
+        ``ram_size`` is the system RAM's size, to name the parts of it that differ."""
+        n = len(self.frames)
+        played = min(n, len(replayed.frames))
+        mine, theirs = self.frames[:played], replayed.frames[:played]
+        ram_bad = np.flatnonzero((mine != theirs).any(axis=1))
+        shown = {int(f): int(h) for f, h in replayed.pictures}
+        recorded = {int(f): int(h) for f, h in self.pictures}
+        picture_bad = [f for f, h in recorded.items() if f < played and shown.get(f, h) != h]
+        firsts = [int(ram_bad[0])] if ram_bad.size else []
+        firsts += picture_bad[:1]
+        if not firsts:
+            return DigestReport(n, played, None)
+        at = min(firsts)
+        ranges: list[tuple[int, int]] = []
+        ram = bool((mine[at] != theirs[at]).any())
+        if ram:
+            chunk = -(-max(ram_size, 1) // 64)
+            bits = int(mine[at, 1]) ^ int(theirs[at, 1])
+            for c in range(64):
+                if bits >> c & 1 and c * chunk < ram_size:
+                    start, end = c * chunk, min((c + 1) * chunk, ram_size) - 1
+                    if ranges and ranges[-1][1] + 1 == start:
+                        start = ranges.pop()[0]  # next to the one before: one range
+                    ranges.append((start, end))
+        picture = at in recorded and shown.get(at, recorded[at]) != recorded[at]
+        return DigestReport(n, played, at, ram, ranges, picture)
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    """A replay checked against a movie's digests: identical, or the first frame where the game differs."""
+
+    #: Frames the movie has.
+    frames: int
+    #: Frames the replay played (of those).
+    played: int
+    #: The first frame (0: the one the recording's reset played) where the game differs; None if none does.
+    first: int | None
+    #: Whether the RAM differs there.
+    ram: bool = False
+    #: Where in the system RAM it differs (inclusive offsets; the parts the digests can name, at least these).
+    ram_ranges: list[tuple[int, int]] | None = None
+    #: Whether the picture differs there.
+    picture: bool = False
+
+    @property
+    def identical(self) -> bool:
+        """Whether the replay played every frame of the movie and the game did what it did when recorded."""
+        return self.first is None and self.played == self.frames
+
+    def __str__(self) -> str:
+        if self.first is None:
+            if self.played < self.frames:
+                return f"the replay ended after {self.played} of the movie's {self.frames} frames"
+            return f"identical over {self.frames} frames"
+        what = []
+        if self.ram:
+            where = ", ".join(f"0x{a:04x}-0x{b:04x}" for a, b in self.ram_ranges or [])
+            what.append(f"the RAM (system RAM offsets {where})" if where else "the RAM")
+        if self.picture:
+            what.append("the picture")
+        return f"frame {self.first} of {self.frames} differs: {' and '.join(what) or 'the game'}"
 MAX_PLAYERS = 8
 #: Most frames a movie may hold (19 hours at 60 frames a second).
 MAX_FRAMES = 1 << 22
@@ -287,6 +400,11 @@ class Movie:
         """All frames, ``uint16[n, 1 + players]``: console switches, then each player's buttons."""
         raise NotImplementedError
 
+    @property
+    def digests(self) -> MovieDigests | None:
+        """Reading: the game's digests recorded with the movie (:class:`MovieDigests`), None if it has none."""
+        return None
+
     def get_game(self) -> str:
         """The game the movie plays (its ``GameName``; ``"?"`` if it names none)."""
         return self._game
@@ -381,7 +499,16 @@ class MovieReader(Movie):
                  *, dialect: str = "gym") -> None:
         super().__init__(path, record, players, dialect=dialect)
         self._index = -1
+        self._digest_bytes: bytes | None = None
         self._load()
+
+    @property
+    def digests(self) -> MovieDigests | None:
+        """The game's digests recorded with the movie (:class:`MovieDigests`), None if it has none;
+        ``MovieFormatError`` if they are malformed."""
+        if self._digest_bytes is None:
+            return None
+        return MovieDigests.from_bytes(self._digest_bytes, self.path)
 
     # -- reading ------------------------------------------------------------------
 
@@ -409,6 +536,8 @@ class MovieReader(Movie):
             log = _read_member(zf, "Input Log.txt", MAX_LOG_BYTES, self.path)
             if "Core.bin" in zf.namelist():
                 self._state = _decode_state(_read_member(zf, "Core.bin", MAX_STATE_BYTES, self.path), self.path)
+            if DIGESTS_MEMBER in zf.namelist():
+                self._digest_bytes = _read_member(zf, DIGESTS_MEMBER, MAX_DIGESTS_BYTES, self.path)
         for line in header_text.decode("utf-8", "replace").splitlines():
             key, _, value = line.strip().partition(" ")
             if key and key not in self._header:
@@ -603,6 +732,7 @@ class _Recording:
         self.path, self.dialect, self.players = path, dialect, players
         self.game, self.state, self.system, self.sha1 = "?", b"", None, "?"
         self.rows: list[tuple[int, ...]] = []
+        self.digests: MovieDigests | None = None
         self.error: BaseException | None = None
 
     def finish(self) -> None:
@@ -624,6 +754,12 @@ class _Recording:
             members = self._gym_members(info, frames)
         else:
             members = self._bizhawk_members(info, frames)
+        if self.digests is not None:
+            if len(self.digests.frames) == len(frames):
+                members.append((DIGESTS_MEMBER, self.digests.to_bytes()))
+            else:  # they would not describe this movie's frames
+                log.warning("%s: %d digests for %d frames; the movie is written without them", self.path,
+                            len(self.digests.frames), len(frames))
         with atomic_writer(self.path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, data in members:
                 zf.writestr(name, data)
@@ -735,6 +871,10 @@ class MovieWriter(Movie):
 
     def append_frame(self, masks: Sequence[int], console: int = 0) -> None:
         self._out.rows.append((console, *masks))
+
+    def set_digests(self, digests: MovieDigests) -> None:
+        """The game's digests for the frames recorded (written with the movie if there is one per frame)."""
+        self._out.digests = digests
 
     def close(self) -> None:
         """Write the file (atomically), once; raises what writing it raised."""

@@ -44,10 +44,14 @@ from retro import step
 from retro.emulator import RetroEmulator, StepPool, pack_buttons, restore_states
 from retro.enums import Actions, Observations, State
 from retro.errors import ConfigurationError, GameNotFoundError, IntegrationError, InvalidActionError, StateError
+from retro.movie import Movie, MovieDigests
 from retro.snapshot import Snapshot
 from retro.start_states import state_from_recipe
 
 __all__ = ["GameSession", "read_state_file", "resolve_game", "restore_sessions", "MAX_STATE_FILE_BYTES"]
+
+#: A recorded movie's digests hold the picture's hash at most once in this many frames (the RAM's every frame).
+PICTURE_DIGEST_FRAMES = 16
 
 #: Largest save state read from a file (after decompression).
 MAX_STATE_FILE_BYTES = 64 << 20
@@ -534,7 +538,9 @@ class GameSession:
         em = self.em
         em.power_cycle()
         self.press([0] * self.players)
+        digesting, em.digests_on = em.digests_on, False  # frames no movie records
         em.step(2)
+        em.digests_on = digesting
         self._at_power_on = True
 
     # -- states -----------------------------------------------------------------
@@ -657,20 +663,33 @@ class GameSession:
 
     def record_movie(self, path: str) -> None:
         """Record every frame played into a ``.bk2`` movie from now on."""
-        from retro.movie import Movie
-
+        if self.movie is not None:
+            self._finish_movie()
         self.movie = Movie(path, True, self.players)
         self.movie.configure(self.gamename, self.em)
         if self.initial_state:
             self.movie.set_state(self.initial_state)
+        em = self.em
+        em.take_digests()  # from here on, a digest of every frame recorded (retro verify)
+        em.picture_digest_frames = PICTURE_DIGEST_FRAMES
+        em.digests_on = True
+
+    def _finish_movie(self) -> None:
+        """Close the movie being recorded, with the digests of its frames."""
+        movie, self.movie = self.movie, None
+        em = self.em
+        if not em.closed:
+            em.digests_on = False
+            frames, pictures = em.take_digests()
+            movie.set_digests(MovieDigests(frames, pictures))
+        movie.close()
 
     def stop_record(self) -> None:
         """Stop recording and close the movie."""
         self.movie_path = None
         self.movie_id = 0
         if self.movie is not None:
-            self.movie.close()
-            self.movie = None
+            self._finish_movie()
 
     def auto_record(self, path: str | None = None, label: str | None = None) -> None:
         """Record every episode into ``path`` (default: the working directory).
@@ -694,8 +713,6 @@ class GameSession:
         while os.path.exists(path):  # never over a movie already there
             self.movie_id += 1
             path = self._movie_file(folder, state)
-        if self.movie is not None:
-            self.movie.close()
         self.record_movie(path)
         self.movie_id += 1
 

@@ -25,6 +25,7 @@ and retro shows them black.
 from __future__ import annotations
 
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ import numpy as np
 import pytest
 
 import retro
+from retro.movie import DIGESTS_MEMBER
+from retro.scripts.playback_movie import verify_movie
 from tests.integration_helpers import write_test_rom_integration
 from tests.test_library import ensure_stable_retro, first_difference, run_worker
 
@@ -194,6 +197,11 @@ def test_power_on_movies_replay_both_ways(stable_retro_python: str, tmp_path: Pa
         assert not any(step[2] for step in steps), f"{name}: one episode, all in the movie"
         assert len(set(step[0] for step in steps)) > 10, "the game moves"
         assert not retro.Movie(record["movies"][0]).get_state(), f"{name}'s movie starts from power-on"
+    # ours carries the game's digests (an extra zip member stable-retro's reader leaves alone), and checks out
+    ours_movie = recorded["retro"]["movies"][0]
+    assert DIGESTS_MEMBER in zipfile.ZipFile(ours_movie).namelist()
+    assert DIGESTS_MEMBER not in zipfile.ZipFile(recorded["stable_retro"]["movies"][0]).namelist()
+    assert verify_movie(ours_movie).identical
     replays = [{"kind": "replay", "movie": recorded[name]["movies"][0]} for name in ("stable_retro", "retro")]
     here, there = both(stable_retro_python, replays[1:], tmp_path / "replay", ours=replays[:1])
     episode = [step[0] for step in recorded["retro"]["steps"]]

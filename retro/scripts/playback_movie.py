@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import os
 import shutil
 import signal
@@ -29,7 +30,7 @@ import numpy as np
 from retro import _cli
 from retro._fileutil import atomic_path
 from retro.env import as_classic
-from retro.errors import OutputExistsError, RetroError
+from retro.errors import MovieFormatError, OutputExistsError, RetroError
 
 LOSSLESS = ("mp4", "mp4rgb", "png", "ffv1")
 
@@ -189,6 +190,8 @@ def _playback_file(
     encoder: subprocess.Popen[bytes] | None = None
     try:
         env.initial_state = movie.get_state() or None
+        recorded = movie.digests
+        env.em.digests_on = recorded is not None  # checked against the recording's as it replays
         env.reset()
         em = env.em
         fps = em.get_screen_rate()
@@ -311,6 +314,8 @@ def _playback_file(
                 json.dump(infos, f)
             outputs["json"] = base + ".json"
         outputs.update(frames=step, shape=frame_shape, fps=fps, seconds=time.perf_counter() - start)
+        if recorded is not None:
+            outputs["verified"] = check_replay(env, recorded)
         return outputs
     finally:
         _clean_up(encoder, tmpdir)
@@ -402,6 +407,36 @@ def playback_movie(emulator: Any, movie: Any = None, monitor_csv: Any = None, vi
     return None
 
 
+log = logging.getLogger(__name__)
+
+#: What a movie without digests is told.
+DIGESTS_NOTE = ("a movie recorded by retro carries them; Gym Retro's, stable-retro's, BizHawk's and older retro's "
+                "do not")
+
+
+def check_replay(env: Any, recorded: Any) -> Any:
+    """The replay so far in ``env`` (digests on since its reset) checked against a movie's digests: a
+    :class:`retro.movie.DigestReport`."""
+    from retro.movie import MovieDigests
+
+    em = env.em
+    frames, pictures = em.take_digests()
+    ram = em.get_memory(2)
+    return recorded.check(MovieDigests(frames, pictures), 0 if ram is None else int(ram.size))
+
+
+def verify_movie(path: str | os.PathLike[str]) -> Any:
+    """Replay a movie and check it against the digests recorded with it: a :class:`retro.movie.DigestReport`
+    (``str()`` says "identical over N frames" or the first frame that differs, and what differs).
+    ``MovieFormatError`` if the movie has no digests (it was not recorded by retro)."""
+    from retro.movie import Movie
+
+    path = os.fspath(path)
+    if Movie(path).digests is None:
+        raise MovieFormatError(f"{path} has no digests to check a replay against ({DIGESTS_NOTE})")
+    return _playback_file(path, video=False, audio=False, progress=False)["verified"]
+
+
 def load_movie(movie_file: str | os.PathLike[str]) -> tuple[Any, Any, int]:
     """Gym Retro's and stable-retro's ``load_movie``: ``(env, movie, duration)`` ready for :func:`playback_movie`.
 
@@ -425,6 +460,7 @@ def load_movie(movie_file: str | os.PathLike[str]) -> tuple[Any, Any, int]:
                      core_options=audio_options(core) or None)
     try:
         env.initial_state = movie.get_state() or None
+        env.em.digests_on = movie.digests is not None  # playback_movie checks the replay against them
         env.reset()
     except BaseException:
         env.close()
@@ -497,6 +533,10 @@ def _playback_env(emulator: Any, movie: Any, monitor_csv: Any, video_file: str |
             was_done = done
         if monitor_csv is not None and frames:
             episode_row()
+        recorded = movie.digests if em.digests_on else None
+        if recorded is not None:  # load_movie turned them on: the replay is checked against the recording
+            result = check_replay(emulator, recorded)
+            (log.info if result.identical else log.warning)("%s: %s", getattr(movie, "path", "movie"), result)
         if npy_file:
             arrays: dict[str, Any] = {"actions": np.array(actions, dtype=bool).reshape(-1, nb * players)}
             if info_file:
@@ -602,7 +642,8 @@ def _players(path: str) -> int:
 
 def report(result: dict[str, Any], path: str) -> None:
     made = ", ".join(f"{result[k]}" for k in ("video", "json", "npz") if k in result) or "nothing written"
-    print(f"{path}: {result['frames']} frames in {result['seconds']:.1f} s -> {made}")
+    checked = f"; replay {result['verified']}" if "verified" in result else ""
+    print(f"{path}: {result['frames']} frames in {result['seconds']:.1f} s -> {made}{checked}")
 
 
 if __name__ == "__main__":
