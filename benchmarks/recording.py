@@ -9,7 +9,9 @@ for ``--seconds`` with random actions, not recording, recording without the
 game's digests, and recording (``record=`` a temporary folder; movies carry
 per-frame digests for ``retro verify``), in alternating order; the table
 shows the medians, the ratio recording / not recording, and what the
-digests cost (recording with them against recording without).
+digests cost (recording with them against recording without); and
+recording a Minari dataset's episodes (``retro.datasets.DatasetRecorder``,
+kept in memory) against not recording.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import retro  # noqa: E402
+from retro.datasets import DatasetRecorder  # noqa: E402
 from retro.vector import RetroVectorEnv  # noqa: E402
 
 
@@ -41,7 +44,7 @@ def single(record: str | None) -> Any:
                       record=record if record is not None else False)
 
 
-MODES = ("not recording", "recording, no digests", "recording")
+MODES = ("not recording", "recording, no digests", "recording", "recording a dataset")
 
 
 def run(make: Callable[[str | None], Any], mode: str, seconds: float) -> float:
@@ -52,9 +55,11 @@ def run(make: Callable[[str | None], Any], mode: str, seconds: float) -> float:
     movies carried them).
     """
     with tempfile.TemporaryDirectory(prefix="retro-bench-record-") as folder:
-        env = make(folder if mode != "not recording" else None)
+        env = make(folder if mode.startswith("recording") and mode != "recording a dataset" else None)
         n = getattr(env, "num_envs", 1)
         ems = [e.em for e in env.envs] if n > 1 else [env.em]
+        if mode == "recording a dataset":  # episodes kept in memory as a Minari dataset's (not written)
+            env = DatasetRecorder(env)
         no_digests = mode == "recording, no digests"
         rng = np.random.default_rng(0)
         space = env.single_action_space if n > 1 else env.action_space
@@ -91,11 +96,12 @@ def main(argv: list[str] | None = None) -> None:
             for mode in (MODES if r % 2 == 0 else MODES[::-1]):
                 results[(name, mode)].append(run(make, mode, args.seconds))
     print("| set-up (ALE core, Pong, frame skip 4) | not recording | recording, no digests | recording (with "
-          "digests) | recording / not | digests' cost |")
-    print("|---|---:|---:|---:|---:|---:|")
+          "digests) | recording / not | digests' cost | recording a dataset | dataset / not |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in setups:
-        plain, bare, rec = (statistics.median(results[(name, mode)]) for mode in MODES)
-        print(f"| {name} | {plain:,.0f} | {bare:,.0f} | {rec:,.0f} | {rec / plain:.2f}x | {1 - rec / bare:+.1%} |")
+        plain, bare, rec, data = (statistics.median(results[(name, mode)]) for mode in MODES)
+        print(f"| {name} | {plain:,.0f} | {bare:,.0f} | {rec:,.0f} | {rec / plain:.2f}x | {1 - rec / bare:+.1%} "
+              f"| {data:,.0f} | {data / plain:.2f}x |")
     print(f"\nenv-steps/s, medians of {args.rounds} interleaved rounds of {args.seconds:g} s")
 
 

@@ -12,6 +12,8 @@ Commands (``retro COMMAND --help`` tells more):
     which libretro core serves each system, and where it was found;
 ``playback FILE.bk2...``
     render movies to video (no display needed);
+``export MOVIE.bk2... --to minari NAME``
+    replay movies into a Minari dataset, one episode per movie (the ``minari`` extra);
 ``verify MOVIE.bk2...``
     replay movies and check, frame by frame, that the game does what it did when they were recorded
     (exit status 0 if every one replays identically, 1 if not);
@@ -224,6 +226,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if identical else _cli.FAILURE
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Replay movies into a dataset: one episode per movie."""
+    from retro import data
+    from retro.datasets import export_movies
+
+    missing = [m for m in args.movies if not os.path.isfile(m)]
+    if missing:
+        raise _cli.CommandError(f"no such movie file: {', '.join(missing)}")
+    data.add_integrations(data.Integrations.ALL)
+    _cli.require("minari", "minari")
+    dataset = export_movies(args.movies, args.name, obs_type=args.obs_type, grayscale=args.grayscale,
+                            resize=tuple(args.resize) if args.resize else None)
+    print(f"{args.name}: {dataset.total_episodes} episode(s), {dataset.total_steps} steps, in Minari's datasets "
+          f"folder (minari.load_dataset({args.name!r}) loads it)")
+    return 0
+
+
 def _passthrough(module: str) -> Callable[[list[str]], int]:
     """A command that hands all its arguments to another module's ``main`` (which reports its own errors)."""
     def run(argv: list[str]) -> int:
@@ -263,6 +282,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     p = sub.add_parser("cores", help="which libretro core serves each system")
     p.set_defaults(func=cmd_cores)
     sub.add_parser("playback", help="render .bk2 movies to video")
+    p = sub.add_parser("export", help="replay movies into an offline-RL dataset (Minari's format)")
+    p.add_argument("movies", nargs="+", metavar="MOVIE.bk2", help="the movies, one episode each")
+    p.add_argument("--to", choices=["minari"], required=True, help="the dataset format")
+    p.add_argument("name", metavar="NAME", help="the dataset's id, namespace/name-v0 (e.g. retro/airstriker-v0)")
+    p.add_argument("--obs-type", default="rgb", choices=["rgb", "grayscale", "ram", "rgb_ram"],
+                   help="the observations, as retro.make's obs_type (default rgb)")
+    p.add_argument("--grayscale", action="store_true", help="grayscale pictures (done in C)")
+    p.add_argument("--resize", nargs=2, type=_cli.positive_int, metavar=("HEIGHT", "WIDTH"),
+                   help="area-resize pictures (done in C)")
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser("verify", help="replay movies and check them against the digests recorded with them")
     p.add_argument("movies", nargs="+", metavar="MOVIE.bk2", help="movies recorded by retro")
     p.set_defaults(func=cmd_verify)

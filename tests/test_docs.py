@@ -216,7 +216,9 @@ def _run(block: Block, folder: Path) -> None:
     else:
         argv = ["bash", "-e", "-o", "pipefail", "-c", code]
     try:
-        done = subprocess.run(argv, cwd=folder, env=_env(), capture_output=True, text=True,
+        # datasets a block writes go to its own folder, not the user's Minari folder
+        env = dict(_env(), MINARI_DATASETS_PATH=str(folder / "minari-datasets"))
+        done = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True,
                               timeout=BLOCK_TIMEOUT, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"{block.name} ran for more than {BLOCK_TIMEOUT} s\n{e.stdout or ''}{e.stderr or ''}")

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["torch", "stable_baselines3", "pettingzoo", "ray", "IPython", "tensorflow", "jax"]
+HEAVY = ["torch", "stable_baselines3", "pettingzoo", "ray", "IPython", "tensorflow", "jax", "minari", "h5py"]
 
 
 def _modules_after(code: str) -> set[str]:
