@@ -208,3 +208,21 @@ def test_the_ppo_script_trains_on_the_vector_env(capsys: pytest.CaptureFixture[s
     pytest.importorskip("stable_baselines3")
     ppo.main(["--vector", "--num-envs", "2", "--total-timesteps", "256"])
     assert capsys.readouterr().out.splitlines()[-1] == "trained PPO on Airstriker-Genesis for 256 steps"
+
+
+def test_go_explore_finds_cells_on_both_backends_and_its_best_trajectory_replays(tmp_path: Path) -> None:
+    from retro.examples import go_explore
+
+    results = []
+    for make in (go_explore.RetroLanes, go_explore.ALELanes):
+        lanes = make(4, 2)
+        try:
+            results.append(go_explore.explore(lanes, 20_000, seed=2))
+        finally:
+            lanes.close()
+    for result in results:
+        assert result.frames >= 20_000 and result.cells > 3  # it went places from the start
+    ours = results[0]
+    movie = tmp_path / "best.bk2"
+    assert go_explore.write_movie(ours.best_actions, str(movie)) == ours.best_score
+    assert len(retro.Movie(movie)) == len(ours.best_actions) * go_explore.FRAMESKIP + 1
