@@ -246,9 +246,13 @@ def test_ctrl_c_interrupts_a_long_lua_call(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONPATH=str(root)))
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "spinning"
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
-    assert out.strip() == "interrupted"
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "spinning"
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+        assert out.strip() == "interrupted"
+    finally:  # a child that did not stop is not left running into the next test
+        proc.kill()
+        proc.communicate()

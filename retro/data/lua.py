@@ -50,6 +50,8 @@ integration) and ``RuntimeError`` (what Gym Retro raises).
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from typing import Any, Callable, Optional
 
@@ -288,6 +290,7 @@ class LuaContext:
         self._deadline = float("inf")
         self._broken: Optional[str] = None
         self._interrupted = False
+        self._sigint = False
 
         def get_data(key: Any) -> tuple[bool, Any]:
             if isinstance(key, (int, float)) and not isinstance(key, bool):
@@ -343,6 +346,8 @@ class LuaContext:
 
     def _check(self) -> Optional[str]:
         """Called by the count hook: the message of a broken limit, or None."""
+        if self._sigint:  # Ctrl-C arrived (the handler _guarded installs)
+            return self._note_interrupt()
         if self._broken is None:
             self._count += _CHECK_EVERY
             if self._count > self.max_instructions:
@@ -350,6 +355,23 @@ class LuaContext:
             elif time.monotonic() > self._deadline:
                 self._broken = f"the call took more than the {self.max_seconds:g} s allowed"
         return self._broken
+
+    def _catch_sigint(self) -> Any:
+        """On the main thread, while a call runs, Ctrl-C only sets a flag the count hook reads: a
+        ``KeyboardInterrupt`` raised in whatever Python code runs when the signal lands (the Lua
+        binding's own, which cannot pass it on) could be lost, and the call spin on. Returns the
+        handler to put back, or None (another thread: Python's own handler raises there)."""
+        self._sigint = False
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is not signal.default_int_handler:
+            return None  # the program handles Ctrl-C itself: left to it
+        signal.signal(signal.SIGINT, self._on_sigint)
+        return previous
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        self._sigint = True
 
     def _note_interrupt(self) -> str:
         """Called by the count hook when ``_check`` raised (Ctrl-C arrived): stop the call."""
@@ -359,6 +381,7 @@ class LuaContext:
 
     def _guarded(self, fn: Any, *args: Any) -> Any:
         self._start()
+        previous = self._catch_sigint()
         try:
             result = fn(*args)
         except Exception as e:
@@ -367,6 +390,11 @@ class LuaContext:
             raise LuaScriptError(self._explain(e)) from e
         finally:
             self._deadline = float("inf")
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            missed, self._sigint = self._sigint and not self._interrupted, False
+            if missed:  # Ctrl-C landed as the call ended, before the hook read it: it is not lost
+                raise KeyboardInterrupt
         # a limit broken inside a pcall whose caller then returned (a tail call) still fails the call
         if self._interrupted:
             raise KeyboardInterrupt
