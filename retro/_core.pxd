@@ -15,6 +15,8 @@ cdef extern from "_frontend.h" nogil:
 cdef enum:
     MAX_PORTS = 8
 
+ctypedef void (*core_hook_fn)() noexcept nogil
+
 
 cdef struct CoreApi:
     retro_set_environment_fn set_environment
@@ -81,6 +83,8 @@ cdef struct Core:
     bint shutdown
     bint reusable             # unloaded and deinitialised cleanly: may be initialised again
     bint spoiled              # the core threw inside a call: never reused
+    # a function of the core's own, called before its game is unloaded (call_before_unload), or NULL
+    core_hook_fn before_unload
 
 
 cdef struct Frontend:

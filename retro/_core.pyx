@@ -53,6 +53,12 @@ cdef extern from "_frontend.h" nogil:
     void *retro_fe_dlopen_private(const char *path, const char *tmpdir, char *err, size_t errlen)
     char *retro_fe_library_base(void *handle)
 
+cdef extern from "_copyheap.h" nogil:
+    int retro_copyheap_attach(void *handle, const char *path)
+    int retro_copyheap_attached(void *handle)
+    size_t retro_copyheap_blocks(void *handle)
+    size_t retro_copyheap_close(void *handle)
+
 cdef extern from "_digest.h" nogil:
     void retro_ram_digest(const uint8_t *ram, size_t n, uint64_t *out)
     uint64_t retro_hash64(const uint8_t *p, size_t n, uint64_t seed)
@@ -661,6 +667,8 @@ cdef void unload_game_and_core(Frontend *fe, Core *c) noexcept nogil:
     """``retro_unload_game`` and ``retro_deinit`` of ``c`` (as far as it got), its callbacks going to ``fe``."""
     retro_fe_enter(fe, &fe.log)
     if c.loaded:
+        if c.before_unload != NULL:
+            c.before_unload()
         c.api.unload_game()
     if c.initialised:
         c.api.deinit()
@@ -726,7 +734,7 @@ cdef class _CoreCopy:
             h = NULL
         if h != NULL:
             with nogil:
-                dlclose(h)
+                retro_copyheap_close(h)
         for i in range(c.num_options):
             free(c.options[i].key)
             free(c.options[i].value)
@@ -749,6 +757,7 @@ cdef class _CoreCopy:
 cdef dict _idle_copies = {}     # core path -> [handle, ...]
 cdef set _reused_cores = set()  # core paths whose copies are reused
 cdef dict _power_on = {}        # core path -> ((offset, bytes), ...) written before reuse
+cdef dict _before_unload = {}   # core path -> name of a function the core exports, called before unload
 
 #: Most closed copies kept per core (beyond these, a closed copy is unloaded).
 MAX_IDLE_COPIES = 8
@@ -772,7 +781,25 @@ def reuse_core_copies(core_path, bint enable=True, power_on=()):
     _reused_cores.discard(path)
     _power_on.pop(path, None)
     for handle in _idle_copies.pop(path, []):
-        dlclose(<void *><uintptr_t>handle)
+        retro_copyheap_close(<void *><uintptr_t>handle)
+
+
+def call_before_unload(core_path, symbol):
+    """Call ``symbol``, a function that the core at ``core_path`` exports and that takes no arguments, on every
+    copy of that core before its game is unloaded (copies loaded from now on, and those of emulators that ask
+    with ``Emulator._call_before_unload``; a copy that does not export it is left alone); ``None`` stops. For a
+    core whose own unload path trips over state it keeps, where one of its functions puts that state right
+    first."""
+    path = os.fspath(core_path)
+    if symbol is None:
+        _before_unload.pop(path, None)
+    else:
+        _before_unload[path] = str(symbol)
+
+
+cdef core_hook_fn _resolve_hook(void *handle, str symbol) noexcept:
+    """``symbol`` of the core library ``handle``, NULL if it does not export it."""
+    return <core_hook_fn>dlsym(handle, symbol.encode())
 
 
 def pending_core_copies():
@@ -814,7 +841,7 @@ cdef void *_take_idle_copy(str core_path) except? NULL:
         handle = <void *><uintptr_t>idle.pop()
         base = retro_fe_library_base(handle)
         if base == NULL and writes:
-            dlclose(handle)  # cannot put it back as new
+            retro_copyheap_close(handle)  # cannot put it back as new
             continue
         for offset, data in writes:
             value = data
@@ -895,6 +922,9 @@ cdef class Emulator:
             core's base geometry.
         private_copy: load a private copy of the core library (the default),
             so several emulators of one core can coexist in a process.
+        free_leaks: for a core that leaks when its game is unloaded (private
+            copies only): record what each copy allocates, and free what it
+            still holds when the copy is closed (``_copyheap.h``).
 
     ``keep_spare = True`` keeps a fresh copy of the core and game loading in
     the background, which the next power cycle (or ``_restore_on_spare``)
@@ -909,14 +939,14 @@ cdef class Emulator:
         self._port_devices = {}
 
     def __init__(self, rom_path, core_path, *, options=None, system_dir=None,
-                 save_dir=None, screen_size=None, private_copy=True):
+                 save_dir=None, screen_size=None, private_copy=True, free_leaks=False):
         rom_path = os.fspath(rom_path)
         core_path = os.fspath(core_path)
         self.rom_path = rom_path
         self.core_path = core_path
         self._private_copy = bool(private_copy)
         self._ctor = dict(system_dir=system_dir, save_dir=save_dir, screen_size=screen_size,
-                          private_copy=private_copy)
+                          private_copy=private_copy, free_leaks=bool(free_leaks))
         if not os.path.isfile(core_path):
             raise CoreLoadError(f"libretro core not found: {core_path}")
         try:
@@ -979,6 +1009,10 @@ cdef class Emulator:
         if missing:
             raise CoreLoadError(
                 f"{path} is not a libretro core: it does not export {', '.join(missing)}")
+        if path in _before_unload:
+            c.before_unload = _resolve_hook(handle, _before_unload[path])
+        if self._ctor["free_leaks"] and self._private_copy and not retro_copyheap_attached(handle):
+            retro_copyheap_attach(handle, cpath)  # where it cannot, the copy runs unattached
         version = c.api.api_version()
         if version != RETRO_API_VERSION:
             raise CoreLoadError(
@@ -1895,6 +1929,26 @@ cdef class Emulator:
         if address == 0 or size == 0:
             return None
         return make_view(self._copy, <void *><uintptr_t>address, size, False)
+
+    def _heap_blocks(self):
+        """Blocks the current copy allocated and still holds, as recorded for ``free_leaks`` (None: not
+        recorded)."""
+        self._check()
+        if self._copy is None or not retro_copyheap_attached(self._copy.c.handle):
+            return None
+        return int(retro_copyheap_blocks(self._copy.c.handle))
+
+    def _call_before_unload(self, symbol):
+        """Call ``symbol`` (a function the core exports, no arguments) before this emulator's game is unloaded,
+        on its current copy and on every copy of its core loaded from now on (``call_before_unload``). Returns
+        whether the core exports it (if not, nothing is called)."""
+        self._enter()
+        try:
+            call_before_unload(self.core_path, symbol)
+            self._copy.c.before_unload = NULL if symbol is None else _resolve_hook(self._copy.c.handle, str(symbol))
+            return self._copy.c.before_unload != NULL
+        finally:
+            self._leave()
 
     def _memory_address(self, region=RETRO_MEMORY_SYSTEM_RAM):
         """``(address, size)`` of a core memory region in this process, ``(0, 0)`` if none."""

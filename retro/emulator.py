@@ -84,6 +84,9 @@ class CoreHost:
     def set_controller_port_device(self, port: int, device: int) -> None:
         self._em.set_controller_port_device(port, device)
 
+    def call_before_unload(self, symbol: str) -> bool:
+        return bool(self._em._call_before_unload(symbol))
+
     def reset(self) -> None:
         self._em.reset()
 
@@ -177,6 +180,7 @@ class RetroEmulator(Emulator):
             merged.update(options)
         for d in (paths.system_dir(), paths.saves_dir()):
             d.mkdir(parents=True, exist_ok=True)
+        named = profile_for(location.name)  # as far as the name tells, before the core says what it is
         super().__init__(
             rom,
             location.path,
@@ -185,6 +189,7 @@ class RetroEmulator(Emulator):
             save_dir=str(paths.saves_dir()),
             screen_size=info.screen if info else None,
             private_copy=private_copy,
+            free_leaks=named.free_leaks,
         )
         self._profile: CoreProfile = profile_for(location.name, self.library_name)
         if private_copy:

@@ -37,6 +37,7 @@ CORES: dict[str, tuple[str, str | None]] = {
     "mgba": ("gba", None),
     "mednafen_pce_fast": ("pce", None),
     "picodrive": ("32x", None),
+    "picodrive (32x, idle below $10000)": ("32x_idle", None),
 }
 MODES = ("close then exit", "exit without close", "close, make again, play")
 

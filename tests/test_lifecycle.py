@@ -37,6 +37,49 @@ def test_make_close_cycles_keep_rss_flat_on_snes9x(test_roms: dict[str, Path]) -
     assert after - before <= 20, f"RSS grew {after - before:.1f} MB over {CYCLES * 2} make/close cycles"
 
 
+@pytest.mark.parametrize("rom", ["gb", "gbc", "gba", "pce"])
+def test_make_close_cycles_keep_rss_flat_where_the_core_leaks_at_unload(rom: str, test_roms: dict[str, Path]) -> None:
+    """gambatte (libstdc++'s exception pool, 72 KB a copy), mGBA (its settings, ~14 KB a game) and Mednafen PCE
+    Fast (~290 KB a game) leak when a game is unloaded; their profiles' ``free_leaks`` frees what a closed copy
+    still holds: under 8 KB a cycle."""
+    before, after = cycles_rss("emulator", str(test_roms[rom]))
+    per_cycle = (after - before) * 1024 / CYCLES
+    assert per_cycle < 8, f"RSS grew {per_cycle:.1f} KB per make/close cycle ({before} -> {after} MB)"
+
+
+@pytest.mark.parametrize("rom", ["gb", "gbc", "gba", "pce"])
+def test_a_copy_whose_leaks_are_freed_plays_as_one_whose_are_not(
+        rom: str, test_roms: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recording a copy's allocations changes nothing it computes: frames, RAM and the last state are those of
+    a copy that is not recorded."""
+    from retro.profiles import profile_for
+
+    path = test_roms[rom]
+    with retro.RetroEmulator(path) as em:
+        profile = profile_for(em.core.name)
+        assert profile.free_leaks and em._heap_blocks(), "the copy's allocations are not recorded"
+    recorded = run_digest(path)
+    monkeypatch.setattr(profile, "free_leaks", False)
+    with retro.RetroEmulator(path) as em:
+        assert em._heap_blocks() is None
+    plain = run_digest(path)
+    with retro.RetroEmulator(path) as em:
+        assert recorded[0] == plain[0] and em.states_equal(recorded[1], plain[1])
+
+
+def test_copies_whose_leaks_are_freed_run_and_close_on_many_threads(test_roms: dict[str, Path]) -> None:
+    """Eight mGBA and PCE Fast copies made, stepped and closed at once on four threads, twice over: each
+    plays as a copy alone does (the record of which copy allocated what is shared by all of them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    roms = [test_roms["gba"], test_roms["pce"]] * 4
+    alone = {str(rom): run_digest(rom, 120)[0] for rom in roms[:2]}
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(2):
+            digests = list(pool.map(lambda rom: run_digest(rom, 120)[0], roms))
+            assert digests == [alone[str(rom)] for rom in roms]
+
+
 def test_make_close_cycles_keep_rss_flat_on_stella() -> None:
     """Each Stella copy leaves libstdc++'s 72 KiB exception pool behind when it is unloaded: without reuse of
     closed copies, every make/close cycle grows the process by ~72 KB."""
@@ -56,6 +99,51 @@ def test_every_core_exits_cleanly_with_or_without_close(tmp_path: Path) -> None:
     assert len(table) == len(CORES) * 2 * len(MODES)
     bad = {case: f"status {status}: {err}" for case, (status, err) in table.items() if status}
     assert not bad, bad
+
+
+_IDLE_CLOSE = """
+import sys
+import retro
+
+em = retro.RetroEmulator(sys.argv[1])
+print("undoes its idle patches:", em._call_before_unload(None if sys.argv[2] == "off" else "SekFinishIdleDet"))
+em.step(600)
+em.close()
+print("closed", flush=True)
+"""
+
+
+@pytest.mark.parametrize("undo", ["on", "off"])
+def test_a_32x_game_idling_below_0x10000_closes_cleanly(undo: str, test_roms: dict[str, Path]) -> None:
+    """PicoDrive's 68000 idle-loop detection (from frame 360) patches the branch of a polling loop through a
+    pointer into where the code is read from; for a 32X game below $10000, a copy inside the 32X's memory,
+    which the core's unload frees before it undoes the patches there. The ``32x_idle`` ROM waits for vblank
+    polling the VDP status there. With the picodrive profile's ``SekFinishIdleDet`` before the unload, a close
+    after 600 frames exits 0; without it ("off", which this test keeps to show the ROM reaches the core's
+    fault), the child dies of SIGSEGV in ``SekFinishIdleDet``."""
+    r = subprocess.run([sys.executable, "-c", _IDLE_CLOSE, str(test_roms["32x_idle"]), undo],
+                       capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    if undo == "on":
+        assert "undoes its idle patches: True" in r.stdout, r.stdout + r.stderr
+        assert r.returncode == 0 and "closed" in r.stdout, (r.returncode, r.stderr[-2000:])
+    else:
+        assert r.returncode == -11 and "closed" not in r.stdout, (r.returncode, r.stderr[-2000:])  # died in close()
+
+
+def test_the_idle_patches_are_undone_only_at_unload(test_roms: dict[str, Path]) -> None:
+    """What the profile adds runs only when a game goes: states and pictures after 600 frames (idle-patched
+    from frame 360) are those of an emulator without it."""
+    runs = []
+    for undo in (True, False):
+        em = retro.RetroEmulator(test_roms["32x_idle"])
+        assert em._call_before_unload("SekFinishIdleDet" if undo else None) is undo
+        em.step(600)
+        runs.append((em.get_state(), em.get_screen().copy(), bytes(em.get_memory())))
+        em._call_before_unload("SekFinishIdleDet")  # this process goes on: undo the patches at close
+        em.close()
+    assert runs[0][0] == runs[1][0]
+    assert np.array_equal(runs[0][1], runs[1][1])
+    assert runs[0][2] == runs[1][2]
 
 
 def run_digest(rom: Path, frames: int = 240) -> tuple[str, bytes]:

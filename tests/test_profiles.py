@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_profiles_are_keyed_by_the_core_names_users_pass() -> None:
     manifest = json.loads((ROOT / "vendor" / "libretro-cores" / "manifest.json").read_text())
     names = {c["name"] for c in manifest["cores"]}
-    assert set(PROFILES) <= names and {"stella", "ale", "snes9x", "gambatte", "nestopia", "picodrive", "genesis_plus_gx"} == \
+    assert set(PROFILES) <= names and {"stella", "ale", "snes9x", "gambatte", "nestopia", "picodrive", "genesis_plus_gx",
+                                                  "mgba", "mednafen_pce_fast"} == \
         set(PROFILES)
     for name, profile in PROFILES.items():
         assert profile.name == name and profile.library_names

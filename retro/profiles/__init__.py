@@ -4,8 +4,9 @@ A core that needs nothing special has no profile of its own and gets the
 default :class:`CoreProfile`. The others each have a module here: ``stella``
 (restores in place, closed copies reused), ``ale`` (states that name their
 core, audio on request), ``snes9x`` (closed copies reused), ``gambatte``
-(states compared past host values), ``nestopia`` (joypads plugged), ``picodrive`` (restores on a fresh copy) and
-``genesis_plus_gx`` (states holding host pointers). The registry is keyed by
+(states compared past host values, what it leaks freed), ``nestopia`` (joypads plugged), ``picodrive``
+(restores on a fresh copy, idle-loop patches undone before unload), ``genesis_plus_gx`` (states holding host
+pointers), ``mgba`` and ``mednafen_pce_fast`` (what they leak freed). The registry is keyed by
 the core's name, the one users pass as ``core=``; a core loaded from a path
 is also found by the library name it reports.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from retro.profiles import ale, gambatte, genesis_plus_gx, nestopia, picodrive, snes9x, stella
+from retro.profiles import ale, gambatte, genesis_plus_gx, mednafen_pce_fast, mgba, nestopia, picodrive, snes9x, stella
 from retro.profiles.base import CoreHost, CoreProfile
 from retro.profiles.restore import PlainRestore, ReloadWithSpare, RestorePolicy
 
@@ -28,7 +29,7 @@ __all__ = ["CoreHost", "CoreProfile", "PROFILES", "profile_for", "core_for_state
 #: Every core with a profile of its own, by core name.
 PROFILES: dict[str, CoreProfile] = {p.name: p for p in (
     stella.PROFILE, ale.PROFILE, snes9x.PROFILE, gambatte.PROFILE, nestopia.PROFILE, picodrive.PROFILE,
-    genesis_plus_gx.PROFILE)}
+    genesis_plus_gx.PROFILE, mgba.PROFILE, mednafen_pce_fast.PROFILE)}
 
 _DEFAULT = CoreProfile()
 _BY_LIBRARY = {library: p for p in PROFILES.values() for library in p.library_names}

@@ -2,7 +2,8 @@
 
 :class:`CoreProfile` holds everything particular to one libretro core: how a
 save state is restored (:meth:`CoreProfile.restore_policy`), whether closed
-copies of it are reused (:meth:`CoreProfile.reuse_closed_copies`), what it
+copies of it are reused (:meth:`CoreProfile.reuse_closed_copies`) or have
+what they leak freed (:attr:`CoreProfile.free_leaks`), what it
 needs once a game is loaded (:meth:`CoreProfile.after_load`), how two of its
 states compare, the magic its states start with, and the option values that
 turn its audio on. The defaults fit a core that needs nothing special.
@@ -36,6 +37,10 @@ class CoreProfile:
     audio_options: Mapping[str, str] = {}
     #: Whether the core's states hold pointers into the process that made them (``retro._statecmp``).
     state_host_pointers: bool = False
+    #: Whether the core leaks when its game is unloaded, so that what each private copy allocates is recorded
+    #: and what it still holds is freed when the copy is closed (``free_leaks`` of the frontend). Decided by the
+    #: core's name (``core=``, or its library file's name) before the core is loaded.
+    free_leaks: bool = False
 
     def restore_policy(self, host: CoreHost) -> RestorePolicy:
         """How ``host`` restores states: handing them to the core (the default)."""

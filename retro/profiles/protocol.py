@@ -60,6 +60,10 @@ class CoreHost(Protocol):
     def set_controller_port_device(self, port: int, device: int) -> None:
         """Plug a libretro device into a controller port."""
 
+    def call_before_unload(self, symbol: str) -> bool:
+        """Have every copy of the core call its exported function ``symbol`` (no arguments) before its game is
+        unloaded; False if this copy does not export it."""
+
     def reset(self) -> None:
         """Press the console's reset (``retro_reset``)."""
 

@@ -55,6 +55,9 @@ TARGETS: dict[str, _Target] = {
     "32x": _Target(".32x", ("sh-elf-as", "sh-elf-ld", "sh-elf-objcopy", "m68k-linux-gnu-as",
                             "m68k-linux-gnu-ld", "m68k-linux-gnu-objcopy"),
                    "binutils-sh-elf binutils-m68k-linux-gnu"),
+    "32x_idle": _Target(".32x", ("sh-elf-as", "sh-elf-ld", "sh-elf-objcopy", "m68k-linux-gnu-as",
+                                 "m68k-linux-gnu-ld", "m68k-linux-gnu-objcopy"),
+                        "binutils-sh-elf binutils-m68k-linux-gnu"),
 }
 
 # SNES LoROM internal header (file offsets; the image has no copier header).
@@ -216,10 +219,11 @@ def _build_gba(source: pathlib.Path, rom: pathlib.Path) -> None:
 _32X_ROM_SIZE = 0x2000
 
 
-def _build_32x(source_dir: pathlib.Path, rom: pathlib.Path) -> None:
+def _build_32x(source_dir: pathlib.Path, rom: pathlib.Path, low_idle: bool = False) -> None:
     """The SH-2 program first (``sh2.s``, linked at SDRAM $06000000), then the
     68000 side (``test.s``), which includes the SH-2 binary and points the 32X
-    header at it."""
+    header at it. ``low_idle``: the 68000 idles polling the VDP status below
+    $10000 (``LOW_IDLE``, the ``32x_idle`` ROM)."""
     sh, m68k = "binutils-sh-elf", "binutils-m68k-linux-gnu"
     with tempfile.TemporaryDirectory(prefix="retro-rom-") as scratch:
         tmp = pathlib.Path(scratch)
@@ -229,8 +233,8 @@ def _build_32x(source_dir: pathlib.Path, rom: pathlib.Path) -> None:
               "-o", str(tmp / "sh2.elf"), str(tmp / "sh2.o")])
         _run([_tool("sh-elf-objcopy", sh), "-O", "binary", "-j", ".text",
               str(tmp / "sh2.elf"), str(tmp / "sh2.bin")])
-        _run([_tool("m68k-linux-gnu-as", m68k), "-m68000", f"-I{tmp}", "-o", str(tmp / "test.o"),
-              str(source_dir / "test.s")])
+        _run([_tool("m68k-linux-gnu-as", m68k), "-m68000", f"-I{tmp}", f"--defsym=LOW_IDLE={int(low_idle)}",
+              "-o", str(tmp / "test.o"), str(source_dir / "test.s")])
         _run([_tool("m68k-linux-gnu-ld", m68k), "-Ttext=0", "-e", "0", "-o", str(tmp / "test.elf"),
               str(tmp / "test.o")])
         _run([_tool("m68k-linux-gnu-objcopy", m68k), "-O", "binary", "-j", ".text",
@@ -270,8 +274,8 @@ def build_rom(name: str, outdir: pathlib.Path) -> pathlib.Path:
         _fix_gb_header(rom, cgb=name == "gbc")
     elif name == "gba":
         _build_gba(source_dir / "test.s", rom)
-    elif name == "32x":
-        _build_32x(source_dir, rom)
+    elif name in ("32x", "32x_idle"):
+        _build_32x(SRC_DIR / "32x", rom, low_idle=name == "32x_idle")
     elif name in ("sms", "gg"):
         _link_sdas("sdasz80", "sdldz80", SRC_DIR / "sms" / f"{name}.s", rom, 0x8000)
         _fix_sega_header(rom, name)

@@ -10,6 +10,16 @@
 |   $FF0006-$FF0007  the slave SH-2's loop count (COMM12) when the interrupt ran
 | The interrupt also posts pad 1 to COMM10 and then the counter to COMM8,
 | from where the master SH-2 sets the 32X palette's colour 0.
+|
+| Assembled with --defsym LOW_IDLE=1 (the 32x_idle ROM), the 68000 idles
+| instead in a loop that polls the VDP status for each vblank's start and
+| end, as games wait for vblank, at a low address (below $10000), where
+| PicoDrive shows the cartridge's first 64 KB from a copy it keeps in its
+| 32X memory.
+
+        .ifndef LOW_IDLE
+        LOW_IDLE = 0
+        .endif
 
         .text
 
@@ -114,8 +124,24 @@ main:
         move.b  #0x40, PAD2
         move.w  #0x8164, (%a1)  | display on, vblank interrupt on, mode 5
         move.w  #0x2000, %sr    | interrupts on
+        .if LOW_IDLE
+        jmp     (wait_vblank).l | the cartridge's first 64 KB, as PicoDrive maps it
+
+| Idle by polling the VDP status (%a1 = VDP_CTRL): wait for a vblank to
+| start (bit 3 set), then for it to end, and again.
+wait_vblank:
+        move.w  (%a1), %d0
+        btst    #3, %d0
+        beq.s   wait_vblank
+wait_display:
+        move.w  (%a1), %d0
+        btst    #3, %d0
+        bne.s   wait_display
+        bra.s   wait_vblank
+        .else
 forever:
         bra.s   forever
+        .endif
 
 | Read a 3-button pad at (%a0); %d0 = Start A C B Right Left Down Up, 1 = pressed.
 read_pad:
