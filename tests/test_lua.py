@@ -234,6 +234,10 @@ def test_ctrl_c_interrupts_a_long_lua_call(tmp_path: Path) -> None:
 
     script = tmp_path / "spin.py"
     script.write_text(
+        # Ctrl-C as in a terminal: a process started in the background by a non-interactive shell (as CI
+        # may be) inherits SIGINT ignored, and Python then leaves it ignored
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from retro.data.lua import LuaContext\n"
         "c = LuaContext(lambda n: 0, lambda n, v: None, lambda a: 0, lambda k: 0,\n"
         "               max_seconds=600, max_instructions=10**15)\n"
