@@ -11,7 +11,9 @@
  * What the copy allocated before it was attached (its static initialisers, run by dlopen) is not recorded;
  * blocks that libc allocates for it (strdup, realpath) are not either; both are freed as before, by whoever
  * frees them. A copy whose architecture, relocations or symbol table are not understood is left unattached
- * (retro_copyheap_attach returns -1) and runs as it would without this.
+ * (retro_copyheap_attach returns -1) and runs as it would without this. A block the core hands to libc to
+ * free or grow there (getline or getdelim on its own buffer, say) would be freed twice at close: a core is
+ * only attached (free_leaks in its profile) once its imports show it calls no such function (nm -D).
  *
  * Locks: `ch_table` guards the block table and the copies' address ranges (held for a lookup, insert or
  * removal); `ch_close` serialises attaching and closing, so a copy mapped where a closed one was is never
