@@ -189,10 +189,7 @@ def export_movies(paths: Sequence[str | os.PathLike[str]], dataset_id: str, *, o
     resized in C as asked. An episode is terminated where the game is done,
     truncated where the movie ends before that.
     """
-    from retro.data import Integrations
-    from retro.emulator import core_for_state
-    from retro.enums import Actions, State
-    from retro.env import make
+    from retro.env import make_for_movie
     from retro.movie import Movie
     from retro.vector import Preprocessing
 
@@ -202,23 +199,17 @@ def export_movies(paths: Sequence[str | os.PathLike[str]], dataset_id: str, *, o
         movie = Movie(path)
         if not movie.step():
             continue
-        state = movie.get_state() or None
-        env = make(movie.get_game(), state=State.NONE, inttype=Integrations.ALL, use_restricted_actions=Actions.ALL,
-                   players=movie.players, core=core_for_state(state) if state else None, api="gymnasium",
-                   obs_type=obs_type)
+        env = make_for_movie(movie, api="gymnasium", obs_type=obs_type)
         try:
-            env.initial_state = state
             played: Any = Preprocessing(env, grayscale=grayscale, resize=resize) if grayscale or resize else env
             recorder = DatasetRecorder(played)
             recorder.reset()
-            players, buttons = movie.players, env.num_buttons
-            done = False
-            while not done and movie.step():
-                switches = movie.get_console()
+            for keys, switches in movie.actions(env.num_buttons):
                 if switches:
                     env.session.console(switches)
-                keys = np.array([movie.get_key(i, p) for p in range(players) for i in range(buttons)], np.int8)
-                _, _, done, _, _ = recorder.step(keys)
+                _, _, done, _, _ = recorder.step(keys.astype(np.int8))
+                if done:
+                    break
             recorder.finish()  # a movie that ends before the game does: its episode is truncated there
             episodes.extend(recorder.episodes)
             spaces = spaces or (played.observation_space, played.action_space)

@@ -35,7 +35,7 @@ from retro.snapshot import Snapshot
 from retro.emulator import StepPool
 from retro.step import ObservationSpec, StepPlan, play
 
-__all__ = ["RetroEnv", "make", "resolve_game", "read_state_file"]
+__all__ = ["RetroEnv", "make", "make_for_movie", "resolve_game", "read_state_file"]
 
 _APIS = ("classic", "gymnasium")
 _UNSET: Any = object()  # an argument not given
@@ -609,6 +609,28 @@ def restore_envs(envs: "list[RetroEnv]", snapshots: "list[Snapshot]", steps: Ste
             env._sticky_rng.bit_generator.state = rngs["sticky"]
 
 
+def make_for_movie(movie: Any, *, audio: bool = False, **kwargs: Any) -> RetroEnv:
+    """An env that replays ``movie`` (a :class:`retro.Movie`), not yet reset: its game, from its start state
+    on the core that made it (the state says which), with every integration kind searched, all of the
+    system's buttons and the movie's players. ``audio`` asks the core for its audio where it leaves it out
+    by default (the ALE core); ``kwargs`` go to :func:`make`. The frames to play are ``movie.actions(env
+    .num_buttons)``, each's console switches worked (``env.session.console``) before it is stepped."""
+    from retro.data import Integrations
+    from retro.emulator import audio_options, core_for_state
+
+    state = movie.get_state() or None
+    core = core_for_state(state) if state else None
+    kwargs = {"inttype": Integrations.ALL, "use_restricted_actions": Actions.ALL, "players": movie.players,
+              "core": core, **({"core_options": audio_options(core) or None} if audio else {}), **kwargs}
+    env = make(movie.get_game(), state=State.NONE, **kwargs)
+    try:
+        env.initial_state = state
+    except BaseException:
+        env.close()
+        raise
+    return env
+
+
 def movie_snapshots(path: str | os.PathLike[str], every: int = 1, **kwargs: Any) -> Iterator[Snapshot]:
     """Snapshots along a recorded movie: the game at its start and after every ``every`` frames of it.
 
@@ -618,8 +640,6 @@ def movie_snapshots(path: str | os.PathLike[str], every: int = 1, **kwargs: Any)
     snapshots continue in an env made with the same arguments (for example
     as start states: ``RetroVectorEnv.reset(options={"snapshots": ...})``).
     """
-    from retro.data import Integrations
-    from retro.emulator import core_for_state
     from retro.movie import Movie
 
     if not isinstance(every, int) or isinstance(every, bool) or every < 1:
@@ -628,23 +648,14 @@ def movie_snapshots(path: str | os.PathLike[str], every: int = 1, **kwargs: Any)
     try:
         if not movie.step():
             return
-        state = movie.get_state() or None
-        kwargs = {"inttype": Integrations.ALL, "use_restricted_actions": Actions.ALL, "players": movie.players,
-                  "core": core_for_state(state) if state else None, **kwargs}
-        env = make(movie.get_game(), state=State.NONE, **kwargs)
+        env = make_for_movie(movie, **kwargs)
         try:
-            env.initial_state = state
             env.reset()
             yield env.snapshot()
-            players, buttons = movie.players, env.num_buttons
-            frame = 0
-            while movie.step():
-                switches = movie.get_console()
+            for frame, (keys, switches) in enumerate(movie.actions(env.num_buttons), 1):
                 if switches:
                     env.session.console(switches)  # power and reset, before the frame
-                keys = [movie.get_key(i, p) for p in range(players) for i in range(buttons)]
-                env.step(np.array(keys, dtype=np.uint8))
-                frame += 1
+                env.step(keys)
                 if frame % every == 0:
                     yield env.snapshot()
         finally:

@@ -31,7 +31,7 @@ import weakref
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Iterator, Sequence
 
 import numpy as np
 
@@ -449,6 +449,17 @@ class Movie:
     def masks(self) -> list[int]:
         """The current frame's button mask per player."""
         raise NotImplementedError
+
+    def actions(self, buttons: int) -> Iterator[tuple[np.ndarray, int]]:
+        """The frames left to play, stepping the movie, each as ``(keys, switches)``: the held buttons as an
+        env's MultiBinary action (``buttons`` per player, players in order, ``uint8`` 0/1) and the console
+        switches to work before the frame (``RetroEnv.session.console``)."""
+        bits = np.arange(buttons)
+        while self.step():
+            keys = np.zeros(buttons * self.players, np.uint8)
+            for p, mask in enumerate(self.masks()):
+                keys[p * buttons:(p + 1) * buttons] = (mask >> bits) & 1
+            yield keys, self.get_console()
 
     def set_key(self, key: int, value: bool, player: int = 0) -> None:
         """Recording: hold or release button ``key`` of ``player`` on this frame."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import logging
 import os
@@ -167,9 +168,7 @@ def _playback_file(
     is removed by the next playback). ``on_progress(frames played, frames in
     all)`` is called every 60 frames and once the frames are played.
     """
-    import retro
-    from retro.data import Integrations
-    from retro.emulator import audio_options, core_for_state
+    from retro.env import make_for_movie
     from retro.movie import Movie
 
     base = os.path.splitext(path)[0]
@@ -181,15 +180,11 @@ def _playback_file(
     total = len(movie) - 1 if len(movie) else 0
     movie.step()  # the frame the recording's reset() played
     # a movie made on the ALE core starts from that core's state: it plays there, with its audio asked for
-    core = core_for_state(movie.get_state())
-    env = retro.make(game=movie.get_game(), state=retro.State.NONE, inttype=Integrations.ALL,
-                     use_restricted_actions=retro.Actions.ALL, players=movie.players, core=core,
-                     core_options=audio_options(core) if audio else None)
+    env = make_for_movie(movie, audio=audio)
     outputs: dict[str, Any] = {}
     tmpdir: str | None = None
     encoder: subprocess.Popen[bytes] | None = None
     try:
-        env.initial_state = movie.get_state() or None
         recorded = movie.digests
         env.em.digests_on = recorded is not None  # checked against the recording's as it replays
         env.reset()
@@ -222,20 +217,10 @@ def _playback_file(
         nb = env.num_buttons
         step = 0
         done_before = False
-        while True:
-            if movie.step():
-                keys = np.zeros(nb * movie.players, dtype=np.uint8)
-                for p, mask in enumerate(movie.masks()):
-                    for i in range(nb):
-                        keys[p * nb + i] = mask >> i & 1
-                switches = movie.get_console()
-                if switches:
-                    env.session.console(switches)  # power and reset, before the frame
-            elif extra > 0:
-                extra -= 1
-                keys = np.zeros(nb * movie.players, dtype=np.uint8)
-            else:
-                break
+        released = np.zeros(nb * movie.players, dtype=np.uint8)
+        for keys, switches in itertools.chain(movie.actions(nb), itertools.repeat((released, 0), extra)):
+            if switches:
+                env.session.console(switches)  # power and reset, before the frame
             _obs, rew, done, info = env.step(keys)
             step += 1
             episode_len += 1
@@ -445,21 +430,15 @@ def load_movie(movie_file: str | os.PathLike[str]) -> tuple[Any, Any, int]:
     taken its first frame (the one the recording's ``reset()`` played), and
     ``duration`` is how many frames are left to play.
     """
-    import retro
-    from retro.data import Integrations
-    from retro.emulator import audio_options, core_for_state
+    from retro.env import make_for_movie
     from retro.movie import Movie
 
     path = os.fspath(movie_file)
     movie = Movie(path)
     duration = len(movie) - 1
     movie.step()
-    core = core_for_state(movie.get_state())
-    env = retro.make(game=movie.get_game(), state=retro.State.NONE, inttype=Integrations.ALL,
-                     use_restricted_actions=retro.Actions.ALL, players=movie.players, core=core,
-                     core_options=audio_options(core) or None)
+    env = make_for_movie(movie, audio=True)
     try:
-        env.initial_state = movie.get_state() or None
         env.em.digests_on = movie.digests is not None  # playback_movie checks the replay against them
         env.reset()
     except BaseException:
