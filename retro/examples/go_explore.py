@@ -3,10 +3,13 @@
 Go-Explore (Ecoffet et al.) keeps an archive of *cells*, coarse descriptions
 of the game's situation (here, from the RAM: level, room, the items held, and
 the player's position in 16x16-pixel squares), each with the best way found
-to reach it. Each round picks cells (those chosen less often more likely),
-returns to them, and explores from there with random actions, each kept for
-a while; a cell reached for the first time, or with a higher score (or as
-high, sooner), is saved with a snapshot of the game.
+to reach it. Each round picks cells, returns to them, and explores from there
+with random actions, each kept for a while; a cell reached for the first time,
+or with a higher score (or as high, sooner), is saved with a snapshot of the
+game. Cells are picked with the paper's weights: more likely the fewer times
+they were chosen and seen, the more of their four neighbouring squares are not
+in the archive yet (the frontier), and a tenth as likely per level below the
+highest reached.
 
 Returning is the part that needs the emulator: here every lane of a
 ``RetroVectorEnv`` on the ALE core is restored to a cell's snapshot (the
@@ -25,7 +28,6 @@ replays to the same score.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import sys
 import time
@@ -53,7 +55,51 @@ class Cell:
     steps: int               # agent steps from the start
     path: Any                # the actions from the start: (parent path, actions since) pairs, None at the start
     lives: int
-    chosen: int = 0
+    index: int = 0           # its row in the Selection's counts
+
+
+class Selection:
+    """How likely each cell is to be chosen (Ecoffet et al., appendix: count and neighbour scores, level
+    weight), kept in arrays that grow with the archive, so a choice costs a few vector operations."""
+
+    #: weights of the count scores (times chosen, times seen), and of each missing neighbour square
+    CHOSEN, SEEN, NEIGHBOUR = 0.1, 0.3, 0.1
+
+    def __init__(self) -> None:
+        self.keys: list[Any] = []
+        self.rows: dict[Any, int] = {}
+        self.chosen = np.zeros(1024)
+        self.seen = np.zeros(1024)
+        self.missing = np.zeros(1024)  # neighbouring squares (left, right, up, down) not in the archive
+        self.level = np.zeros(1024)
+
+    def add(self, key: Any) -> int:
+        """A new cell: its row; the neighbours it has (and is) counted."""
+        row = len(self.keys)
+        if row == len(self.chosen):
+            for name in ("chosen", "seen", "missing", "level"):
+                setattr(self, name, np.concatenate([getattr(self, name), np.zeros(row)]))
+        self.keys.append(key)
+        self.rows[key] = row
+        level, room, items, x, y = key
+        missing = 4
+        for nx, ny in ((x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)):
+            other = self.rows.get((level, room, items, nx, ny))
+            if other is not None:
+                missing -= 1
+                self.missing[other] -= 1
+        self.missing[row] = missing
+        self.level[row] = level
+        return row
+
+    def choose(self, rng: np.random.Generator, count: int) -> list[Any]:
+        n = len(self.keys)
+        level = self.level[:n]
+        score = (self.CHOSEN / np.sqrt(self.chosen[:n] + 0.001) + self.SEEN / np.sqrt(self.seen[:n] + 0.001)
+                 + self.NEIGHBOUR * self.missing[:n] + 1.0) * 0.1 ** (level.max() - level)
+        picked = rng.choice(n, size=count, p=score / score.sum())
+        np.add.at(self.chosen, picked, 1)
+        return [self.keys[j] for j in picked]
 
 
 def actions_of(path: Any) -> list[int]:
@@ -157,13 +203,15 @@ class Result:
 
 
 def explore(lanes: Any, frames: int, seed: int, explore_steps: int = 100, repeat: float = 0.95,
-            progress: Callable[[str], None] | None = None) -> Result:
-    """Go-Explore's exploration phase for ``frames`` emulated frames on ``lanes`` (a backend above)."""
+            progress: Callable[[str], None] | None = None, until: float | None = None) -> Result:
+    """Go-Explore's exploration phase for ``frames`` emulated frames on ``lanes`` (a backend above), or until the
+    best score reaches ``until``."""
     rng = np.random.default_rng(seed)
     n = len(lanes.ales) if hasattr(lanes, "ales") else lanes.venv.num_envs
     start_cell = cell_of(lanes.start)
-    archive: dict[Any, Cell] = {start_cell: Cell(lanes.snapshot(0), 0.0, 0, None, int(lanes.start[LIVES]))}
-    keys = [start_cell]
+    selection = Selection()
+    archive: dict[Any, Cell] = {start_cell: Cell(lanes.snapshot(0), 0.0, 0, None, int(lanes.start[LIVES]),
+                                                 selection.add(start_cell))}
     # per lane: the cell it left from, its score and steps so far, the actions since, the steps left to explore
     base: list[Cell] = [archive[start_cell]] * n
     score = np.zeros(n)
@@ -175,18 +223,12 @@ def explore(lanes: Any, frames: int, seed: int, explore_steps: int = 100, repeat
     best = 0.0
     history: list[tuple[int, float, float]] = [(0, 0.0, 0.0)]
 
-    def choose(count: int) -> list[Any]:
-        weights = np.array([1.0 / math.sqrt(archive[k].chosen + 1) for k in keys])
-        picked = rng.choice(len(keys), size=count, p=weights / weights.sum())
-        return [keys[j] for j in picked]
-
     restart = list(range(n))
-    while played < frames:
+    while played < frames and (until is None or best < until):
         if restart:
-            chosen = choose(len(restart))
+            chosen = selection.choose(rng, len(restart))
             for lane, key in zip(restart, chosen):
                 cell = archive[key]
-                cell.chosen += 1
                 base[lane], score[lane], steps[lane] = cell, cell.score, cell.steps
                 since[lane] = []
                 left[lane] = explore_steps
@@ -207,12 +249,12 @@ def explore(lanes: Any, frames: int, seed: int, explore_steps: int = 100, repeat
                 continue
             key = cell_of(ram)
             known = archive.get(key)
+            if known is not None:
+                selection.seen[known.index] += 1
             if known is None or score[i] > known.score or (score[i] == known.score and steps[i] < known.steps):
                 path = (base[i].path, tuple(since[i]))
                 cell = Cell(lanes.snapshot(i), float(score[i]), int(steps[i]), path, int(ram[LIVES]),
-                            known.chosen if known else 0)
-                if known is None:
-                    keys.append(key)
+                            known.index if known else selection.add(key))
                 archive[key] = cell
                 base[i], since[i] = cell, []
                 if score[i] > best:
@@ -258,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lanes", type=int, default=8)
     parser.add_argument("--seeds", default="0", help="comma-separated seeds, one run each")
     parser.add_argument("--target", type=float, default=2500.0, help="the score whose wall time is reported")
+    parser.add_argument("--until", action="store_true", help="end each run once it reaches the target score")
     parser.add_argument("--movie", help="write the best trajectory of the first retro run as this .bk2")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -271,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         for make in backends:
             lanes = make(args.lanes, seed)
             try:
-                results.append(explore(lanes, args.frames, seed, progress=say))
+                results.append(explore(lanes, args.frames, seed, progress=say,
+                                       until=args.target if args.until else None))
             finally:
                 lanes.close()
     print(f"\nGo-Explore on {GAME}, {args.lanes} lanes, {args.frames:,} frames per run")
@@ -281,10 +325,18 @@ def main(argv: list[str] | None = None) -> int:
         reached = r.seconds_to(args.target)
         print(f"| {r.backend} | {r.seed} | {r.best_score:.0f} | {r.rooms} | {r.cells} | {r.frames / r.seconds:,.0f} "
               f"| {'-' if reached is None else f'{reached:.0f}'} |")
+    times: dict[str, float] = {}
     for name in dict.fromkeys(r.backend for r in results):
         mine = [r for r in results if r.backend == name]
-        print(f"{name}: median best score {statistics.median(r.best_score for r in mine):.0f}, "
-              f"median frames/s {statistics.median(r.frames / r.seconds for r in mine):,.0f}")
+        arrivals = [r.seconds_to(args.target) for r in mine]
+        line = (f"{name}: median best score {statistics.median(r.best_score for r in mine):.0f}, "
+                f"median frames/s {statistics.median(r.frames / r.seconds for r in mine):,.0f}")
+        if all(t is not None for t in arrivals):  # the median over runs that all reached the target
+            times[name] = statistics.median(t for t in arrivals if t is not None)
+            line += f", median seconds to {args.target:g}: {times[name]:.0f}"
+        print(line)
+    if len(times) == 2:
+        print(f"wall time to {args.target:g}, ale-py / retro: {times['ale-py'] / times['retro']:.2f}x")
     if args.movie:
         first = next((r for r in results if r.backend == "retro"), None)
         if first is not None:
