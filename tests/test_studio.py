@@ -763,15 +763,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio]:
             Integrations.add_custom_path(path)
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def test_a_burst_of_sockets_never_opens_more_games_than_the_limit(live: LiveStudio) -> None:
     """``RETRO_STUDIO_BURST`` sockets (50; 200 for the long run) opened at once: ``MAX_GAMES`` games open, the
-    rest are refused with ``Busy``, no more game threads than games, and the process (server and clients)
-    grows by less than 400 MiB."""
+    rest are refused with ``Busy``, no more game threads than games, the process (server and clients)
+    grows by less than 400 MiB, and HTTP requests sent while the sockets open are all answered."""
     import asyncio
     import threading
 
@@ -780,8 +775,19 @@ def test_a_burst_of_sockets_never_opens_more_games_than_the_limit(live: LiveStud
     burst_size = int(os.environ.get("RETRO_STUDIO_BURST", "50"))
     before = _rss_mib()
     peak = {"slots": 0, "threads": 0, "rss": before}
+    answers: list[int] = []
 
     async def burst() -> list[tuple[Any, dict[str, Any]]]:
+        landed = asyncio.Event()
+
+        async def ask_config() -> None:  # the server keeps answering while the burst lands
+            while True:
+                async with live.session.get(live.base + "/api/config", params={"token": live.token}) as r:
+                    answers.append(r.status)
+                if landed.is_set():
+                    return
+                await asyncio.sleep(0.01)
+
         async def watch() -> None:
             while True:
                 peak["slots"] = max(peak["slots"], live.games.slots)
@@ -789,11 +795,13 @@ def test_a_burst_of_sockets_never_opens_more_games_than_the_limit(live: LiveStud
                 peak["threads"] = max(peak["threads"], threads)
                 peak["rss"] = max(peak["rss"], _rss_mib())
                 await asyncio.sleep(0.002)
-        watcher = asyncio.ensure_future(watch())
+        watcher, asker = asyncio.ensure_future(watch()), asyncio.ensure_future(ask_config())
         try:
             return await asyncio.gather(*(live.connect() for _ in range(burst_size)))
         finally:
             watcher.cancel()
+            landed.set()
+            await asker  # its request in flight is answered (and one more, sent after the burst)
 
     opened = live.run(burst())
     try:
@@ -801,8 +809,10 @@ def test_a_burst_of_sockets_never_opens_more_games_than_the_limit(live: LiveStud
         refused = [hello for _ws, hello in opened if not hello["ok"]]
         assert len(ok) == MAX_GAMES and len(refused) == burst_size - MAX_GAMES
         assert peak["slots"] <= MAX_GAMES and peak["threads"] <= MAX_GAMES, peak
-        print(f"{burst_size} sockets at once: RSS {before:.0f} -> peak {peak['rss']:.0f} MiB")
+        print(f"{burst_size} sockets at once: RSS {before:.0f} -> peak {peak['rss']:.0f} MiB; "
+              f"{len(answers)} HTTP requests answered meanwhile")
         assert peak["rss"] - before < 400, peak
+        assert answers and set(answers) == {200}, answers
         for hello in refused:
             assert hello["error_type"] == "Busy" and f"at most {MAX_GAMES} games" in hello["error"], hello
         # the refused sockets are closed by the server; the games play on
